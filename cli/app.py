@@ -1,0 +1,364 @@
+"""The `memos` command: thin commands over the SDK, human output or --json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from memos.cli import render
+from memos.errors import (
+    BackendError,
+    ConfigError,
+    ConflictError,
+    IndexMismatchError,
+    InvalidInputError,
+    MemosError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from memos.progress import set_quiet
+
+# Distinct exit codes let scripts react without parsing messages.
+EXIT_CODES: dict[type[MemosError], int] = {
+    InvalidInputError: 2,
+    NotFoundError: 3,
+    PermissionDeniedError: 4,
+    ConflictError: 5,
+    BackendError: 6,
+    ConfigError: 7,
+    IndexMismatchError: 8,
+}
+
+
+def exit_code(error: MemosError) -> int:
+    for kind in type(error).__mro__:
+        if kind in EXIT_CODES:
+            return EXIT_CODES[kind]
+    return 1
+
+
+class MemosGroup(typer.core.TyperGroup):
+    """Turns a MemosError anywhere below into one line on stderr and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MemosError as error:
+            typer.echo(f"memos: error: {error}", err=True)
+            raise typer.Exit(exit_code(error)) from None
+
+
+@dataclass
+class State:
+    """Global options; the MemOS opens on first use so `--help` stays instant."""
+
+    home: Path | None = None
+    url: str | None = None
+    user: str | None = None
+    embedder: str | None = None
+    json: bool = False
+    _mos: Any = field(default=None, repr=False)
+
+    @property
+    def mos(self) -> Any:
+        if self._mos is None:
+            import memos
+
+            self._mos = memos.open(self.home, url=self.url, user=self.user, embedder=self.embedder)
+        return self._mos
+
+    def close(self) -> None:
+        if self._mos is not None:
+            self._mos.close()
+
+    def out(self, value: Any, human: str) -> None:
+        if self.json:
+            render.emit_json(value)
+        else:
+            typer.echo(human)
+
+
+app = typer.Typer(
+    cls=MemosGroup,
+    name="memos",
+    help="memos: a memory operating system for LLM agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+cube_app = typer.Typer(help="Create, list, share and drop cubes.", no_args_is_help=True)
+app.add_typer(cube_app, name="cube")
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(help="memos home directory (default: MEMOS_HOME or platform dir)."),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy database URL, e.g. postgresql://host/db.")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Act as this user (default: MEMOS_USER).")
+    ] = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="'minilm' (default), 'hash', or a model folder.")
+    ] = None,
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    state = State(home=home, url=url, user=user, embedder=embedder, json=json)
+    set_quiet(json)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def _state(ctx: typer.Context) -> State:
+    state = ctx.find_root().obj
+    assert isinstance(state, State)
+    return state
+
+
+def _cube_for(state: State, item_ref: str, cube: str | None) -> tuple[Any, int | str]:
+    """The cube holding an item given by id or uid, and the reference to pass on."""
+    mos = state.mos
+    if cube is not None:
+        return mos.cube(cube), item_ref
+    ref = item_ref.strip()
+    item_id = int(ref) if ref.isdigit() else mos.store.resolve_uid(ref)
+    return mos.cube_of(item_id), item_id
+
+
+CubeOption = Annotated[str, typer.Option("--cube", "-c", help="Cube name.")]
+OptionalCube = Annotated[
+    str | None, typer.Option("--cube", "-c", help="Cube name (default: the item's cube).")
+]
+
+
+# -- cubes ------------------------------------------------------------------------------
+
+
+@cube_app.command("create")
+def cube_create(ctx: typer.Context, name: str) -> None:
+    """Create a cube owned by the acting user."""
+    state = _state(ctx)
+    cube = state.mos.create_cube(name)
+    state.out(cube.info, f"created cube {cube.name!r}")
+
+
+@cube_app.command("list")
+def cube_list(ctx: typer.Context) -> None:
+    """List the cubes the acting user may read."""
+    state = _state(ctx)
+    found = state.mos.cubes()
+    state.out(found, render.cubes(found))
+
+
+@cube_app.command("drop")
+def cube_drop(
+    ctx: typer.Context,
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a cube with all its memories and history."""
+    state = _state(ctx)
+    if not yes and not typer.confirm(f"delete cube {name!r} and everything in it?"):
+        raise typer.Exit(1)
+    state.mos.drop_cube(name)
+    state.out({"dropped": name}, f"dropped cube {name!r}")
+
+
+@cube_app.command("grant")
+def cube_grant(ctx: typer.Context, name: str, user: str, permission: str) -> None:
+    """Grant USER read, write or admin on cube NAME ('*' = everyone)."""
+    state = _state(ctx)
+    grant = state.mos.cube(name).grant(user, permission)
+    state.out(grant, f"{user} now has {grant.permission.value} on {name!r}")
+
+
+@cube_app.command("revoke")
+def cube_revoke(ctx: typer.Context, name: str, user: str) -> None:
+    """Remove USER's grant on cube NAME."""
+    state = _state(ctx)
+    state.mos.cube(name).revoke(user)
+    state.out({"revoked": user, "cube": name}, f"revoked {user}'s access to {name!r}")
+
+
+@cube_app.command("grants")
+def cube_grants(ctx: typer.Context, name: str) -> None:
+    """Show who has access to cube NAME."""
+    state = _state(ctx)
+    found = state.mos.cube(name).grants()
+    state.out(found, render.grants(found))
+
+
+# -- memories ---------------------------------------------------------------------------
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    text: str,
+    cube: CubeOption,
+    type: Annotated[str, typer.Option(help="fact, event, preference, note, ...")] = "fact",
+    source: Annotated[str | None, typer.Option(help="slack, git, user, ...")] = None,
+    source_ref: Annotated[str | None, typer.Option(help="Message, event or commit id.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="A tag; repeat for more.")] = None,
+    valid_from: Annotated[str | None, typer.Option(help="ISO date it became true.")] = None,
+    valid_to: Annotated[str | None, typer.Option(help="ISO date it stopped being true.")] = None,
+    ttl: Annotated[str | None, typer.Option(help="Time to live: seconds or 30m, 12h, 7d.")] = None,
+    visibility: Annotated[str, typer.Option(help="private, shared or public.")] = "shared",
+) -> None:
+    """Remember TEXT in a cube."""
+    state = _state(ctx)
+    item = state.mos.cube(cube).add(
+        text,
+        type=type,
+        source=source,
+        source_ref=source_ref,
+        tags=tag or [],
+        valid_from=valid_from,
+        valid_to=valid_to,
+        ttl=ttl,
+        visibility=visibility,
+    )
+    state.out(item, f"added {render.item_line(item)}")
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: str,
+    cube: CubeOption,
+    k: Annotated[int, typer.Option("-k", "--k", help="How many results.")] = 10,
+    type: Annotated[list[str] | None, typer.Option(help="Only these types.")] = None,
+) -> None:
+    """Find the memories closest in meaning to QUERY."""
+    state = _state(ctx)
+    found = state.mos.cube(cube).search(query, k=k, types=type)
+    state.out(found, render.hits(found))
+
+
+@app.command()
+def get(
+    ctx: typer.Context,
+    item: str,
+    cube: OptionalCube = None,
+    as_of: Annotated[str | None, typer.Option(help="What was true at this ISO time.")] = None,
+    known_at: Annotated[str | None, typer.Option(help="What memos knew at this ISO time.")] = None,
+) -> None:
+    """Show one memory by id or uid."""
+    state = _state(ctx)
+    holder, ref = _cube_for(state, item, cube)
+    found = holder.get(ref, as_of=as_of, known_at=known_at)
+    state.out(found, render.item_detail(found))
+
+
+@app.command()
+def update(
+    ctx: typer.Context,
+    item: str,
+    text: str,
+    cube: OptionalCube = None,
+    force: Annotated[bool, typer.Option(help="Update even a frozen item.")] = False,
+) -> None:
+    """Replace a memory's text; the old text stays in its history."""
+    state = _state(ctx)
+    holder, ref = _cube_for(state, item, cube)
+    updated = holder.update(ref, text, force=force)
+    state.out(updated, f"updated {render.item_line(updated)}")
+
+
+@app.command()
+def history(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
+    """Every version of a memory, oldest first."""
+    state = _state(ctx)
+    holder, ref = _cube_for(state, item, cube)
+    found = holder.history(ref)
+    state.out(found, render.versions(found))
+
+
+@app.command()
+def forget(
+    ctx: typer.Context,
+    item: str,
+    cube: OptionalCube = None,
+    hard: Annotated[bool, typer.Option(help="Also purge the text from every version.")] = False,
+) -> None:
+    """Forget a memory (soft by default; --hard purges its text)."""
+    state = _state(ctx)
+    holder, ref = _cube_for(state, item, cube)
+    gone = holder.forget(ref, hard=hard)
+    state.out(gone, f"forgot #{gone.id}{' and purged its text' if hard else ''}")
+
+
+@app.command("status")
+def set_status(ctx: typer.Context, item: str, status: str, cube: OptionalCube = None) -> None:
+    """Move a memory through the lifecycle (activated, frozen, archived, ...)."""
+    state = _state(ctx)
+    holder, ref = _cube_for(state, item, cube)
+    moved = holder.set_status(ref, status)
+    state.out(moved, render.item_line(moved))
+
+
+@app.command()
+def link(
+    ctx: typer.Context,
+    src: str,
+    dst: str,
+    cube: OptionalCube = None,
+    kind: Annotated[str, typer.Option(help="related, supports, contradicts, ...")] = "related",
+    reason: Annotated[str | None, typer.Option(help="Why the two are linked.")] = None,
+) -> None:
+    """Link memory SRC to memory DST."""
+    state = _state(ctx)
+    holder, ref = _cube_for(state, src, cube)
+    edge = holder.link(ref, dst, kind=kind, reason=reason)
+    state.out(edge, render.link(edge))
+
+
+@app.command("export")
+def export_cube(ctx: typer.Context, file: Path, cube: CubeOption) -> None:
+    """Write a cube, with every version and link, to a JSONL file."""
+    state = _state(ctx)
+    count = state.mos.cube(cube).export_jsonl(file)
+    state.out(
+        {"cube": cube, "file": str(file), "items": count}, f"exported {count} items to {file}"
+    )
+
+
+@app.command("import")
+def import_cube(
+    ctx: typer.Context,
+    file: Path,
+    name: Annotated[
+        str | None, typer.Option(help="Cube name (default: the exported name).")
+    ] = None,
+) -> None:
+    """Create a cube from a JSONL export."""
+    state = _state(ctx)
+    cube = state.mos.import_jsonl(file, name=name)
+    stats = cube.stats()
+    state.out(stats, f"imported {stats['items']} items into cube {cube.name!r}")
+
+
+@app.command()
+def stats(ctx: typer.Context, cube: CubeOption) -> None:
+    """Counts by status and kind, index size and log position of a cube."""
+    state = _state(ctx)
+    found = state.mos.cube(cube).stats()
+    human = "\n".join(f"{k}: {v}" for k, v in found.items())
+    state.out(found, human)
+
+
+def main() -> None:
+    """Console entry point."""
+    app(prog_name="memos")
+
+
+if __name__ == "__main__":
+    main()

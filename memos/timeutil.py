@@ -1,0 +1,80 @@
+"""Time handling: every timestamp in memos is a timezone-aware UTC datetime."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from memos.errors import InvalidInputError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """Normalise a datetime to aware UTC; a naive one is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_time(value: datetime | str | None, *, field: str = "time") -> datetime | None:
+    """Parse an ISO 8601 string (or pass a datetime through) into aware UTC.
+
+    Raises:
+        InvalidInputError: the string is not an ISO 8601 date or date-time.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{field} must be an ISO 8601 string or datetime, got {value!r}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        return to_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise InvalidInputError(
+            f"{field} {value!r} is not a valid ISO 8601 date or date-time "
+            "(for example 2025-03-03 or 2025-03-03T09:00:00Z)"
+        ) from None
+
+
+def parse_ttl(value: timedelta | float | int | str | None) -> timedelta | None:
+    """Parse a time-to-live: a timedelta, seconds, or a string such as '90s', '2h', '7d'.
+
+    Raises:
+        InvalidInputError: the value is not a positive duration.
+    """
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        ttl = value
+    elif isinstance(value, bool):
+        raise InvalidInputError(f"ttl must be a duration, got {value!r}")
+    elif isinstance(value, int | float):
+        ttl = timedelta(seconds=float(value))
+    elif isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is None:
+            raise InvalidInputError(
+                f"ttl {value!r} is not a duration; use seconds or a number with s, m, h, d or w"
+            )
+        ttl = timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    else:
+        raise InvalidInputError(f"ttl must be a duration, got {value!r}")
+    if ttl <= timedelta(0):
+        raise InvalidInputError(f"ttl must be positive, got {value!r}")
+    return ttl
+
+
+def isoformat(value: datetime | None) -> str | None:
+    """ISO 8601 text of an aware datetime, or None."""
+    return None if value is None else to_utc(value).isoformat()

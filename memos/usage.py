@@ -1,0 +1,46 @@
+"""Batched access counting: search records hits in memory and writes them in bulk, so the
+hot path never pays a database write per hit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+
+from memos.stores.sql import Clock, SqlStore
+
+
+class AccessLog:
+    """Accumulates (count, last access) per item; flushes by size, age or on close."""
+
+    def __init__(
+        self, store: SqlStore, clock: Clock, *, max_pending: int = 512, max_age_s: float = 5.0
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.max_pending = max_pending
+        self.max_age_s = max_age_s
+        self._pending: dict[int, tuple[int, object]] = {}
+        self._oldest = 0.0
+        self._lock = threading.Lock()
+
+    def record(self, item_ids: Iterable[int]) -> None:
+        now = self.clock()
+        with self._lock:
+            if not self._pending:
+                self._oldest = time.monotonic()
+            for item_id in item_ids:
+                count, _ = self._pending.get(item_id, (0, now))
+                self._pending[item_id] = (count + 1, now)
+            due = (
+                len(self._pending) >= self.max_pending
+                or time.monotonic() - self._oldest >= self.max_age_s
+            )
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if pending:
+            self.store.record_access(pending)  # type: ignore[arg-type]

@@ -1,0 +1,163 @@
+"""A cube's vector index, kept in step with the SQL operation log.
+
+SQL is the source of truth and vectors are stored there too, so this index can always be
+rebuilt. It records the last log sequence number it has applied; on open (and before each
+search) it replays what it missed, which covers a crash between a SQL commit and the index
+write, and writes made by other processes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+from memos.errors import BackendError, IndexMismatchError
+from memos.faults import crash_point
+from memos.models import CubeInfo
+from memos.progress import status
+from memos.protocols import FloatArray, IdArray
+from memos.retrieval.flat import FlatIndex
+from memos.stores.sql import SqlStore, Written
+
+log = logging.getLogger(__name__)
+
+IDENTITY = "cube.json"
+# PostgreSQL hands out log numbers before commit; entries this recent are re-read.
+LATE_COMMIT_GRACE = timedelta(seconds=60)
+# How often a PostgreSQL-backed index re-reads the recent window without new entries.
+WINDOW_CHECK_S = 2.0
+
+
+class CubeIndex:
+    """Owns one cube's `FlatIndex` and its catch-up from the log."""
+
+    def __init__(self, store: SqlStore, cube: CubeInfo, path: Path, *, snapshot_ops: int) -> None:
+        self.store = store
+        self.cube = cube
+        self.path = path
+        self.snapshot_ops = snapshot_ops
+        self._lock = threading.RLock()
+        self._since_flush = 0
+        self._window_checked = 0.0
+        self._synced_at = store.clock()
+        self.index = self._open()
+        self.catch_up()
+
+    def _identity(self) -> dict[str, object]:
+        return {
+            "cube_id": self.cube.id,
+            "name": self.cube.name,
+            "created_at": self.cube.created_at.isoformat(),
+        }
+
+    def _open(self) -> FlatIndex:
+        spec = self.cube.embedder
+        identity_file = self.path / IDENTITY
+        if identity_file.exists():
+            try:
+                same = json.loads(identity_file.read_text()) == self._identity()
+            except (OSError, ValueError):
+                same = False
+            if not same:
+                # Left over from another database or an earlier cube of the same id.
+                shutil.rmtree(self.path)
+        try:
+            index = FlatIndex.open(self.path, spec.dim, spec.metric)
+        except (BackendError, IndexMismatchError) as exc:
+            log.warning("rebuilding the vector index of cube %r: %s", self.cube.name, exc)
+            shutil.rmtree(self.path, ignore_errors=True)
+            index = FlatIndex(self.path, spec.dim, spec.metric)
+        if index.applied_seq > self.store.max_seq(self.cube.id):
+            log.warning(
+                "vector index of cube %r is ahead of the database; rebuilding", self.cube.name
+            )
+            index = FlatIndex(self.path, spec.dim, spec.metric)
+        self.path.mkdir(parents=True, exist_ok=True)
+        identity_file.write_text(json.dumps(self._identity()))
+        if index.applied_seq == 0 and len(index) == 0:
+            self._rebuild_into(index)
+        return index
+
+    def _rebuild_into(self, index: FlatIndex) -> None:
+        top = self.store.max_seq(self.cube.id)
+        if top == 0:
+            return
+        with status(f"building the vector index of cube {self.cube.name!r}"):
+            for ids, vectors in self.store.iter_vectors(self.cube.id):
+                index.add(ids, vectors)
+        index.mark_applied(top)
+        index.flush()
+
+    def catch_up(self) -> None:
+        """Apply log entries this index has not seen yet."""
+        with self._lock:
+            applied = self.index.applied_seq
+            top = self.store.max_seq(self.cube.id)
+            window = None
+            if self.store.dialect == "postgresql":
+                now = time.monotonic()
+                if top <= applied and now - self._window_checked < WINDOW_CHECK_S:
+                    return
+                self._window_checked = now
+                window = self._synced_at - LATE_COMMIT_GRACE
+            elif top <= applied:
+                return
+            started = self.store.clock()
+            touched, top = self.store.touched_since(self.cube.id, applied, recorded_after=window)
+            if touched:
+                present, vectors, absent = self.store.index_state(self.cube.id, touched)
+                self.index.remove(absent)
+                self.index.add(present, vectors)
+            self.index.mark_applied(top)
+            self._synced_at = started
+            self._after_change(len(touched))
+
+    def apply(self, written: list[Written], vectors: FloatArray | None, removed: IdArray) -> None:
+        """Reflect this process's own committed writes without re-reading them."""
+        crash_point("index-before-apply")
+        with self._lock:
+            if vectors is not None and len(written):
+                ids = np.asarray([w.item.id for w in written], dtype=np.int64)
+                self.index.add(ids, vectors)
+            self.index.remove(removed)
+            seqs = sorted(w.seq for w in written)
+            contiguous = bool(seqs) and seqs[-1] - seqs[0] == len(seqs) - 1
+            # Advance only if no other writer slipped a log entry in between; otherwise
+            # replay, which also picks up that writer's change.
+            in_step = contiguous and seqs[0] == self.index.applied_seq + 1
+            if in_step:
+                self.index.mark_applied(seqs[-1])
+            self._after_change(len(written))
+        if not in_step:
+            self.catch_up()
+
+    def _after_change(self, count: int) -> None:
+        self._since_flush += count
+        if self._since_flush >= max(self.snapshot_ops, len(self.index) // 4):
+            self.flush()
+
+    def search(self, query: FloatArray, k: int) -> tuple[IdArray, FloatArray]:
+        self.catch_up()
+        return self.index.search(query, k)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def flush(self) -> None:
+        with self._lock:
+            self.index.flush()
+            self._since_flush = 0
+
+    def close(self) -> None:
+        self.flush()
+
+    def destroy(self) -> None:
+        with self._lock:
+            shutil.rmtree(self.path, ignore_errors=True)

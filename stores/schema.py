@@ -1,0 +1,204 @@
+"""The SQL schema: one definition for SQLite and PostgreSQL.
+
+Table names carry a `memos_` prefix so a shared PostgreSQL database can hold other data.
+Item rows and version rows share one column list: a version is a full snapshot.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+# Bump on any change to the tables below; `SqlStore` refuses a database of another version.
+SCHEMA_VERSION = 1
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no zone and PostgreSQL's
+    `timestamp` would otherwise hand back naive values."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("memos stores aware datetimes only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# SQLite needs INTEGER for AUTOINCREMENT; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+meta = Table(
+    "memos_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+users = Table(
+    "memos_users",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+cubes = Table(
+    "memos_cubes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("owner", String(128), nullable=False),
+    Column("embedder_model", String(512), nullable=False),
+    Column("embedder_dim", Integer, nullable=False),
+    Column("embedder_metric", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+cube_acl = Table(
+    "memos_cube_acl",
+    metadata,
+    Column("cube_id", Id, ForeignKey("memos_cubes.id", ondelete="CASCADE"), primary_key=True),
+    Column("user", String(128), primary_key=True),
+    Column("permission", String(16), nullable=False),
+    Column("granted_by", String(128), nullable=False),
+    Column("granted_at", UtcDateTime, nullable=False),
+)
+
+
+def _item_columns() -> list[Column[Any]]:
+    """Content and metadata columns shared by items and their version snapshots."""
+    return [
+        Column("uid", String(64), nullable=False),
+        Column("cube_id", Id, ForeignKey("memos_cubes.id", ondelete="CASCADE"), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("type", String(64), nullable=False),
+        Column("content", Text, nullable=True),
+        Column("artifact", String(128), nullable=True),
+        Column("keywords", JSON, nullable=False),
+        Column("tags", JSON, nullable=False),
+        Column("context", Text, nullable=True),
+        Column("attributes", JSON, nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("supersedes", Id, nullable=True),
+        Column("superseded_by", Id, nullable=True),
+        Column("merged_into", Id, nullable=True),
+        Column("stale", Boolean, nullable=False),
+        Column("source", String(128), nullable=True),
+        Column("source_ref", String(512), nullable=True),
+        Column("author", String(128), nullable=True),
+        Column("created_by", String(256), nullable=True),
+        Column("derived_from", JSON, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+        Column("valid_from", UtcDateTime, nullable=False),
+        Column("valid_to", UtcDateTime, nullable=True),
+        Column("expires_at", UtcDateTime, nullable=True),
+        Column("importance", Float, nullable=False),
+        Column("confidence", Float, nullable=False),
+        Column("tier", String(8), nullable=False),
+        Column("size_bytes", BigInteger, nullable=False),
+        Column("owner", String(128), nullable=False),
+        Column("visibility", String(16), nullable=False),
+    ]
+
+
+ITEM_FIELDS = tuple(column.name for column in _item_columns())
+
+items = Table(
+    "memos_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("version", Integer, nullable=False),
+    *_item_columns(),
+    Column("access_count", BigInteger, nullable=False, default=0),
+    Column("last_accessed_at", UtcDateTime, nullable=True),
+    UniqueConstraint("cube_id", "uid", name="uq_memos_items_cube_uid"),
+    Index("ix_memos_items_cube_status", "cube_id", "status"),
+    Index("ix_memos_items_cube_expires", "cube_id", "expires_at"),
+    Index("ix_memos_items_cube_source_ref", "cube_id", "source_ref"),
+    sqlite_autoincrement=True,
+)
+
+item_versions = Table(
+    "memos_item_versions",
+    metadata,
+    Column("item_id", Id, ForeignKey("memos_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    *_item_columns(),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("op_seq", Id, nullable=True),
+)
+
+embeddings = Table(
+    "memos_embeddings",
+    metadata,
+    Column("item_id", Id, ForeignKey("memos_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("cube_id", Id, ForeignKey("memos_cubes.id", ondelete="CASCADE"), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Index("ix_memos_embeddings_cube", "cube_id"),
+)
+
+links = Table(
+    "memos_links",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("cube_id", Id, ForeignKey("memos_cubes.id", ondelete="CASCADE"), nullable=False),
+    Column("src_id", Id, ForeignKey("memos_items.id", ondelete="CASCADE"), nullable=False),
+    Column("dst_id", Id, ForeignKey("memos_items.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("weight", Float, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("src_id", "dst_id", "kind", name="uq_memos_links_edge"),
+    Index("ix_memos_links_dst", "dst_id"),
+    Index("ix_memos_links_cube", "cube_id"),
+    sqlite_autoincrement=True,
+)
+
+oplog = Table(
+    "memos_oplog",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("cube_id", Id, ForeignKey("memos_cubes.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", Id, nullable=True),
+    Column("operation", String(32), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    # Never content: forgetting must not leave text behind in the log.
+    Column("payload", JSON, nullable=False),
+    Index("ix_memos_oplog_cube_seq", "cube_id", "seq"),
+    sqlite_autoincrement=True,
+)
