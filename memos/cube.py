@@ -25,8 +25,9 @@ from memos.models import (
     Version,
     Visibility,
 )
+from memos.stores.base import ItemDraft, Written
 from memos.stores.jsonl import write_export
-from memos.stores.sql import ItemDraft, SqlStore, Written
+from memos.stores.sql import SqlStore
 from memos.timeutil import parse_time, parse_ttl
 
 if TYPE_CHECKING:

@@ -17,9 +17,10 @@ from memos.models import CubeInfo
 from memos.protocols import Embedder
 from memos.retrieval.cube_index import CubeIndex
 from memos.retrieval.embedders import make_embedder
+from memos.stores.base import Clock
 from memos.stores.engine import sqlite_url
 from memos.stores.jsonl import read_export
-from memos.stores.sql import Clock, SqlStore
+from memos.stores.sql import SqlStore
 from memos.timeutil import utcnow
 from memos.usage import AccessLog
 

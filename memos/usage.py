@@ -6,8 +6,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
+from datetime import datetime
 
-from memos.stores.sql import Clock, SqlStore
+from memos.stores.base import Clock
+from memos.stores.sql import SqlStore
 
 
 class AccessLog:
@@ -20,7 +22,7 @@ class AccessLog:
         self.clock = clock
         self.max_pending = max_pending
         self.max_age_s = max_age_s
-        self._pending: dict[int, tuple[int, object]] = {}
+        self._pending: dict[int, tuple[int, datetime]] = {}
         self._oldest = 0.0
         self._lock = threading.Lock()
 
@@ -43,4 +45,4 @@ class AccessLog:
         with self._lock:
             pending, self._pending = self._pending, {}
         if pending:
-            self.store.record_access(pending)  # type: ignore[arg-type]
+            self.store.record_access(pending)

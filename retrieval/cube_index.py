@@ -13,7 +13,7 @@ import logging
 import shutil
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,8 @@ from memos.models import CubeInfo
 from memos.progress import status
 from memos.protocols import FloatArray, IdArray
 from memos.retrieval.flat import FlatIndex
-from memos.stores.sql import SqlStore, Written
+from memos.stores.base import Written
+from memos.stores.sql import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class CubeIndex:
         self._since_flush = 0
         self._window_checked = 0.0
         self._synced_at = store.clock()
+        self._recent: dict[int, datetime] = {}
         self.index = self._open()
         self.catch_up()
 
@@ -110,14 +112,23 @@ class CubeIndex:
             elif top <= applied:
                 return
             started = self.store.clock()
-            touched, top = self.store.touched_since(self.cube.id, applied, recorded_after=window)
+            entries = self.store.log_since(self.cube.id, applied, recorded_after=window)
+            fresh = [e for e in entries if e[0] > applied or e[0] not in self._recent]
+            touched = sorted({item for _, item, _ in fresh if item is not None})
             if touched:
                 present, vectors, absent = self.store.index_state(self.cube.id, touched)
                 self.index.remove(absent)
                 self.index.add(present, vectors)
-            self.index.mark_applied(top)
+            self.index.mark_applied(max([applied, *(seq for seq, _, _ in entries)]))
+            if window is not None:
+                self._remember(fresh, window)
             self._synced_at = started
             self._after_change(len(touched))
+
+    def _remember(self, entries: list[tuple[int, int | None, datetime]], window: datetime) -> None:
+        """Track entries inside the late-commit window so each is applied once."""
+        self._recent.update({seq: at for seq, _, at in entries})
+        self._recent = {seq: at for seq, at in self._recent.items() if at >= window}
 
     def apply(self, written: list[Written], vectors: FloatArray | None, removed: IdArray) -> None:
         """Reflect this process's own committed writes without re-reading them."""
@@ -134,6 +145,9 @@ class CubeIndex:
             in_step = contiguous and seqs[0] == self.index.applied_seq + 1
             if in_step:
                 self.index.mark_applied(seqs[-1])
+                if self.store.dialect == "postgresql":
+                    now = self.store.clock()
+                    self._recent.update(dict.fromkeys(seqs, now))
             self._after_change(len(written))
         if not in_step:
             self.catch_up()

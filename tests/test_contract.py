@@ -272,3 +272,27 @@ def test_visibility_values(cube: memos.MemCube) -> None:
     assert item.visibility is Visibility.PRIVATE
     with pytest.raises(memos.InvalidInputError, match="visibility"):
         cube.add("y", visibility="secret")
+
+
+def test_two_processes_share_one_database(
+    tmp_path: Path, db_url: str | None, clock: FakeClock, embedder: HashEmbedder
+) -> None:
+    """Each opened memos keeps its own index; writes by one show up in the other's search."""
+    home_a, home_b = tmp_path / "a", tmp_path / "b"
+    if db_url is None:  # SQLite: both open the same database file
+        db_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    with (
+        memos.open(home_a, url=db_url, user="alice", embedder=embedder, clock=clock) as a,
+        memos.open(home_b, url=db_url, user="alice", embedder=embedder, clock=clock) as b,
+    ):
+        writer = a.create_cube("shared")
+        reader = b.cube("shared")
+        assert reader.search("anything") == []
+        first = writer.add("the coffee machine is on floor two")
+        assert reader.search("coffee machine", k=1)[0].item.id == first.id
+        writer.update(first.id, "the coffee machine moved to floor three")
+        assert reader.search("coffee machine", k=1)[0].item.content.endswith("floor three")
+        writer.forget(first.id)
+        second = writer.add("tea is in the kitchen")
+        assert [h.item.id for h in reader.search("coffee machine tea", k=5)] == [second.id]
+        assert len(b.index_of(reader.info)) == 1

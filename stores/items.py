@@ -1,0 +1,590 @@
+"""Item operations: add, update, lifecycle moves, forget, revert, TTL, reads."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+
+from memos.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from memos.lifecycle import MUTABLE_STATES, check_transition
+from memos.models import (
+    SEARCHABLE_STATUSES,
+    Kind,
+    MemoryItem,
+    Permission,
+    Status,
+    Version,
+    Visibility,
+)
+from memos.protocols import FloatArray
+from memos.stores.base import (
+    EXPIRABLE,
+    TTL_ACTOR,
+    UPDATABLE_FIELDS,
+    ItemDraft,
+    StoreBase,
+    Written,
+    new_uid,
+    vector_bytes,
+)
+from memos.stores.engine import transaction
+from memos.stores.rows import item_from_row, item_values, version_from_row
+from memos.stores.schema import embeddings, item_versions
+from memos.stores.schema import items as items_table
+from memos.stores.schema import links as links_table
+from memos.stores.schema import oplog as oplog_table
+
+
+class ItemOps(StoreBase):
+    """Creating, changing, expiring and reading memory items."""
+
+    def add_items(
+        self,
+        cube_id: int,
+        actor: str,
+        drafts: Sequence[ItemDraft],
+        vectors: FloatArray | None,
+        *,
+        operation: str = "add",
+    ) -> list[Written]:
+        """Insert items (and their vectors) in one transaction.
+
+        Raises:
+            PermissionDeniedError: `actor` may not write to the cube.
+        """
+        if vectors is not None and len(vectors) != len(drafts):
+            raise InvalidInputError("one vector per item is required")
+        if not drafts:
+            return []
+        with transaction(self.engine, write=True) as conn:
+            self._require(conn, cube_id, actor, Permission.WRITE)
+            self._ensure_user(conn, actor)
+            now = self.clock()
+            fresh = [self._new_item(cube_id, actor, draft, now) for draft in drafts]
+            rows = [{**item_values(item), "access_count": 0} for item in fresh]
+            # One multi-row statement per table: a batch costs little more than one row.
+            ids = (
+                conn.execute(
+                    insert(items_table).returning(items_table.c.id, sort_by_parameter_order=True),
+                    rows,
+                )
+                .scalars()
+                .all()
+            )
+            stored = [dataclasses.replace(i, id=int(n)) for i, n in zip(fresh, ids, strict=True)]
+            entries = [
+                {
+                    "cube_id": cube_id,
+                    "item_id": item.id,
+                    "operation": operation,
+                    "actor": actor,
+                    "at": now,
+                    "payload": {"kind": item.kind.value, "type": item.type},
+                }
+                for item in stored
+            ]
+            seqs = (
+                conn.execute(
+                    insert(oplog_table).returning(oplog_table.c.seq, sort_by_parameter_order=True),
+                    entries,
+                )
+                .scalars()
+                .all()
+            )
+            conn.execute(
+                insert(item_versions),
+                [
+                    {
+                        **row,
+                        "item_id": item.id,
+                        "recorded_at": now,
+                        "operation": operation,
+                        "actor": actor,
+                        "op_seq": int(seq),
+                    }
+                    for row, item, seq in zip(rows, stored, seqs, strict=True)
+                ],
+            )
+            if vectors is not None:
+                conn.execute(
+                    insert(embeddings),
+                    [
+                        {"item_id": item.id, "cube_id": cube_id, "vector": vector_bytes(vector)}
+                        for item, vector in zip(stored, vectors, strict=True)
+                    ],
+                )
+        return [Written(item, int(seq)) for item, seq in zip(stored, seqs, strict=True)]
+
+    def _new_item(self, cube_id: int, actor: str, draft: ItemDraft, now: datetime) -> MemoryItem:
+        return MemoryItem(
+            id=0,
+            uid=draft.uid or new_uid(self.clock),
+            cube_id=cube_id,
+            kind=draft.kind,
+            type=draft.type,
+            content=draft.content,
+            status=draft.status,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            valid_from=draft.valid_from or now,
+            owner=draft.owner or actor,
+            artifact=draft.artifact,
+            keywords=draft.keywords,
+            tags=draft.tags,
+            context=draft.context,
+            attributes=dict(draft.attributes),
+            source=draft.source,
+            source_ref=draft.source_ref,
+            author=draft.author,
+            created_by=draft.created_by,
+            derived_from=draft.derived_from,
+            valid_to=draft.valid_to,
+            expires_at=draft.expires_at or (now + draft.ttl if draft.ttl else None),
+            importance=draft.importance,
+            confidence=draft.confidence,
+            tier=draft.tier,
+            size_bytes=(
+                draft.size_bytes
+                if draft.size_bytes is not None
+                else len((draft.content or "").encode())
+            ),
+            visibility=draft.visibility,
+        )
+
+    def _load_for_write(
+        self, conn: Connection, item_id: int, actor: str, cube_id: int | None
+    ) -> MemoryItem:
+        row = (
+            conn.execute(select(items_table).where(items_table.c.id == item_id).with_for_update())
+            .mappings()
+            .first()
+        )
+        if row is None or (cube_id is not None and int(row["cube_id"]) != cube_id):
+            raise NotFoundError(f"no memory item with id {item_id} in this cube")
+        item = item_from_row(row)
+        _, granted = self._require(conn, item.cube_id, actor, Permission.WRITE)
+        if (
+            item.visibility is Visibility.PRIVATE
+            and item.owner != actor
+            and granted is not Permission.ADMIN
+        ):
+            raise PermissionDeniedError(
+                f"item {item_id} is private to {item.owner!r}; only they or a cube admin may "
+                "change it"
+            )
+        return item
+
+    def update_item(
+        self,
+        item_id: int,
+        actor: str,
+        changes: Mapping[str, Any],
+        vector: FloatArray | None,
+        *,
+        cube_id: int | None = None,
+        force: bool = False,
+        operation: str = "update",
+    ) -> Written:
+        """Apply field changes as a new version.
+
+        Raises:
+            NotFoundError, PermissionDeniedError: as for any write.
+            ConflictError: the item is frozen (and not forced), merged, archived or gone.
+        """
+        unknown = set(changes) - UPDATABLE_FIELDS
+        if unknown:
+            raise InvalidInputError(f"cannot update field(s): {', '.join(sorted(unknown))}")
+        with transaction(self.engine, write=True) as conn:
+            current = self._load_for_write(conn, item_id, actor, cube_id)
+            if current.status not in MUTABLE_STATES:
+                raise ConflictError(
+                    f"item {item_id} is {current.status.value}; only generated, activated or "
+                    "frozen items can be updated (restore an archived item first)"
+                )
+            if current.status is Status.FROZEN and not force:
+                raise ConflictError(f"item {item_id} is frozen; pass force=True to update it")
+            now = self.clock()
+            fields = dict(changes)
+            content_changed = "content" in fields and fields["content"] != current.content
+            if content_changed:
+                # A new statement is true from now unless the caller says since when.
+                fields.setdefault("valid_from", now)
+                fields.setdefault("size_bytes", len((fields["content"] or "").encode()))
+            new = dataclasses.replace(
+                current, **fields, version=current.version + 1, updated_at=now
+            )
+            seq = self._store_change(
+                conn, new, operation, actor, {"fields": sorted(fields), "force": force}
+            )
+            if vector is not None:
+                self._put_vector(conn, new, vector)
+            if content_changed:
+                self._mark_dependents_stale(conn, new, actor, "source updated")
+        return Written(new, seq)
+
+    def set_status(
+        self,
+        item_id: int,
+        actor: str,
+        status: Status,
+        *,
+        cube_id: int | None = None,
+        changes: Mapping[str, Any] | None = None,
+        operation: str | None = None,
+    ) -> Written:
+        """Move an item through the lifecycle.
+
+        Raises:
+            InvalidTransitionError: the state machine forbids the move.
+        """
+        with transaction(self.engine, write=True) as conn:
+            current = self._load_for_write(conn, item_id, actor, cube_id)
+            check_transition(current.status, status)
+            new = dataclasses.replace(
+                current,
+                **dict(changes or {}),
+                status=status,
+                version=current.version + 1,
+                updated_at=self.clock(),
+            )
+            seq = self._store_change(
+                conn,
+                new,
+                operation or f"status:{status.value}",
+                actor,
+                {"from": current.status.value, "to": status.value},
+            )
+            if status in (Status.DELETED, Status.EXPIRED):
+                self._mark_dependents_stale(conn, new, actor, f"source {status.value}")
+        return Written(new, seq)
+
+    def forget(
+        self, item_id: int, actor: str, *, hard: bool = False, cube_id: int | None = None
+    ) -> Written:
+        """Mark an item deleted; `hard` also purges its text from every version.
+
+        Raises:
+            InvalidTransitionError: the item is already deleted and `hard` is not set.
+        """
+        with transaction(self.engine, write=True) as conn:
+            current = self._load_for_write(conn, item_id, actor, cube_id)
+            if not (hard and current.status is Status.DELETED):
+                check_transition(current.status, Status.DELETED)
+            purge: dict[str, Any] = {}
+            if hard:
+                purge = {
+                    "content": None,
+                    "keywords": (),
+                    "tags": (),
+                    "context": None,
+                    "attributes": {},
+                    "size_bytes": 0,
+                }
+            new = dataclasses.replace(
+                current,
+                **purge,
+                status=Status.DELETED,
+                version=current.version + 1,
+                updated_at=self.clock(),
+            )
+            seq = self._store_change(
+                conn, new, "forget:hard" if hard else "forget", actor, {"hard": hard}
+            )
+            conn.execute(delete(embeddings).where(embeddings.c.item_id == item_id))
+            if hard:
+                conn.execute(
+                    update(item_versions)
+                    .where(item_versions.c.item_id == item_id)
+                    .values(content=None, keywords=[], tags=[], context=None, attributes={})
+                )
+                conn.execute(
+                    delete(links_table).where(
+                        or_(links_table.c.src_id == item_id, links_table.c.dst_id == item_id)
+                    )
+                )
+            self._mark_dependents_stale(conn, new, actor, "source forgotten")
+        if hard:
+            self._reclaim_space()
+        return Written(new, seq)
+
+    def _reclaim_space(self) -> None:
+        # With secure_delete the freed pages are zeroed; checkpointing moves that into the
+        # main file and truncates the WAL, which still holds the old page images.
+        if self.dialect == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def revert(
+        self,
+        item_id: int,
+        actor: str,
+        version: int,
+        vector: FloatArray | None,
+        *,
+        cube_id: int | None = None,
+    ) -> Written:
+        """Write a new version whose content and metadata equal an earlier version's.
+
+        Raises:
+            NotFoundError: no such version, or its content was purged.
+        """
+        with transaction(self.engine, write=True) as conn:
+            current = self._load_for_write(conn, item_id, actor, cube_id)
+            if current.status not in MUTABLE_STATES:
+                raise ConflictError(f"item {item_id} is {current.status.value}; cannot revert")
+            row = (
+                conn.execute(
+                    select(item_versions).where(
+                        item_versions.c.item_id == item_id, item_versions.c.version == version
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise NotFoundError(f"item {item_id} has no version {version}")
+            old = item_from_row(row)
+            fields = {name: getattr(old, name) for name in UPDATABLE_FIELDS}
+            new = dataclasses.replace(
+                current, **fields, version=current.version + 1, updated_at=self.clock()
+            )
+            seq = self._store_change(conn, new, "revert", actor, {"to_version": version})
+            if vector is not None:
+                self._put_vector(conn, new, vector)
+            if old.content != current.content:
+                self._mark_dependents_stale(conn, new, actor, "source reverted")
+        return Written(new, seq)
+
+    def expire_due(self, cube_id: int) -> list[int]:
+        """Move items whose TTL has passed to `expired`; returns their ids."""
+        now = self.clock()
+        due = and_(
+            items_table.c.cube_id == cube_id,
+            items_table.c.expires_at <= now,
+            items_table.c.status.in_([s.value for s in EXPIRABLE]),
+        )
+        with transaction(self.engine, write=False) as conn:
+            if conn.execute(select(items_table.c.id).where(due).limit(1)).first() is None:
+                return []
+        expired: list[int] = []
+        with transaction(self.engine, write=True) as conn:
+            for row in list(conn.execute(select(items_table).where(due)).mappings()):
+                current = item_from_row(row)
+                new = dataclasses.replace(
+                    current,
+                    status=Status.EXPIRED,
+                    valid_to=current.valid_to or current.expires_at,
+                    version=current.version + 1,
+                    updated_at=now,
+                )
+                self._store_change(conn, new, "expire", TTL_ACTOR, {"from": current.status})
+                self._mark_dependents_stale(conn, new, TTL_ACTOR, "source expired")
+                expired.append(current.id)
+        return expired
+
+    def record_access(self, counts: Mapping[int, tuple[int, datetime]]) -> None:
+        """Add batched access counts; usage is telemetry, not a new version."""
+        if not counts:
+            return
+        statement = (
+            update(items_table)
+            .where(items_table.c.id == bindparam("item_id"))
+            .values(
+                access_count=items_table.c.access_count + bindparam("n"),
+                last_accessed_at=bindparam("at"),
+            )
+        )
+        params = [{"item_id": i, "n": n, "at": at} for i, (n, at) in sorted(counts.items())]
+        with transaction(self.engine, write=True) as conn:
+            conn.execute(statement, params)
+
+    def cube_of(self, item_id: int) -> int:
+        """The cube an item belongs to. Raises: NotFoundError."""
+        with transaction(self.engine, write=False) as conn:
+            found = conn.execute(
+                select(items_table.c.cube_id).where(items_table.c.id == item_id)
+            ).scalar()
+        if found is None:
+            raise NotFoundError(f"no memory item with id {item_id}")
+        return int(found)
+
+    def resolve_uid(self, uid: str, cube_id: int | None = None) -> int:
+        """The integer id of an item's public uid. Raises: NotFoundError, InvalidInputError."""
+        query = select(items_table.c.id).where(items_table.c.uid == uid)
+        if cube_id is not None:
+            query = query.where(items_table.c.cube_id == cube_id)
+        with transaction(self.engine, write=False) as conn:
+            found = list(conn.execute(query.limit(2)).scalars())
+        if not found:
+            raise NotFoundError(f"no memory item with uid {uid!r}")
+        if len(found) > 1:
+            raise InvalidInputError(f"uid {uid!r} exists in several cubes; name the cube")
+        return int(found[0])
+
+    def get_item(
+        self,
+        item_id: int,
+        actor: str,
+        *,
+        cube_id: int | None = None,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+        include_deleted: bool = False,
+    ) -> MemoryItem:
+        """The item now, or as it was valid at `as_of` as known at `known_at`.
+
+        Raises:
+            NotFoundError: no such item, it was forgotten, or it was not valid/known then.
+            PermissionDeniedError: `actor` may not read it.
+        """
+        with transaction(self.engine, write=False) as conn:
+            current = self._readable(conn, item_id, actor, cube_id)
+            if current.status is Status.DELETED and not include_deleted:
+                raise NotFoundError(f"item {item_id} was forgotten")
+            if as_of is None and known_at is None:
+                return current
+            rows = conn.execute(
+                select(item_versions)
+                .where(item_versions.c.item_id == item_id)
+                .order_by(item_versions.c.version)
+            ).mappings()
+            versions = [version_from_row(r) for r in rows]
+        return _pick_version(item_id, versions, as_of=as_of, known_at=known_at)
+
+    def history(self, item_id: int, actor: str, *, cube_id: int | None = None) -> list[Version]:
+        """Every version of an item, oldest first. Raises: NotFoundError, PermissionDeniedError."""
+        with transaction(self.engine, write=False) as conn:
+            self._readable(conn, item_id, actor, cube_id)
+            rows = conn.execute(
+                select(item_versions)
+                .where(item_versions.c.item_id == item_id)
+                .order_by(item_versions.c.version)
+            ).mappings()
+            return [version_from_row(r) for r in rows]
+
+    def fetch(
+        self,
+        cube_id: int,
+        actor: str,
+        ranked: Sequence[int],
+        *,
+        limit: int | None = None,
+        statuses: Iterable[Status] = SEARCHABLE_STATUSES,
+        types: Iterable[str] | None = None,
+        include_expired: bool = False,
+    ) -> list[MemoryItem]:
+        """The first `limit` items of `ranked` (ids, best first) that the actor may read and
+        that pass the filters, in rank order.
+
+        Raises:
+            PermissionDeniedError: `actor` may not read the cube.
+        """
+        with transaction(self.engine, write=False) as conn:
+            _, granted = self._require(conn, cube_id, actor, Permission.READ)
+            if not ranked:
+                return []
+            # Filter on narrow columns first, then load full rows only for the winners:
+            # turning a row into a MemoryItem costs more than the query.
+            query = select(items_table.c.id).where(
+                items_table.c.cube_id == cube_id,
+                items_table.c.id.in_([int(i) for i in ranked]),
+                items_table.c.status.in_([Status(s).value for s in statuses]),
+            )
+            if types is not None:
+                query = query.where(items_table.c.type.in_(list(types)))
+            if not include_expired:
+                query = query.where(
+                    or_(items_table.c.expires_at.is_(None), items_table.c.expires_at > self.clock())
+                )
+            if granted is not Permission.ADMIN:
+                query = query.where(
+                    or_(
+                        items_table.c.visibility != Visibility.PRIVATE.value,
+                        items_table.c.owner == actor,
+                    )
+                )
+            allowed = {int(i) for i in conn.execute(query).scalars()}
+            chosen = [int(i) for i in ranked if int(i) in allowed][:limit]
+            if not chosen:
+                return []
+            rows = conn.execute(select(items_table).where(items_table.c.id.in_(chosen))).mappings()
+            by_id = {int(r["id"]): item_from_row(r) for r in rows}
+        return [by_id[i] for i in chosen]
+
+    def list_items(
+        self,
+        cube_id: int,
+        actor: str,
+        *,
+        statuses: Iterable[Status] | None = None,
+        kinds: Iterable[Kind] | None = None,
+        types: Iterable[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[MemoryItem]:
+        """Items of a cube, newest first, filtered. Raises: PermissionDeniedError."""
+        with transaction(self.engine, write=False) as conn:
+            _, granted = self._require(conn, cube_id, actor, Permission.READ)
+            query = select(items_table).where(items_table.c.cube_id == cube_id)
+            if statuses is not None:
+                query = query.where(items_table.c.status.in_([Status(s).value for s in statuses]))
+            if kinds is not None:
+                query = query.where(items_table.c.kind.in_([Kind(k).value for k in kinds]))
+            if types is not None:
+                query = query.where(items_table.c.type.in_(list(types)))
+            if granted is not Permission.ADMIN:
+                query = query.where(
+                    or_(
+                        items_table.c.visibility != Visibility.PRIVATE.value,
+                        items_table.c.owner == actor,
+                    )
+                )
+            query = query.order_by(items_table.c.id.desc()).limit(limit).offset(offset)
+            return [item_from_row(r) for r in conn.execute(query).mappings()]
+
+    def counts(self, cube_id: int, actor: str) -> dict[str, dict[str, int]]:
+        """Item counts by status and by kind. Raises: PermissionDeniedError."""
+        with transaction(self.engine, write=False) as conn:
+            self._require(conn, cube_id, actor, Permission.READ)
+            result: dict[str, dict[str, int]] = {"status": {}, "kind": {}}
+            for column, key in ((items_table.c.status, "status"), (items_table.c.kind, "kind")):
+                rows = conn.execute(
+                    select(column, func.count())
+                    .where(items_table.c.cube_id == cube_id)
+                    .group_by(column)
+                )
+                result[key] = {str(value): int(count) for value, count in rows}
+            return result
+
+
+def _pick_version(
+    item_id: int,
+    versions: Sequence[Version],
+    *,
+    as_of: datetime | None,
+    known_at: datetime | None,
+) -> MemoryItem:
+    """Bi-temporal choice: among versions recorded by `known_at`, the latest recorded one
+    whose validity covers `as_of` (later knowledge overrides earlier for the same time)."""
+    known = [v for v in versions if known_at is None or v.recorded_at <= known_at]
+    if not known:
+        raise NotFoundError(f"item {item_id} was not yet recorded at {known_at}")
+    if as_of is None:
+        chosen = known[-1]
+    else:
+        covering = [
+            v
+            for v in known
+            if v.item.valid_from <= as_of and (v.item.valid_to is None or as_of < v.item.valid_to)
+        ]
+        if not covering:
+            raise NotFoundError(f"item {item_id} was not valid at {as_of.isoformat()}")
+        chosen = covering[-1]
+    if chosen.item.status is Status.DELETED:
+        raise NotFoundError(f"item {item_id} was forgotten by then")
+    return chosen.item
