@@ -13,18 +13,15 @@ embedding.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from common import record  # bench/common.py: scripts run as `python bench/store.py`
 
 import memos
 from memos.models import EmbedderSpec
@@ -120,18 +117,6 @@ def bench_size(size: int, singles: int, queries: int, batch: int) -> dict[str, f
     return result
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
@@ -167,13 +152,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.record:
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        command = "python bench/store.py " + " ".join(sys.argv[1:])
-        with args.record.open("a") as handle:
-            handle.write(
-                f"\n### Store: add and search ({stamp})\n\n"
-                f"Machine: {machine()}. Command: `{command}`.\n\n{table}\n"
-            )
+        record(args.record, "Store: add and search", table)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,13 @@ from typing import Annotated, Any
 import typer
 
 from memos.cli import render
+from memos.cli.concept import concept_app
+from memos.cli.eval import eval_app
+from memos.cli.graph import graph_app
+from memos.cli.ingest import ingest
+from memos.cli.kv import kv_app
+from memos.cli.lora import lora_app
+from memos.cli.note import note_app
 from memos.errors import (
     BackendError,
     ConfigError,
@@ -91,6 +98,13 @@ app = typer.Typer(
 )
 cube_app = typer.Typer(help="Create, list, share and drop cubes.", no_args_is_help=True)
 app.add_typer(cube_app, name="cube")
+app.add_typer(kv_app, name="kv")
+app.add_typer(lora_app, name="lora")
+app.add_typer(eval_app, name="eval")
+app.add_typer(note_app, name="note")
+app.add_typer(graph_app, name="graph")
+app.add_typer(concept_app, name="concept")
+app.command("ingest")(ingest)
 
 
 @app.callback()
@@ -236,11 +250,38 @@ def search(
     cube: CubeOption,
     k: Annotated[int, typer.Option("-k", "--k", help="How many results.")] = 10,
     type: Annotated[list[str] | None, typer.Option(help="Only these types.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only these sources.")] = None,
+    author: Annotated[list[str] | None, typer.Option(help="Only these authors.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only items with all these tags.")] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Statuses (default: live).")] = None,
+    valid_from: Annotated[str | None, typer.Option(help="Valid at some time after this.")] = None,
+    valid_to: Annotated[str | None, typer.Option(help="Valid at some time before this.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="What was valid at this ISO time.")] = None,
+    weight: Annotated[
+        list[str] | None, typer.Option(help="Signal weight NAME=VALUE, e.g. graph=0.")
+    ] = None,
+    explain: Annotated[bool, typer.Option(help="Show each hit's score by signal.")] = False,
 ) -> None:
-    """Find the memories closest in meaning to QUERY."""
+    """Find the memories that best answer QUERY (hybrid vector + BM25 + links)."""
     state = _state(ctx)
-    found = state.mos.cube(cube).search(query, k=k, types=type)
-    state.out(found, render.hits(found))
+    found = state.mos.cube(cube).search(
+        query, k=k, types=type, sources=source, authors=author, tags=tag, statuses=status,
+        valid_from=valid_from, valid_to=valid_to, as_of=as_of, weights=_weights(weight),
+    )  # fmt: skip
+    state.out(found, render.explained(found) if explain else render.hits(found))
+
+
+def _weights(pairs: list[str] | None) -> dict[str, float] | None:
+    if not pairs:
+        return None
+    weights: dict[str, float] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise InvalidInputError(f"--weight takes NAME=NUMBER, got {pair!r}") from None
+    return weights
 
 
 @app.command()

@@ -69,6 +69,19 @@ def hits(results: Sequence[Hit]) -> str:
     return "\n".join(f"{hit.score:6.3f}  {item_line(hit.item)}" for hit in results)
 
 
+def explained(results: Sequence[Hit]) -> str:
+    """Each hit with its score per signal, in pipeline order."""
+    if not results:
+        return "no matches"
+    order = ("vector", "lexical", "fused", "author", "graph", "prior", "ended", "rerank")
+    lines = []
+    for hit in results:
+        lines.append(f"{hit.score:6.3f}  {item_line(hit.item)}")
+        parts = [f"{name}={hit.scores[name]:.3f}" for name in order if name in hit.scores]
+        lines.append("        " + " ".join(parts))
+    return "\n".join(lines)
+
+
 def versions(history: Sequence[Version]) -> str:
     return "\n".join(
         f"v{v.version} {v.recorded_at.isoformat()} {v.operation} by {v.actor} "

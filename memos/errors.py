@@ -35,5 +35,13 @@ class IndexMismatchError(MemosError):
     """A cube or index was built with a different embedder, dimension or metric."""
 
 
+class ModelMismatchError(IndexMismatchError):
+    """A KV cache or adapter was built by a different runtime model, dtype or tokenizer."""
+
+
+class StaleMemoryError(ConflictError):
+    """Derived memory (a KV cache or an adapter) is out of date with its sources."""
+
+
 class BackendError(MemosError):
     """The database or a file on disk failed or is corrupt."""

@@ -235,3 +235,37 @@ class Hit(Record):
     item: MemoryItem
     score: float
     scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters(Record):
+    """What a search may return. Empty means no restriction; times are aware UTC.
+
+    `tags` must all be present on an item. `valid_during` keeps items whose validity
+    interval overlaps [start, end); `recorded_during` does the same for `created_at`.
+    `as_of` keeps items valid at that instant (their version valid then is returned).
+    """
+
+    statuses: frozenset[Status] = SEARCHABLE_STATUSES
+    types: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()
+    authors: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    valid_during: tuple[datetime | None, datetime | None] = (None, None)
+    recorded_during: tuple[datetime | None, datetime | None] = (None, None)
+    as_of: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """The narrow columns retrieval scores with, before full rows are loaded."""
+
+    id: int
+    author: str | None
+    tags: tuple[str, ...]
+    version: int
+    valid_from: datetime
+    valid_to: datetime | None
+    updated_at: datetime
+    importance: float
+    access_count: int

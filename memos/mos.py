@@ -7,7 +7,7 @@ import shutil
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memos import validation
 from memos.config import Settings, load_settings
@@ -17,12 +17,21 @@ from memos.models import CubeInfo
 from memos.protocols import Embedder
 from memos.retrieval.cube_index import CubeIndex
 from memos.retrieval.embedders import make_embedder
+from memos.retrieval.hybrid import HybridRetriever
+from memos.retrieval.rerank import Reranker
+from memos.retrieval.text import vector_text
+from memos.stores.artifacts import cube_artifacts
 from memos.stores.base import Clock
 from memos.stores.engine import sqlite_url
 from memos.stores.jsonl import read_export
 from memos.stores.sql import SqlStore
 from memos.timeutil import utcnow
 from memos.usage import AccessLog
+
+if TYPE_CHECKING:
+    from memos.protocols import LLMClient
+    from memos.runtime.model import Runtime
+    from memos.runtime.parts import RuntimeParts
 
 
 class _Shared:
@@ -37,9 +46,17 @@ class _Shared:
         self.settings = settings
         self.clock = clock
         self.access_log = AccessLog(store, clock)
+        self.retriever = HybridRetriever(store, embedder, self.access_log)
         self.indexes: dict[int, CubeIndex] = {}
         self.lock = threading.Lock()
         self.closed = False
+        # KV caches and adapters: built on first use (memos.runtime.parts).
+        self.runtime: Runtime | None = None
+        self.runtime_parts: RuntimeParts | None = None
+        # The agents' LLM: given to open(), or built from settings on first use.
+        self.llm: LLMClient | None = None
+        self.llm_ready = False
+        self.llm_owned = False
         url = store.engine.url.render_as_string(hide_password=True)
         default = sqlite_url(home / "memos.db")
         # Indexes are local caches of one database; never mix two databases' cube ids.
@@ -82,6 +99,37 @@ class MemOS:
     @property
     def access_log(self) -> AccessLog:
         return self._shared.access_log
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self._shared.retriever
+
+    @property
+    def runtime_parts(self) -> RuntimeParts:
+        """The runtime model, artifact stores, KV tiers and adapters; nothing heavy loads
+        until a model is really used."""
+        from memos.runtime.parts import RuntimeParts
+
+        with self._shared.lock:
+            if self._shared.runtime_parts is None:
+                self._shared.runtime_parts = RuntimeParts(
+                    self.home, self.settings, runtime=self._shared.runtime
+                )
+            return self._shared.runtime_parts
+
+    @property
+    def llm(self) -> LLMClient | None:
+        """The LLM agents use (`open(llm=...)` or MEMOS_LLM), or None: offline paths.
+        Built on first use; nothing connects or loads until a call."""
+        if not self._shared.llm_ready:
+            from memos.agents.llm.factory import make_llm
+
+            built = make_llm(self.settings, lambda: self.runtime_parts.runtime, self.home)
+            with self._shared.lock:
+                if not self._shared.llm_ready:
+                    self._shared.llm, self._shared.llm_owned = built, True
+                    self._shared.llm_ready = True
+        return self._shared.llm
 
     def as_user(self, user: str) -> MemOS:
         """The same memos, acting as another user (permissions are theirs)."""
@@ -152,7 +200,9 @@ class MemOS:
     def drop_cube(self, name: str) -> None:
         """Delete a cube, its items, history and index (admin only)."""
         info = self.store.cube_by_name(name)
+        artifacts = cube_artifacts(self.store.engine, info.id)  # its KV caches and adapters
         self.store.drop_cube(info.id, self.user)
+        self.runtime_parts.release_orphans(self.store.engine, artifacts)
         with self._shared.lock:
             index = self._shared.indexes.pop(info.id, None)
         if index is not None:
@@ -188,7 +238,9 @@ class MemOS:
         batch = 256
         for start in range(0, len(missing), batch):
             chunk = missing[start : start + batch]
-            vectors = self.embedder.embed_documents([m.content or "" for m in chunk])
+            vectors = self.embedder.embed_documents(
+                [vector_text(m.content or "", m.author) for m in chunk]
+            )
             self.store.put_vectors(cube.id, [m.id for m in chunk], vectors)
         self.index_of(cube.info).catch_up()
         return len(missing)
@@ -208,6 +260,12 @@ class MemOS:
             return
         self.flush()
         self._shared.closed = True
+        if self._shared.llm_owned:
+            close = getattr(self._shared.llm, "close", None)
+            if callable(close):
+                close()  # an HTTP client's connections; a client passed in is the caller's
+        if self._shared.runtime_parts is not None:
+            self._shared.runtime_parts.close()  # adapters off a runtime others may share
         self.store.close()
 
     def __enter__(self) -> MemOS:
@@ -229,12 +287,19 @@ def open(
     user: str | None = None,
     embedder: Embedder | str | None = None,
     clock: Clock | None = None,
+    runtime: Runtime | None = None,
+    reranker: Reranker | None = None,
+    llm: LLMClient | str | None = None,
     **settings: Any,
 ) -> MemOS:
     """Open (creating if needed) a memos home, or a database by SQLAlchemy `url`.
 
     `home` defaults to MEMOS_HOME, else the platform's data directory. `embedder` is an
-    `Embedder` or a name ('minilm', 'hash', or a model folder). Nothing heavy loads here.
+    `Embedder` or a name ('minilm', 'hash', or a model folder). `runtime` is a
+    `memos.runtime.model.Runtime` for KV caches and adapters (default: MEMOS_RUNTIME_MODEL,
+    loaded on first use). `reranker` re-orders the head of every search (see
+    `memos.retrieval.rerank`). `llm` is an `LLMClient` or 'openai' / 'local' / 'none' for
+    the agents (default: MEMOS_LLM; see `memos.agents.llm`). Nothing heavy loads here.
 
     Raises:
         ConfigError: invalid settings.
@@ -245,6 +310,7 @@ def open(
         url=url,
         user=user,
         embedder=embedder if isinstance(embedder, str) else None,
+        llm=llm if isinstance(llm, str) else None,
         **settings,
     )
     root = chosen.resolved_home()
@@ -257,4 +323,8 @@ def open(
     )
     model = embedder if embedder is not None and not isinstance(embedder, str) else None
     shared = _Shared(store, model or make_embedder(chosen.embedder), root, chosen, tick)
+    shared.runtime = runtime
+    shared.retriever.reranker = reranker
+    if llm is not None and not isinstance(llm, str):
+        shared.llm, shared.llm_ready = llm, True
     return MemOS(shared, chosen.user)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -69,3 +70,65 @@ class VectorIndex(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ArtifactStore(Protocol):
+    """Immutable files (KV caches, LoRA adapters) named by the sha256 of their bytes.
+
+    Writes are atomic (a temp name renamed into place) and idempotent; every read checks
+    the bytes against their name, so a torn or tampered file is reported, never used.
+    """
+
+    def put(self, data: bytes) -> str:
+        """Store bytes; returns their sha256 hex digest (the artifact's name)."""
+        ...
+
+    def get(self, digest: str) -> bytes:
+        """The verified bytes of an artifact (NotFoundError; BackendError when corrupt)."""
+        ...
+
+    def contains(self, digest: str) -> bool: ...
+
+    def delete(self, digest: str) -> bool:
+        """Remove an artifact; False when it was not there."""
+        ...
+
+    def sizes(self) -> dict[str, int]:
+        """Every stored artifact's digest and size in bytes."""
+        ...
+
+
+class ChatMessage(TypedDict):
+    """One chat turn: role is 'system', 'user' or 'assistant'."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """An LLM's answer and what it cost."""
+
+    text: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@runtime_checkable
+class LLMClient(Protocol):
+    """Chat messages in, text out. `json_schema` asks for a JSON answer matching it (a
+    client may enforce it natively or only put it in the prompt; callers always validate)."""
+
+    @property
+    def model(self) -> str: ...
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+    ) -> Completion: ...

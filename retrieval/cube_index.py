@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
@@ -18,12 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from memos.errors import BackendError, IndexMismatchError
+from memos.errors import BackendError, ConflictError, IndexMismatchError, NotFoundError
 from memos.faults import crash_point
 from memos.models import CubeInfo
 from memos.progress import status
 from memos.protocols import FloatArray, IdArray
+from memos.retrieval.flat import SNAPSHOT as FLAT_SNAPSHOT
 from memos.retrieval.flat import FlatIndex
+from memos.retrieval.spann import SpannIndex
 from memos.stores.base import Written
 from memos.stores.sql import SqlStore
 
@@ -37,7 +40,7 @@ WINDOW_CHECK_S = 2.0
 
 
 class CubeIndex:
-    """Owns one cube's `FlatIndex` and its catch-up from the log."""
+    """Owns one cube's `SpannIndex` and its catch-up from the log."""
 
     def __init__(self, store: SqlStore, cube: CubeInfo, path: Path, *, snapshot_ops: int) -> None:
         self.store = store
@@ -49,6 +52,7 @@ class CubeIndex:
         self._window_checked = 0.0
         self._synced_at = store.clock()
         self._recent: dict[int, datetime] = {}
+        self._scratch: Path | None = None
         self.index = self._open()
         self.catch_up()
 
@@ -59,7 +63,7 @@ class CubeIndex:
             "created_at": self.cube.created_at.isoformat(),
         }
 
-    def _open(self) -> FlatIndex:
+    def _open(self) -> SpannIndex | FlatIndex:
         spec = self.cube.embedder
         identity_file = self.path / IDENTITY
         if identity_file.exists():
@@ -70,36 +74,76 @@ class CubeIndex:
             if not same:
                 # Left over from another database or an earlier cube of the same id.
                 shutil.rmtree(self.path)
+        # The exact snapshot of earlier versions is superseded by the SPANN index.
+        (self.path / FLAT_SNAPSHOT).unlink(missing_ok=True)
+        index: SpannIndex | FlatIndex | None
         try:
-            index = FlatIndex.open(self.path, spec.dim, spec.metric)
+            index = SpannIndex.open(self.path, dim=spec.dim, metric=spec.metric)
+        except NotFoundError:
+            index = None
         except (BackendError, IndexMismatchError) as exc:
             log.warning("rebuilding the vector index of cube %r: %s", self.cube.name, exc)
-            shutil.rmtree(self.path, ignore_errors=True)
-            index = FlatIndex(self.path, spec.dim, spec.metric)
-        if index.applied_seq > self.store.max_seq(self.cube.id):
+            index = None
+        except ConflictError:
+            return self._private_index()
+        if index is not None and index.applied_seq > self.store.max_seq(self.cube.id):
             log.warning(
                 "vector index of cube %r is ahead of the database; rebuilding", self.cube.name
             )
-            index = FlatIndex(self.path, spec.dim, spec.metric)
-        self.path.mkdir(parents=True, exist_ok=True)
+            index.close()
+            index = None
+        if index is None or (index.applied_seq == 0 and len(index) == 0):
+            if index is not None:
+                index.close()
+            index = self._rebuild()
         identity_file.write_text(json.dumps(self._identity()))
-        if index.applied_seq == 0 and len(index) == 0:
-            self._rebuild_into(index)
         return index
 
-    def _rebuild_into(self, index: FlatIndex) -> None:
+    def _private_index(self) -> FlatIndex:
+        """Another process holds this cube's index: keep an exact one in memory instead."""
+        log.warning(
+            "the vector index of cube %r is open in another process; using a private "
+            "in-memory exact index rebuilt from the database",
+            self.cube.name,
+        )
+        self._scratch = Path(tempfile.mkdtemp(prefix="memos-index-"))
+        spec = self.cube.embedder
+        index = FlatIndex(self._scratch, spec.dim, spec.metric)
         top = self.store.max_seq(self.cube.id)
-        if top == 0:
-            return
+        for ids, vectors in self.store.iter_vectors(self.cube.id):
+            index.add(ids, vectors)
+        index.mark_applied(top)
+        return index
+
+    def _rebuild(self) -> SpannIndex:
+        """A fresh index holding every vector in SQL, built in one pass."""
+        spec = self.cube.embedder
+        shutil.rmtree(self.path, ignore_errors=True)
+        top = self.store.max_seq(self.cube.id)
+        batches = list(self.store.iter_vectors(self.cube.id)) if top else []
+        if not batches:
+            return SpannIndex.create(self.path, spec.dim, spec.metric)
         with status(f"building the vector index of cube {self.cube.name!r}"):
-            for ids, vectors in self.store.iter_vectors(self.cube.id):
-                index.add(ids, vectors)
+            index = SpannIndex.build(
+                self.path,
+                np.concatenate([ids for ids, _ in batches]),
+                np.concatenate([vectors for _, vectors in batches]),
+                spec.metric,
+            )
         index.mark_applied(top)
         index.flush()
+        return index
+
+    def _reopen_if_taken(self) -> None:
+        """Opening this cube's index again in this process (another MemOS on the same home)
+        takes it over and closes ours; open it back, catching up from the log."""
+        if isinstance(self.index, SpannIndex) and self.index.closed:
+            self.index = self._open()
 
     def catch_up(self) -> None:
         """Apply log entries this index has not seen yet."""
         with self._lock:
+            self._reopen_if_taken()
             applied = self.index.applied_seq
             top = self.store.max_seq(self.cube.id)
             window = None
@@ -134,6 +178,7 @@ class CubeIndex:
         """Reflect this process's own committed writes without re-reading them."""
         crash_point("index-before-apply")
         with self._lock:
+            self._reopen_if_taken()
             if vectors is not None and len(written):
                 ids = np.asarray([w.item.id for w in written], dtype=np.int64)
                 self.index.add(ids, vectors)
@@ -159,19 +204,42 @@ class CubeIndex:
 
     def search(self, query: FloatArray, k: int) -> tuple[IdArray, FloatArray]:
         self.catch_up()
-        return self.index.search(query, k)
+        try:
+            return self.index.search(query, k)
+        except BackendError as exc:
+            # Posting and vector files are checked as they are first read.
+            with self._lock:
+                if isinstance(self.index, SpannIndex) and self.index.closed:
+                    self._reopen_if_taken()
+                else:
+                    log.warning("rebuilding the vector index of cube %r: %s", self.cube.name, exc)
+                    self._close_index()
+                    self.index = self._rebuild()
+                    (self.path / IDENTITY).write_text(json.dumps(self._identity()))
+                    self._since_flush = 0
+            self.catch_up()
+            return self.index.search(query, k)
 
     def __len__(self) -> int:
         return len(self.index)
 
     def flush(self) -> None:
         with self._lock:
+            self._reopen_if_taken()
             self.index.flush()
             self._since_flush = 0
 
     def close(self) -> None:
-        self.flush()
+        with self._lock:
+            self._close_index()
+
+    def _close_index(self) -> None:
+        self.index.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def destroy(self) -> None:
         with self._lock:
+            self._close_index()
             shutil.rmtree(self.path, ignore_errors=True)

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ class BaseEmbedder:
     """
 
     batch_size = 64
+    query_cache_size = 1024
 
     @property
     def spec(self) -> EmbedderSpec:
@@ -40,7 +42,26 @@ class BaseEmbedder:
         return self._embed(texts, query=False)
 
     def embed_queries(self, texts: Sequence[str]) -> FloatArray:
-        return self._embed(texts, query=True)
+        """Query vectors, cached: agents repeat queries, and a query costs a model call."""
+        cache = self._query_cache()
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            for text, row in zip(missing, self._embed(missing, query=True), strict=True):
+                cache[text] = row
+                if len(cache) > self.query_cache_size:
+                    cache.popitem(last=False)
+        for text in texts:
+            cache.move_to_end(text)
+        if not texts:
+            return np.zeros((0, self.spec.dim), dtype=np.float32)
+        return np.vstack([cache[t] for t in texts])
+
+    def _query_cache(self) -> OrderedDict[str, FloatArray]:
+        cache: OrderedDict[str, FloatArray] | None = getattr(self, "_queries", None)
+        if cache is None:
+            cache = OrderedDict()
+            self._queries = cache
+        return cache
 
     def _embed(self, texts: Sequence[str], *, query: bool) -> FloatArray:
         dim = self.spec.dim

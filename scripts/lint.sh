@@ -11,5 +11,6 @@ tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 mkdir "$tree/memos"
 for f in memos/*.py memos/py.typed; do ln -s "$PWD/$f" "$tree/memos/"; done
+for sub in memos/*/; do sub=${sub%/}; [ "${sub##*/}" = __pycache__ ] || ln -s "$PWD/$sub" "$tree/memos/${sub##*/}"; done
 for room in stores retrieval agents cli; do ln -s "$PWD/$room" "$tree/memos/$room"; done
 "$PY" -m mypy --config-file pyproject.toml "$tree/memos"

@@ -29,6 +29,7 @@ from memos.models import (
     Visibility,
 )
 from memos.protocols import FloatArray
+from memos.retrieval.lexical import lexical_for
 from memos.stores import schema
 from memos.stores.engine import transaction
 from memos.stores.rows import cube_from_row, item_from_row, item_values
@@ -143,6 +144,7 @@ class StoreBase:
         self.clock = clock
         self._cubes: dict[int, CubeInfo] = {}
         self._known_users: set[str] = set()
+        self.lexical = lexical_for(engine.dialect.name)
 
     @property
     def dialect(self) -> str:
@@ -298,6 +300,7 @@ class StoreBase:
         values = item_values(item)
         values["target_id"] = item.id
         conn.execute(UPDATE_ITEM, values)
+        self.lexical.put(conn, [item])
         seq = self._log(conn, item.cube_id, item.id, operation, actor, payload)
         self._snapshot(conn, item, operation, actor, seq)
         return seq

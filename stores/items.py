@@ -109,6 +109,7 @@ class ItemOps(StoreBase):
                     for row, item, seq in zip(rows, stored, seqs, strict=True)
                 ],
             )
+            self.lexical.put(conn, stored)
             if vectors is not None:
                 conn.execute(
                     insert(embeddings),
@@ -307,6 +308,7 @@ class ItemOps(StoreBase):
                         or_(links_table.c.src_id == item_id, links_table.c.dst_id == item_id)
                     )
                 )
+                self.lexical.compact(conn, current.cube_id)
             self._mark_dependents_stale(conn, new, actor, "source forgotten")
         if hard:
             self._reclaim_space()
@@ -318,6 +320,51 @@ class ItemOps(StoreBase):
         if self.dialect == "sqlite":
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def supersede(
+        self,
+        old_id: int,
+        new_id: int,
+        actor: str,
+        *,
+        at: datetime | None = None,
+        cube_id: int | None = None,
+    ) -> tuple[Written, Written]:
+        """Record that `new_id` replaces `old_id` as of `at` (default: the new item's
+        `valid_from`): the old item's validity ends there and both point at each other,
+        as new versions, in one transaction.
+
+        Raises:
+            InvalidInputError: the two ids are the same, or `at` precedes the old item.
+            ConflictError: either item cannot change (frozen, archived, gone).
+        """
+        if old_id == new_id:
+            raise InvalidInputError("an item cannot supersede itself")
+        with transaction(self.engine, write=True) as conn:
+            old = self._load_for_write(conn, old_id, actor, cube_id)
+            new = self._load_for_write(conn, new_id, actor, old.cube_id)
+            for item in (old, new):
+                if item.status not in MUTABLE_STATES or item.status is Status.FROZEN:
+                    raise ConflictError(
+                        f"item {item.id} is {item.status.value}; it cannot take part in a "
+                        "supersession"
+                    )
+            end = at or new.valid_from
+            if end <= old.valid_from:
+                raise InvalidInputError(
+                    f"item {old_id} became valid at {old.valid_from.isoformat()}; it cannot "
+                    f"be superseded at {end.isoformat()}"
+                )
+            now = self.clock()
+            ended = dataclasses.replace(
+                old, valid_to=end, superseded_by=new.id, version=old.version + 1, updated_at=now
+            )
+            replacing = dataclasses.replace(
+                new, supersedes=old.id, version=new.version + 1, updated_at=now
+            )
+            first = self._store_change(conn, ended, "superseded", actor, {"by": new.id})
+            second = self._store_change(conn, replacing, "supersedes", actor, {"old": old.id})
+        return Written(ended, first), Written(replacing, second)
 
     def revert(
         self,
@@ -569,22 +616,21 @@ def _pick_version(
     as_of: datetime | None,
     known_at: datetime | None,
 ) -> MemoryItem:
-    """Bi-temporal choice: among versions recorded by `known_at`, the latest recorded one
-    whose validity covers `as_of` (later knowledge overrides earlier for the same time)."""
+    """Bi-temporal choice: among versions recorded by `known_at` and valid from `as_of` or
+    earlier, the latest recorded one, if its validity still covers `as_of` (later knowledge
+    overrides earlier for the same time, including knowledge that the item ended: a
+    superseded fact is not valid after its `valid_to` even though its first version was
+    open-ended)."""
     known = [v for v in versions if known_at is None or v.recorded_at <= known_at]
     if not known:
         raise NotFoundError(f"item {item_id} was not yet recorded at {known_at}")
     if as_of is None:
         chosen = known[-1]
     else:
-        covering = [
-            v
-            for v in known
-            if v.item.valid_from <= as_of and (v.item.valid_to is None or as_of < v.item.valid_to)
-        ]
-        if not covering:
+        begun = [v for v in known if v.item.valid_from <= as_of]
+        if not begun or not (begun[-1].item.valid_to is None or as_of < begun[-1].item.valid_to):
             raise NotFoundError(f"item {item_id} was not valid at {as_of.isoformat()}")
-        chosen = covering[-1]
+        chosen = begun[-1]
     if chosen.item.status is Status.DELETED:
         raise NotFoundError(f"item {item_id} was forgotten by then")
     return chosen.item

@@ -27,28 +27,46 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-# Bump on any change to the tables below; `SqlStore` refuses a database of another version.
-SCHEMA_VERSION = 1
+# Bump on any change to the tables below (or to the lexical tables of retrieval/lexical.py);
+# `SqlStore` refuses a database of another version.
+SCHEMA_VERSION = 2
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """Stores naive UTC, returns aware UTC: SQLite keeps no zone and PostgreSQL's
-    `timestamp` would otherwise hand back naive values."""
+    """Aware UTC datetimes in, aware UTC datetimes out.
+
+    PostgreSQL stores naive UTC `timestamp`s. SQLite stores the same fixed-width text
+    SQLAlchemy's DATETIME writes ('2025-01-01 09:00:00.000001', which sorts as time
+    does), parsed with `datetime.fromisoformat`: several times faster than the generic
+    parser, and row decoding is most of a search's cost.
+    """
 
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(32))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("memos stores aware datetimes only")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        if dialect.name == "sqlite":
+            return naive.isoformat(sep=" ", timespec="microseconds")
+        return naive
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
 
 
 # SQLite needs INTEGER for AUTOINCREMENT; PostgreSQL gets 64-bit ids.

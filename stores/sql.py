@@ -25,11 +25,12 @@ from memos.stores.schema import SCHEMA_VERSION, cube_acl, cubes, embeddings, ite
 from memos.stores.schema import items as items_table
 from memos.stores.schema import links as links_table
 from memos.stores.schema import oplog as oplog_table
+from memos.stores.search import SearchOps
 from memos.stores.transfer import TransferOps
 from memos.timeutil import utcnow
 
 
-class SqlStore(ItemOps, LinkOps, LogOps, TransferOps):
+class SqlStore(ItemOps, LinkOps, LogOps, SearchOps, TransferOps):
     """The SQLAlchemy store; one schema on SQLite and PostgreSQL."""
 
     @classmethod
@@ -56,6 +57,7 @@ class SqlStore(ItemOps, LinkOps, LogOps, TransferOps):
                         "it was not created by memos or is damaged"
                     )
                 schema.metadata.create_all(conn)
+                self.lexical.install(conn)
                 conn.execute(
                     insert(schema.meta).values(key="schema_version", value=str(SCHEMA_VERSION))
                 )
@@ -116,6 +118,7 @@ class SqlStore(ItemOps, LinkOps, LogOps, TransferOps):
             self._require(conn, cube_id, actor, Permission.ADMIN)
             # Explicit deletes: SQLite only cascades with foreign keys on, and being
             # explicit keeps both databases on the same path.
+            self.lexical.drop(conn, cube_id)
             for table in (oplog_table, links_table, embeddings, cube_acl):
                 conn.execute(delete(table).where(table.c.cube_id == cube_id))
             item_ids = select(items_table.c.id).where(items_table.c.cube_id == cube_id)

@@ -186,6 +186,15 @@ class TransferOps(StoreBase):
                         op_seq=seq,
                     )
                     conn.execute(insert(item_versions).values(**values))
+            self.lexical.put(
+                conn,
+                [
+                    item_from_row(r)
+                    for r in conn.execute(
+                        select(items_table).where(items_table.c.cube_id == cube_id)
+                    ).mappings()
+                ],
+            )
             for link in link_records:
                 conn.execute(
                     insert(links_table).values(

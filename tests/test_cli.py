@@ -145,3 +145,24 @@ def test_console_script_is_installed() -> None:
     assert script.exists(), "the `memos` command is missing; run pip install -e ."
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "cube" in done.stdout
+
+
+def test_search_explain_filters_and_weights(run) -> None:  # type: ignore[no-untyped-def]
+    run("cube", "create", "work")
+    run("add", "Deploy window is Friday", "--cube", "work", "--tag", "ops", "--source", "slack")
+    run("add", "Deploy script fixed", "--cube", "work", "--source", "git")
+    explained = run("search", "deploy window", "--cube", "work", "--explain")
+    assert explained.exit_code == 0
+    assert "vector=" in explained.stdout and "lexical=" in explained.stdout
+    only_git = json.loads(run("search", "deploy", "--cube", "work", "--source", "git",
+                              json_out=True).stdout)  # fmt: skip
+    assert [h["item"]["source"] for h in only_git] == ["git"]
+    tagged = json.loads(run("search", "deploy", "-c", "work", "--tag", "ops", json_out=True).stdout)
+    assert [h["item"]["tags"] for h in tagged] == [["ops"]]
+    no_lexical = json.loads(run("search", "deploy", "-c", "work", "--weight", "lexical=0",
+                                json_out=True).stdout)  # fmt: skip
+    assert all(h["scores"]["fused"] == 0.5 * h["scores"]["vector"] for h in no_lexical)
+    bad = run("search", "deploy", "-c", "work", "--weight", "graph")
+    assert bad.exit_code == 2 and "NAME=NUMBER" in bad.stderr
+    unknown = run("search", "deploy", "-c", "work", "--weight", "speed=2")
+    assert unknown.exit_code == 2 and "unknown search weight" in unknown.stderr

@@ -32,7 +32,8 @@ def test_add_get_search(cube: memos.MemCube) -> None:
     hits = cube.search("when is the launch", k=2)
     assert hits[0].item.id == launch.id
     assert hits[0].score > hits[1].score
-    assert hits[0].scores["vector"] == pytest.approx(hits[0].score)
+    assert hits[0].scores["final"] == pytest.approx(hits[0].score)
+    assert {"vector", "lexical", "fused", "prior"} <= hits[0].scores.keys()
     only_prefs = cube.search("tea", k=5, types=["preference"])
     assert [h.item.type for h in only_prefs] == ["preference"]
 

@@ -18,6 +18,7 @@ import pytest
 
 import memos
 from memos.retrieval.flat import SNAPSHOT, FlatIndex
+from memos.retrieval.spann import SpannIndex
 from memos.testing import HashEmbedder
 
 CHILD_PRELUDE = """
@@ -58,9 +59,9 @@ def test_kill_between_sql_commit_and_index_write(home: Path) -> None:
     )
     assert done.returncode == -signal.SIGKILL, done.stderr
     assert "not reached" not in done.stdout
-    # The snapshot on disk predates the last add: the crash really hit the gap.
-    snapshot = FlatIndex.open(_index_dir(home), 64)
-    assert len(snapshot) == 5
+    # The index on disk predates the last add: the crash really hit the gap.
+    with SpannIndex.open(_index_dir(home), dim=64) as snapshot:
+        assert len(snapshot) == 5
     with memos.open(home, user="alice", embedder=HashEmbedder(dim=64)) as mos:
         cube = mos.cube("work")
         hits = cube.search("written just before the crash", k=1)
@@ -89,7 +90,7 @@ def test_kill_during_update_and_forget(home: Path) -> None:
         top = cube.search("gamma replacement wording", k=1)[0]
         assert top.item.content == "gamma replacement wording"
         # The index holds the new vector, not the old one.
-        assert top.score == pytest.approx(1.0, abs=1e-4)
+        assert top.scores["vector"] == pytest.approx(1.0, abs=1e-4)
 
 
 @pytest.mark.slow
@@ -152,12 +153,12 @@ def test_corrupt_index_snapshot_is_rebuilt(home: Path, caplog: pytest.LogCapture
     with memos.open(home, embedder=HashEmbedder(dim=64)) as mos:
         cube = mos.create_cube("work")
         ids = [cube.add(f"fact {n} about rivers").id for n in range(10)]
-    snapshot = _index_dir(home) / SNAPSHOT
+    snapshot = next(_index_dir(home).glob("ids.*.bin"))  # the SPANN id map
     data = bytearray(snapshot.read_bytes())
     data[len(data) // 2] ^= 0xFF
     snapshot.write_bytes(bytes(data))
     with pytest.raises(memos.BackendError):
-        FlatIndex.open(_index_dir(home), 64)
+        SpannIndex.open(_index_dir(home))
     with memos.open(home, embedder=HashEmbedder(dim=64)) as mos:
         cube = mos.cube("work")
         assert {h.item.id for h in cube.search("rivers", k=10)} == set(ids)

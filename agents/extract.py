@@ -1,0 +1,256 @@
+"""The offline extractor: deterministic memories from a message, with no LLM.
+
+A message is cut into sentences. Questions, greetings, acknowledgements and code are
+skipped. A sentence that states a change ("moved ENG-142 to Done", see
+`memos.agents.patterns`) becomes a keyed state, written as one plain statement with the
+sentence kept as its context; any other sentence becomes a fact, event or preference in
+the third person ("I moved to Berlin" by alice -> "Alice moved to Berlin"), with
+keyphrases and the tickets it names as keywords and tags.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from memos.agents.candidates import THING, Candidate, State, canonical_attribute, slug, thing_name
+from memos.agents.events import Utterance
+from memos.agents.keyphrases import IGNORED, keyphrases
+from memos.agents.patterns import display_author, states
+
+EXTRACTOR = "offline"
+MAX_SENTENCE_CHARS = 2000
+_TRACKERS = frozenset({"linear", "jira", "git", "github", "gitlab", "ci", "pagerduty"})
+_FENCED = re.compile(r"```.*?(?:```|$)", re.DOTALL)
+_BREAK = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9@#])")
+_ABBREVIATION = re.compile(r"(?i)\b(?:mr|mrs|ms|dr|prof|sr|jr|st|vs|etc|approx|inc|ltd|no)\.$")
+_BULLET = re.compile(r"^\s*(?:[-*•>]+|\d+[.)])\s+")
+_FILLER = re.compile(
+    r"(?i)^(?:(?:ok(?:ay)?|k|thanks?(?: you)?(?: all| everyone| so much)?|thx|ty|lgtm|\+1|"
+    r"sounds good|got it|cool|nice|great|awesome|yes|yep|yeah|no|nope|sure|hi|hello|hey|"
+    r"good (?:morning|night|evening|afternoon)|bye|see you|lol|haha|ack|noted|will do|"
+    r"on it|done|np|no worries|welcome|same|agreed|exactly|right|true|wow|oh)[\s.!,:)(]*)+$"
+)
+_PREFERENCE = re.compile(
+    r"(?i)\b(?:prefer|prefers|rather|favou?rite|love|loves|like|likes|enjoy|enjoys|hate|"
+    r"hates|dislike|dislikes|allergic|vegan|vegetarian|always want|never want|please always|"
+    r"please never)\b"
+)
+_PAST = re.compile(
+    r"(?i)\b(?:[a-z]{3,}ed|went|met|saw|got|made|took|gave|found|bought|ran|came|wrote|won|"
+    r"lost|left|sent|built|broke|began|ate|flew|drove|did|was|were|shipped|hit|cut|put|"
+    r"spoke|told|said|held|paid|sold|threw|caught|taught|brought|thought|felt|kept|slept)\b"
+)
+_SUBJECT_VERB = re.compile(
+    r"\bI(?P<adverb>\s+(?:just|really|also|still|usually|always|never|now|actually|finally|"
+    r"recently|mostly|often|sometimes|only|already|totally|definitely))?\s+(?P<verb>[a-z]+)\b"
+)
+_FIRST_PERSON = (
+    (re.compile(r"\bI(?:'m|\u2019m| am)\b"), "{name} is"),
+    (re.compile(r"\bI(?:'ve|\u2019ve)\b"), "{name} has"),
+    (re.compile(r"\bI(?:'ll|\u2019ll)\b"), "{name} will"),
+    (re.compile(r"\bI(?:'d|\u2019d)\b"), "{name} would"),
+    (re.compile(r"\bI was\b"), "{name} was"),
+    (re.compile(r"\b(?:my|My)\b"), "{name}'s"),
+    (re.compile(r"\bmine\b"), "{name}'s"),
+    (re.compile(r"\b(?:me|myself)\b"), "{name}"),
+)
+_KEEP_WORDS = """can could will would should must may might did was had shall cannot can't
+won't didn't wasn't"""
+_KEEP_VERBS = frozenset(_KEEP_WORDS.split())
+_IRREGULAR = {"have": "has", "do": "does", "don't": "doesn't", "go": "goes", "am": "is"}
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A piece of a message that holds nothing to remember, and why."""
+
+    origin: Utterance
+    reason: str
+    text: str = ""
+
+
+def sentences(text: str) -> Iterator[str]:
+    """Sentences and list items of a message, code blocks left out."""
+    for raw in _FENCED.sub("\n", text).splitlines():
+        line = _BULLET.sub("", raw).strip()
+        if not line:
+            continue
+        pending = ""
+        for piece in _BREAK.split(line):
+            pending = f"{pending} {piece}".strip() if pending else piece.strip()
+            if not _ABBREVIATION.search(pending):
+                yield pending
+                pending = ""
+        if pending:
+            yield pending
+
+
+def third_person(sentence: str, author: str | None) -> str:
+    """First-person words replaced by the author's name ("I live" -> "Mira lives")."""
+    name = display_author(author)
+    if name is None or not re.search(r"\b(?:I|me|my|My|mine|myself)\b", sentence):
+        return sentence
+    text = sentence
+    for pattern, replacement in _FIRST_PERSON:
+        text = pattern.sub(replacement.format(name=name), text)
+
+    def conjugate(match: re.Match[str]) -> str:
+        verb = match["verb"]
+        adverb = match["adverb"] or ""
+        return f"{name}{adverb} {_third_person_verb(verb)}"
+
+    text = _SUBJECT_VERB.sub(conjugate, text)
+    text = re.sub(r"\bI\b", name, text)
+    return text[:1].upper() + text[1:]
+
+
+def _third_person_verb(verb: str) -> str:
+    if verb in _IRREGULAR:
+        return _IRREGULAR[verb]
+    if verb in _KEEP_VERBS or verb.endswith(("ed", "s")) or len(verb) < 2:
+        return verb
+    if verb.endswith(("sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def _content_words(text: str) -> list[str]:
+    found = [w for w in re.findall(r"[A-Za-z][\w'-]*|\d+", text) if w.lower() not in IGNORED]
+    return found + [t.group(0) for t in THING.finditer(text)]
+
+
+def skip_reason(sentence: str) -> str | None:
+    """Why a sentence holds nothing worth remembering, or None."""
+    if sentence.rstrip(" )\"'").endswith("?"):
+        return "a question, not a statement"
+    if _FILLER.match(sentence):
+        return "small talk"
+    if len(sentence) > MAX_SENTENCE_CHARS:
+        return f"a sentence over {MAX_SENTENCE_CHARS} characters (not prose)"
+    if len(_content_words(sentence)) < 2:
+        return "too little content"
+    return None
+
+
+def kind_of(sentence: str, utterance: Utterance) -> str:
+    """fact, event or preference, from the wording and where it was said."""
+    if _PREFERENCE.search(sentence) and re.search(r"\b(?:I|my|we|our)\b", sentence, re.I):
+        return "preference"
+    if utterance.platform in _TRACKERS:
+        return "event"
+    opening = " ".join(sentence.split()[:4])  # the main verb comes early in chat
+    if _PAST.search(opening) and not re.search(r"(?i)\b(?:is|are|am)\b", sentence):
+        return "event"  # something happened ("Deploy failed"), not a standing fact
+    return "fact"
+
+
+def things_in(text: str) -> list[str]:
+    """Tickets, pull requests and commits named in a text, in one spelling each."""
+    return list(dict.fromkeys(thing_name(t.group(0)) for t in THING.finditer(text)))
+
+
+def _labels(sentence: str, *, limit: int = 6) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    things = things_in(sentence)
+    taken = {slug(t) for t in things}
+    words = [
+        k
+        for k in keyphrases(sentence, limit=limit)
+        if len(k) <= 64
+        and not any(slug(k) in t for t in taken)  # "45" of "PR #45", "ENG 142" of "ENG-142"
+        and not ("'" in k and " " not in k)
+    ]
+    keywords = tuple(dict.fromkeys([*things, *words]))[: limit + len(things)]
+    return keywords, tuple(slug(t) for t in things)
+
+
+def state_candidate(
+    state: State, sentence: str, utterance: Utterance, *, extractor: str = EXTRACTOR
+) -> Candidate:
+    keywords, tags = _labels(sentence)
+    is_task = bool(THING.fullmatch(state.subject)) or utterance.subject_hint is not None
+    kind = "preference" if state.attribute.startswith(("opinion of", "favorite")) else "fact"
+    return Candidate(
+        content=state.sentence(),
+        type="task_state" if is_task and kind == "fact" else kind,
+        origin=utterance,
+        extractor=extractor,
+        keywords=keywords,
+        tags=tuple(dict.fromkeys([*state.tags(), *tags])),
+        context=_context(sentence, utterance),
+        state=state,
+    )
+
+
+def _context(sentence: str, utterance: Utterance) -> str:
+    where = utterance.platform or utterance.source
+    about = f" about {utterance.subject_hint}" if utterance.subject_hint else ""
+    who = utterance.author or "someone"
+    return f"{who} on {where}{about}: {sentence}"[:4096]
+
+
+def _event_state(utterance: Utterance) -> State | None:
+    """An event that states its change as fields: {field, from, to} about its subject."""
+    changed, new = utterance.fields.get("field"), utterance.fields.get("to")
+    subject = utterance.subject_hint
+    if not (isinstance(changed, str) and isinstance(new, str | int) and subject):
+        return None
+    old = utterance.fields.get("from")
+    state = State(
+        subject=thing_name(subject),
+        attribute=canonical_attribute(changed),
+        value=str(new).strip(),
+        previous=str(old).strip() if isinstance(old, str | int) and str(old) else None,
+        said_at=utterance.at,
+    )
+    return state if state.makes_sense() else None
+
+
+def extract(utterance: Utterance) -> tuple[list[Candidate], list[Skip]]:
+    """Candidate memories of one message or event, and the parts skipped (with why)."""
+    if utterance.machine:
+        return [], [Skip(utterance, f"{utterance.role} turn: memories come from people")]
+    found: dict[str, Candidate] = {}
+    skipped: list[Skip] = []
+    structured = _event_state(utterance)
+    if structured is not None:
+        candidate = state_candidate(structured, utterance.text.strip()[:500], utterance)
+        found[structured.key] = replace(candidate, structured=True)
+    named = things_in(utterance.text) or (
+        [utterance.subject_hint] if utterance.subject_hint else []
+    )
+    for sentence in sentences(utterance.text):
+        seen = states(sentence, utterance)
+        if not seen and structured is not None and len(_content_words(sentence)) < 4:
+            skipped.append(Skip(utterance, "restates the event's change", sentence[:200]))
+            continue
+        if not seen:
+            why = skip_reason(sentence)
+            if why is not None:
+                skipped.append(Skip(utterance, why, sentence[:200]))
+                continue
+        for state in seen:
+            found.setdefault(state.key, state_candidate(state, sentence, utterance))
+        if seen:
+            continue
+        text = third_person(sentence, utterance.author)
+        if len(named) == 1 and not things_in(sentence):
+            # A commit body or a ticket's description, about the one thing the event names.
+            text = f"{text.rstrip('.')} ({thing_name(named[0])})."
+        keywords, tags = _labels(text)
+        found.setdefault(
+            text.lower(),
+            Candidate(
+                content=text,
+                type=kind_of(sentence, utterance),
+                origin=utterance,
+                extractor=EXTRACTOR,
+                keywords=keywords,
+                tags=tags,
+                context=_context(sentence, utterance) if text != sentence else None,
+            ),
+        )
+    return list(found.values()), skipped

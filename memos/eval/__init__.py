@@ -1,0 +1,1 @@
+"""Evaluation harnesses: LoCoMo evidence recall (and MEMTRACK-style timelines)."""

@@ -1,0 +1,96 @@
+"""The lexical index contract: BM25 in SQL, the same behaviour on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+import memos
+from memos.retrieval.text import query_terms
+
+
+def _lexical(cube: memos.MemCube, mos: memos.MemOS, query: str) -> list[int]:
+    return [i for i, _ in mos.store.lexical_search(cube.id, mos.user, query, 50)]
+
+
+def test_bm25_ranks_rarer_and_more_terms_higher(cube: memos.MemCube, mos: memos.MemOS) -> None:
+    both = cube.add("the zeppelin hangar opens on monday")
+    one = cube.add("the hangar is cold")
+    cube.add_many([f"the hangar stores crate {n}" for n in range(8)])
+    cube.add("nothing relevant here")
+    ranked = _lexical(cube, mos, "zeppelin hangar")
+    assert ranked[0] == both.id
+    assert one.id in ranked and len(ranked) == 10  # OR semantics: any query term matches
+    scores = dict(mos.store.lexical_search(cube.id, mos.user, "zeppelin hangar", 50))
+    assert scores[both.id] > scores[one.id]
+
+
+def test_stemming_and_case(cube: memos.MemCube, mos: memos.MemOS) -> None:
+    item = cube.add("Caroline was PAINTING sunsets by the lake")
+    assert _lexical(cube, mos, "paint sunset") == [item.id]
+    assert _lexical(cube, mos, "LAKES") == [item.id]
+
+
+def test_index_follows_every_change(cube: memos.MemCube, mos: memos.MemOS) -> None:
+    item = cube.add("the meeting is in room alpha")
+    cube.update(item.id, "the meeting moved to room bravo")
+    assert _lexical(cube, mos, "alpha") == []
+    assert _lexical(cube, mos, "bravo") == [item.id]
+    cube.update(item.id, tags=["quarterly"], context="planning thread")
+    assert _lexical(cube, mos, "quarterly") == [item.id]
+    assert _lexical(cube, mos, "planning") == [item.id]
+    cube.revert(item.id, 1)
+    assert _lexical(cube, mos, "alpha") == [item.id]
+    cube.forget(item.id)
+    assert _lexical(cube, mos, "alpha") == []
+    hard = cube.add("purge this walrus")
+    cube.forget(hard.id, hard=True)
+    assert _lexical(cube, mos, "walrus") == []
+
+
+def test_author_context_and_event_date_are_searchable(
+    cube: memos.MemCube, mos: memos.MemOS
+) -> None:
+    item = cube.add("I went to the support group", author="Caroline", context="Mel: what's new?",
+                    valid_from="2023-05-08")  # fmt: skip
+    assert _lexical(cube, mos, "Caroline") == [item.id]
+    assert _lexical(cube, mos, "new Mel") == [item.id]
+    assert _lexical(cube, mos, "May 2023") == [item.id]
+
+
+def test_cubes_isolated_and_permission_checked(mos: memos.MemOS) -> None:
+    work = mos.create_cube("work")
+    home = mos.create_cube("home")
+    mine = work.add("quokka sighting")
+    home.add("quokka sighting at home")
+    assert _lexical(work, mos, "quokka") == [mine.id]
+    with pytest.raises(memos.PermissionDeniedError):
+        mos.store.lexical_search(work.id, "mallory", "quokka", 10)
+    mos.drop_cube("home")
+    assert _lexical(work, mos, "quokka") == [mine.id]
+
+
+def test_stopword_only_queries_match_nothing(cube: memos.MemCube, mos: memos.MemOS) -> None:
+    cube.add("what is the plan")
+    assert query_terms("what is the") == []
+    assert _lexical(cube, mos, "what is the") == []
+    assert query_terms("When did Caroline go, in 2023?") == ["caroline", "go", "2023"]
+
+
+def test_import_rebuilds_the_lexical_index(cube: memos.MemCube, mos: memos.MemOS, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cube.add("the narwhal tusk is a tooth")
+    path = tmp_path / "x.jsonl"
+    cube.export_jsonl(path)
+    copy = mos.import_jsonl(path, name="copy")
+    assert len(_lexical(copy, mos, "narwhal")) == 1
+
+
+def test_scores_depend_on_the_cube_only(mos: memos.MemOS) -> None:
+    first = mos.create_cube("first")
+    item = first.add("the heron nests by the river")
+    first.add("the river is wide")
+    before = dict(mos.store.lexical_search(first.id, mos.user, "heron river", 10))
+    other = mos.create_cube("other")
+    other.add_many([f"heron sighting number {n}" for n in range(30)])
+    after = dict(mos.store.lexical_search(first.id, mos.user, "heron river", 10))
+    assert after == pytest.approx(before)
+    assert set(after) == {item.id, item.id + 1}
