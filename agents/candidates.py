@@ -4,6 +4,8 @@ A `State` is a statement that a later one can make untrue: ENG-142's status, who
 is assigned to, where Mira lives, when the launch is. Its key is the subject and the
 attribute (`eng-142/status`), stored in the item's `attributes` and as its two tags, so a
 newer value finds exactly the item it replaces instead of the most similar-sounding one.
+An *ended* state ("Erin no longer works at Acme") is a value of its own, `no longer acme`:
+it supersedes the item it ends, and a later value supersedes it in turn.
 """
 
 from __future__ import annotations
@@ -99,13 +101,15 @@ def is_thing(subject: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class State:
-    """`subject`'s `attribute` is `value` (it was `previous`), as of the message's time."""
+    """`subject`'s `attribute` is `value` (it was `previous`), as of the message's time;
+    with `ended`, it is no longer `value`."""
 
     subject: str
     attribute: str
     value: str
     previous: str | None = None
     said_at: datetime | None = None
+    ended: bool = False
 
     @property
     def key(self) -> str:
@@ -121,12 +125,23 @@ class State:
 
     @property
     def value_key(self) -> str:
-        """The value as compared: a resolved date, or lower-cased words."""
+        """The value as compared: a resolved date, or lower-cased words ('no longer ...'
+        for an ended state)."""
+        base = self.base_value_key
+        return f"no longer {base}" if self.ended and base else base
+
+    @property
+    def base_value_key(self) -> str:
+        """The value as compared, ended or not."""
         if self.day is not None:
             return self.day
         words = re.sub(r"[^\w#@/ .-]+", " ", self.value.lower()).replace("_", " ").split()
         text = " ".join(w for w in words if w not in ("the", "a", "an")).strip(" .-")
         return _VALUE_SYNONYMS.get(text, text)
+
+    @property
+    def shown_value(self) -> str:
+        return f"no longer {self.value}" if self.ended else self.value
 
     def tags(self) -> tuple[str, ...]:
         return tuple(t for t in (slug(self.subject), slug(self.attribute)) if t)
@@ -141,6 +156,8 @@ class State:
         }
         if self.previous:
             found["previous"] = self.previous
+        if self.ended:
+            found["ended"] = True
         return found
 
     def sentence(self) -> str:
@@ -148,6 +165,8 @@ class State:
         subject, value, attribute = self.subject, self.value, self.attribute
         named = subject if not subject[:1].islower() else f"the {subject}"
         first = named[:1].upper() + named[1:]
+        if self.ended:
+            return self._ended_sentence(named, first)
         if attribute == "status":
             return f"The status of {named} is {value}."
         if attribute == "assignee":
@@ -160,7 +179,10 @@ class State:
             day = f" ({self.day})" if self.day and self.day not in value else ""
             return f"{first} is scheduled for {value}{day}."
         if attribute == "name":
-            return f"{first} has been renamed to {value}."
+            # "called" and, for a ticket, "title": the words a question about it uses.
+            if is_thing(subject):
+                return f"{first} is now called {value}. Its title is now '{value}'."
+            return f"{first} is now called {value}."
         if attribute == "role":
             return f"{first}'s role is {value}."
         if attribute.startswith("opinion of "):
@@ -168,6 +190,20 @@ class State:
         if attribute.startswith("favorite "):
             return f"{first}'s {attribute} is {value}."
         return f"The {attribute} of {named} is {value}."
+
+    def _ended_sentence(self, named: str, first: str) -> str:
+        value, attribute = self.value, self.attribute
+        if attribute == "assignee":
+            return f"{first} is no longer assigned to {value}."
+        if attribute == "location":
+            return f"{first} no longer lives in {value}."
+        if attribute == "employer":
+            return f"{first} no longer works at {value}."
+        if attribute == "date":
+            return f"{first} is no longer scheduled for {value}."
+        if attribute == "role":
+            return f"{first}'s role is no longer {value}."
+        return f"The {attribute} of {named} is no longer {value}."
 
     def makes_sense(self) -> bool:
         """Cheap guards against keying garbage (from patterns or a model)."""
@@ -194,6 +230,9 @@ class Candidate:
     extra: dict[str, Any] = field(default_factory=dict)
     # Read from an event's own fields ({field, from, to}), not from its text.
     structured: bool = False
+    # For an ended state: the sentence as said, stored unkeyed when the state it ends is
+    # not the current one ("I left Berlin" ends no known employer).
+    plain: str | None = None
 
     @property
     def valid_from(self) -> datetime | None:

@@ -242,7 +242,13 @@ class ConceptMemory:
         return [Concept.from_item(h.item, h.score) for h in hits]
 
     def all(self, *, kind: str | None = None, limit: int = 1000) -> list[Concept]:
-        """Live concepts, newest first."""
+        """Live concepts, newest first.
+
+        Raises:
+            InvalidInputError: an unknown kind.
+        """
+        if kind is not None and kind not in KINDS:
+            raise InvalidInputError(f"unknown concept kind {kind!r}; use one of {', '.join(KINDS)}")
         items = self.cube.items(type=[CONCEPT_TYPE], status=_LIVE, limit=limit)
         found = [Concept.from_item(i) for i in items]
         return [c for c in found if kind is None or c.kind == kind]

@@ -44,7 +44,8 @@ _PAST = re.compile(
 )
 _SUBJECT_VERB = re.compile(
     r"\bI(?P<adverb>\s+(?:just|really|also|still|usually|always|never|now|actually|finally|"
-    r"recently|mostly|often|sometimes|only|already|totally|definitely))?\s+(?P<verb>[a-z]+)\b"
+    r"recently|mostly|often|sometimes|only|already|totally|definitely|no longer))?\s+"
+    r"(?P<verb>[a-z]+(?:n['\u2019]t)?)(?![\w'\u2019])"
 )
 _FIRST_PERSON = (
     (re.compile(r"\bI(?:'m|\u2019m| am)\b"), "{name} is"),
@@ -59,7 +60,16 @@ _FIRST_PERSON = (
 _KEEP_WORDS = """can could will would should must may might did was had shall cannot can't
 won't didn't wasn't"""
 _KEEP_VERBS = frozenset(_KEEP_WORDS.split())
-_IRREGULAR = {"have": "has", "do": "does", "don't": "doesn't", "go": "goes", "am": "is"}
+_IRREGULAR = {
+    "have": "has",
+    "do": "does",
+    "don't": "doesn't",
+    "don\u2019t": "doesn\u2019t",
+    "haven't": "hasn't",
+    "haven\u2019t": "hasn\u2019t",
+    "go": "goes",
+    "am": "is",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +119,7 @@ def third_person(sentence: str, author: str | None) -> str:
 def _third_person_verb(verb: str) -> str:
     if verb in _IRREGULAR:
         return _IRREGULAR[verb]
-    if verb in _KEEP_VERBS or verb.endswith(("ed", "s")) or len(verb) < 2:
+    if verb in _KEEP_VERBS or verb.endswith(("ed", "s", "n't", "n\u2019t")) or len(verb) < 2:
         return verb
     if verb.endswith(("sh", "ch", "x", "z", "o")):
         return verb + "es"
@@ -182,6 +192,7 @@ def state_candidate(
         tags=tuple(dict.fromkeys([*state.tags(), *tags])),
         context=_context(sentence, utterance),
         state=state,
+        plain=third_person(sentence, utterance.author) if state.ended else None,
     )
 
 

@@ -256,21 +256,27 @@ class MemoryGraph:
         the format written.
 
         Raises:
-            InvalidInputError: an unknown format.
+            InvalidInputError: an unknown format, or a path that cannot be written.
         """
         target = Path(path)
         chosen = (format or target.suffix.lstrip(".") or "json").lower()
-        if chosen == "graphml":
-            # GraphML holds scalars only: lists travel as JSON text.
-            flat = self.graph.copy()
-            for _, data in flat.nodes(data=True):
-                for name in ("tags", "keywords"):
-                    data[name] = json.dumps(list(data.get(name, [])), ensure_ascii=False)
-            nx.write_graphml(flat, target)
-        elif chosen == "json":
-            target.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1))
-        else:
+        if chosen not in ("graphml", "json"):
             raise InvalidInputError(f"unknown graph format {chosen!r}; use graphml or json")
+        try:
+            if chosen == "graphml":
+                # GraphML holds scalars only: lists travel as JSON text.
+                flat = self.graph.copy()
+                for _, data in flat.nodes(data=True):
+                    for name in ("tags", "keywords"):
+                        data[name] = json.dumps(list(data.get(name, [])), ensure_ascii=False)
+                nx.write_graphml(flat, target)
+            else:
+                target.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1))
+        except OSError as error:
+            raise InvalidInputError(
+                f"cannot write the graph to {target}: {error.strerror or error}; choose a "
+                "writable path"
+            ) from None
         return chosen
 
     @classmethod
@@ -278,7 +284,8 @@ class MemoryGraph:
         """Read a file written by `write` (GraphML or JSON, by suffix).
 
         Raises:
-            InvalidInputError: the file is not a memos graph.
+            NotFoundError: no such file.
+            InvalidInputError: the file is not a memos graph (or cannot be read).
         """
         source = Path(path)
         if not source.is_file():
@@ -290,13 +297,13 @@ class MemoryGraph:
                 for _, data in graph.nodes(data=True):
                     for name in ("tags", "keywords"):
                         data[name] = list(json.loads(data.get(name, "[]")))
-            except (ValueError, TypeError, SyntaxError, nx.NetworkXError) as error:
+            except (OSError, ValueError, TypeError, SyntaxError, nx.NetworkXError) as error:
                 # (a malformed XML file raises ParseError, a SyntaxError)
                 raise InvalidInputError(f"{source} is not a memos graph: {error}") from None
             graph.graph.clear()  # GraphML's key defaults: not part of a memos graph
             return cls(nx.MultiDiGraph(graph))
         try:
-            document = json.loads(source.read_text())
-        except ValueError as error:
+            document = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
             raise InvalidInputError(f"{source} is not a memos graph file: {error}") from None
         return cls.from_json(document)

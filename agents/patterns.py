@@ -6,14 +6,22 @@ Each pattern names a subject, an attribute and a value. A pattern that needs a s
 cannot see ("Status: done") takes the one the event is about (its `issue` / `pr` field) or
 the only ticket the message mentions; otherwise it keys nothing, and the sentence is kept
 as a plain fact rather than guessed at. Hedged or negated sentences ("we might move...",
-"ENG-142 is not done") key nothing either.
+"ENG-142 is not done") key nothing either, except an explicit end: "Erin no longer works
+at Acme", "ENG-7 isn't assigned to Dana anymore" and "Erin left Acme" end a state (the
+reconciler then supersedes that value if it is the current one).
+
+A closing keyword in a commit or pull request ("Fixes ENG-7", "Closes ENG-7") links the
+change to the ticket; it says nothing of the ticket's status, which its tracker reports
+(what a merge does to a ticket is the tracker's workflow, not the commit's), so it keys
+nothing there. A pull request's or commit's own state ("Merged PR #45", "Revert PR #45")
+is still read from them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from memos.agents.candidates import THING, State, canonical_attribute, is_thing, thing_name
 from memos.agents.dates import DATE, is_date
@@ -90,6 +98,8 @@ _PLACE = r"(?:[A-Z][\w'.-]*(?:[ -](?:[A-Z][\w'.-]*|de|del|da|am|upon|on-the))*)"
 _PERSON = r"(?:\bI\b|\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
 _PERSON_VALUE = r"(?:@[\w.-]+|me|myself|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
 _ARROW = r"\s*(?:->|→|=>|-->)\s*"
+_CODE_HOSTS = frozenset({"git", "github", "gitlab", "bitbucket"})
+_TICKET = re.compile(r"[A-Za-z][A-Za-z0-9]{1,9}-\d{1,6}")  # a tracker's, not a PR or commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +111,8 @@ class Found:
     value: str
     previous: str | None = None
     person: bool = False
+    ended: bool = False
+    closing: bool = False  # a closing keyword ("Fixes ENG-7"): a link in a commit
 
 
 Reader = Callable[[re.Match[str]], Found | None]
@@ -157,6 +169,20 @@ _pattern(
     rf"(?P<v>{DATE}|{_V}){_END}"
 )(_thing_change)
 
+# "New issue ENG-7: Login fails (Todo)", "Created ENG-7 (In Progress)": a ticket's first
+# status, written after its title in parentheses.
+_pattern(
+    rf"(?i:\b(?:created|opened|filed|new\s+(?:issue|ticket|task|bug|story)))\s+"
+    rf"(?P<s>{_THING})\b[^()\n]{{0,160}}?\((?P<v>(?i:{_STATUS_WORDS}))\)"
+)(lambda m: Found(m["s"], "status", m["v"]))
+
+# "ENG-7 went to In Review", "ENG-7 went back to Todo": only to a known status.
+_pattern(
+    rf"(?P<s>{_THING})\s+(?:(?i:has|just|finally|then)\s+)?(?i:went|goes|gone)\s+"
+    rf"(?:(?i:back|straight)\s+)?(?:(?i:from)\s+(?P<f>{_V})\s+)?(?i:to|into)\s+"
+    rf"(?P<v>(?i:{_STATUS_WORDS}))\b"
+)(lambda m: Found(m["s"], "status", m["v"], _group(m, "f")))
+
 _pattern(
     rf"(?P<s>{_THING})\s+(?i:is|was|has been|got|is now|are)\s+"
     rf"(?:(?i:now|finally|officially|already|fully)\s+)?(?P<v>(?i:{_STATUS_WORDS}))\b"
@@ -166,17 +192,35 @@ _pattern(rf"(?i:\b(?:marked|mark|flagged|set))\s+(?P<s>{_THING})\s+(?i:as|to)\s+
     lambda m: Found(m["s"], "status", m["v"])
 )
 
+_CLOSING_WORDS = "close closes closed fix fixes fixed resolve resolves resolved"
+_CLOSING = frozenset(_CLOSING_WORDS.split())
 _pattern(
     rf"(?P<verb>(?i:\b(?:{'|'.join(_VERB_STATUS)})))\s+(?:(?i:the|this)\s+)?"
     rf"(?:\"?(?i:merge)\s+)?(?P<s>{_THING})"
-)(lambda m: Found(m["s"], "status", _VERB_STATUS[m["verb"].lower()]))
+)(
+    lambda m: Found(
+        m["s"],
+        "status",
+        _VERB_STATUS[m["verb"].lower()],
+        closing=m["verb"].lower() in _CLOSING,
+    )
+)
 
 # -- assignment ---------------------------------------------------------------------------
 
+
+def _handed(match: re.Match[str]) -> Found | None:
+    if _STATUS_ONLY.match(match["v"]):
+        return None  # "passed ENG-7 to Done" moved it; that is not a person
+    return Found(match["s"], "assignee", match["v"])
+
+
+# "Assigned ENG-7 to @sam", "Handing ENG-7 over to @sam", "passing off ENG-7 to Lee"
 _pattern(
-    rf"(?i:\b(?:assigned|assign|assigns|reassigned|reassign|gave|handed))\s+(?P<s>{_THING})\s+"
-    rf"(?i:to)\s+(?P<v>{_PERSON_VALUE})"
-)(lambda m: Found(m["s"], "assignee", m["v"]))
+    rf"(?i:\b(?:assigned|assign|assigns|reassigned|reassign|gave|give|gives|giving|handed|"
+    rf"hand|hands|handing|passed|pass|passes|passing))\s+(?:(?i:over|off)\s+)?"
+    rf"(?P<s>{_THING})\s+(?:(?i:over|off|back)\s+)?(?i:to)\s+(?P<v>{_PERSON_VALUE})"
+)(_handed)
 
 _pattern(
     rf"(?:(?P<s>{_THING})\s+(?:(?i:is|was|has been|got|is now)\s+)?)?(?i:\b(?:re)?assigned)\s+"
@@ -243,6 +287,11 @@ _pattern(
 )(lambda m: Found(m["p"], "employer", m["v"], person=True))
 
 _pattern(
+    rf"(?P<p>{_PERSON})\s+(?:(?i:has|have|just|recently|finally)\s+)*(?i:left|quit)\s+"
+    rf"(?:(?i:my|his|her|their|the)\s+(?i:job|position|role)\s+(?i:at)\s+)?(?P<v>{_PLACE})"
+)(lambda m: Found(m["p"], "employer", m["v"], person=True, ended=True))
+
+_pattern(
     rf"(?P<p>{_PERSON})\s+(?:(?i:was|has been|got|just got|is being)\s+)?(?i:promoted)\s+"
     rf"(?i:to)\s+(?:(?i:the|a|an)\s+)?(?P<v>{_V}){_END}"
 )(lambda m: Found(m["p"], "role", m["v"], person=True))
@@ -272,22 +321,40 @@ _pattern(
 
 # -- renames --------------------------------------------------------------------------------
 
+_KIND_WORDS = (
+    "project|repo|repository|channel|team|service|app|product|component|codename|feature|"
+    "library|package|branch|epic"
+)
+# "project Atlas", "the Atlas project", "#general", "'atlas-api'"
 _NAMED = (
-    r"(?:(?i:the|our)\s+)?(?:(?i:project|repo|repository|channel|team|service|app|product|"
-    r"component|codename|feature|library|package|branch|epic)\s+)?[\"'“]?[#@]?[\w.-]+[\"'”]?"
+    rf"(?:(?i:the|our)\s+)?(?:(?:(?i:{_KIND_WORDS})\s+)?[\"'“]?[#@]?[\w.-]+[\"'”]?"
+    rf"|[\"'“]?[\w.-]+[\"'”]?\s+(?i:{_KIND_WORDS}))"
 )
-_NEW_NAME = r"[\"'“]?(?P<v>[#@]?[\w.-]+(?:\s[A-Z][\w.-]*){0,3})[\"'”]?"
-_pattern(rf"(?i:\brenamed|\brenaming|\brename)\s+(?P<s>{_NAMED})\s+(?i:to|as)\s+{_NEW_NAME}")(
-    lambda m: Found(m["s"], "name", m["v"])
+# A quoted name may be several words ("to 'Export large reports in chunks'").
+_NEW_NAME = (
+    r"(?:[\"“'](?P<q>[^\"”'\n]{1,120})[\"”']"
+    r"|[\"'“]?(?P<v>[#@]?[\w.-]+(?:\s[A-Z][\w.-]*){0,3})[\"'”]?)"
 )
+_OLD_NAME = r"(?:[\"“'](?P<f>[^\"”'\n]{1,120})[\"”']|[#@]?[\w.-]+)"
+
+
+def _renamed(match: re.Match[str]) -> Found:
+    new = _group(match, "q") or _group(match, "v") or ""
+    return Found(match["s"], "name", new, _group(match, "f"))
+
+
+_pattern(
+    rf"(?i:\brenamed|\brenaming|\brename)\s+(?P<s>{_NAMED})\s+"
+    rf"(?:(?i:from)\s+{_OLD_NAME}\s+)?(?i:to|as)\s+{_NEW_NAME}"
+)(_renamed)
 _pattern(
     rf"(?P<s>{_NAMED})\s+(?i:was|has been|got|is being|is)\s+(?i:renamed)\s+"
-    rf"(?:(?i:to|as)\s+)?{_NEW_NAME}"
-)(lambda m: Found(m["s"], "name", m["v"]))
+    rf"(?:(?i:from)\s+{_OLD_NAME}\s+)?(?:(?i:to|as)\s+)?{_NEW_NAME}"
+)(_renamed)
 _pattern(
     rf"(?P<s>{_NAMED})\s+(?i:is now called|is now named|is now known as|will be called)\s+"
     rf"{_NEW_NAME}"
-)(lambda m: Found(m["s"], "name", m["v"]))
+)(_renamed)
 
 
 # -- reading a sentence ---------------------------------------------------------------------
@@ -311,10 +378,8 @@ def display_author(author: str | None) -> str | None:
     return author[:1].upper() + author[1:] if author.islower() else author
 
 
-_KINDS = re.compile(
-    r"(?i)^(?:the |our )?(?:(?:project|repo|repository|channel|team|service|app|product|"
-    r"component|codename|feature|library|package|branch|epic) (?=\S))?"
-)
+_KINDS = re.compile(rf"(?i)^(?:the |our )?(?:(?:{_KIND_WORDS}) (?=\S))?")
+_KIND_AFTER = re.compile(rf"(?i)(?<=\S)\s+(?:{_KIND_WORDS})$")
 _LEADING = re.compile(r"(?i)^(?:.*\b(?:the|our|this|that|my|a|an|i|we|think|heard|so)\s+)")
 
 
@@ -325,7 +390,11 @@ def _subject(raw: str | None, found: Found, utterance: Utterance, things: list[s
         raw = raw.strip("\"'“” ")
         if THING.fullmatch(raw):
             return thing_name(raw)
-        cleaned = _LEADING.sub("", raw) if found.attribute == "date" else _KINDS.sub("", raw)
+        if found.attribute == "date":
+            cleaned = _LEADING.sub("", raw)
+        else:
+            cleaned = _KINDS.sub("", raw)
+            cleaned = _KIND_AFTER.sub("", cleaned) if found.attribute == "name" else cleaned
         return cleaned.strip() or None
     hint = utterance.subject_hint
     if hint:
@@ -342,36 +411,78 @@ def _value(found: Found, utterance: Utterance) -> str:
     return value
 
 
+# "no longer", "not ... anymore": the sentence, read without them, says what ended.
+_ENDING_CUE = re.compile(r"(?i)\bno longer\b|\bany ?more\b")
+_ENDING_WORDS = (
+    (re.compile(r"(?i)\s*\bno longer\b|\s*\bany ?more\b"), ""),
+    (re.compile(r"(?i)\b(?:doesn't|don't|does not|do not|didn't|did not)\s+"), ""),
+    (re.compile(r"(?i)\b(is|are|am|was|were)(?:n't| not)\b"), r"\1"),
+    (re.compile(r"(?i)(?<=')m not\b"), "m"),
+)
+
+
+def _without_ending(sentence: str) -> str | None:
+    """The sentence with its "no longer" / "not ... anymore" taken out, when that leaves
+    it unnegated; else None."""
+    if not _ENDING_CUE.search(sentence):
+        return None
+    text = sentence
+    for pattern, replacement in _ENDING_WORDS:
+        text = pattern.sub(replacement, text)
+    return None if _NEGATION.search(text) else text
+
+
 def states(sentence: str, utterance: Utterance) -> list[State]:
     """Every state change the sentence states outright (see the module doc)."""
     if _HEDGES.search(sentence) or sentence.rstrip(" )\"'").endswith("?"):
         return []  # a proposal, a condition or a question states nothing yet
     things = list(dict.fromkeys(thing_name(t.group(0)) for t in THING.finditer(sentence)))
+    negated = bool(_NEGATION.search(sentence))
+    readings: list[Found] = []
+    for match, reader in _matches(sentence):
+        reading = reader(match)
+        if reading is not None and (not negated or "opinion" in reading.attribute):
+            readings.append(reading)
+    unsaid = _without_ending(sentence) if negated else None
+    if unsaid is not None:
+        for match, reader in _matches(unsaid):
+            reading = reader(match)
+            if reading is not None and "opinion" not in reading.attribute:
+                readings.append(replace(reading, ended=True))
     found: dict[str, State] = {}
-    for match in _matches(sentence):
-        reading = match[1](match[0])
-        if reading is None or (_NEGATION.search(sentence) and "opinion" not in reading.attribute):
-            continue
-        if reading.attribute == "location" and _STATUS_ONLY.match(reading.value):
-            # "Alice moved to Done" in a tracker's feed: the event's ticket moved.
-            reading = Found(None, "status", reading.value)
-        subject = _subject(reading.subject, reading, utterance, things)
-        if subject is None or (reading.person and subject.lower() in _NOT_PEOPLE):
-            continue
-        if reading.attribute in ("status", "priority", "assignee") and not (
-            is_thing(subject) or utterance.subject_hint
-        ):
-            continue  # "the status is fine": no ticket to key it on
-        state = State(
-            subject=subject,
-            attribute=reading.attribute,
-            value=_value(reading, utterance),
-            previous=reading.previous.strip() if reading.previous else None,
-            said_at=utterance.at,
-        )
-        if state.makes_sense():
+    for reading in readings:
+        state = _state(reading, utterance, things)
+        if state is not None:
             found.setdefault(state.key, state)
     return list(found.values())
+
+
+def _state(reading: Found, utterance: Utterance, things: list[str]) -> State | None:
+    if (
+        reading.closing
+        and (utterance.platform or "") in _CODE_HOSTS
+        and _TICKET.fullmatch((reading.subject or "").strip())
+    ):
+        return None  # "Fixes ENG-7" in a commit: a link, not a status (module doc)
+    if reading.attribute == "location" and _STATUS_ONLY.match(reading.value):
+        # "Alice moved to Done" in a tracker's feed: the event's ticket moved.
+        reading = Found(None, "status", reading.value, ended=reading.ended)
+    subject = _subject(reading.subject, reading, utterance, things)
+    if subject is None or (reading.person and subject.lower() in _NOT_PEOPLE):
+        return None
+    if reading.attribute in ("status", "priority", "assignee") and not (
+        is_thing(subject) or utterance.subject_hint
+    ):
+        return None  # "the status is fine": no ticket to key it on
+    state = State(
+        subject=subject,
+        attribute=reading.attribute,
+        value=_value(reading, utterance),
+        previous=reading.previous.strip() if reading.previous else None,
+        said_at=utterance.at,
+        ended=reading.ended,
+    )
+    return state if state.makes_sense() else None
 
 
 def _matches(sentence: str) -> Iterator[tuple[re.Match[str], Reader]]:

@@ -62,6 +62,9 @@ _OPINION_VERBS = {
     "hates": "dislikes",
 }
 _NOTHING = {"", "null", "none", "n/a", "unknown", "-"}
+_ENDED = re.compile(r"(?i)\bno longer\b|\bany ?more\b")
+# Negated, or ambiguous about which value ended ("Ida left Oslo for Bergen"): keep unkeyed.
+_NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bleft\b|\bquit\b")
 
 
 def _optional_text(value: object) -> str | None:
@@ -210,7 +213,11 @@ def _state(memory: ExtractedMemory, utterance: Utterance) -> State | None:
     stated = value.lower() in text or value in _OPINION_VERBS.values()
     if not (mentioned and stated):
         return None  # a key the message does not support is a guess; keep it unkeyed
-    state = State(subject, attribute, value, said_at=utterance.at)
+    # "Erin no longer works at Acme" with value Acme ends Acme; never key that as current.
+    ended = bool(_ENDED.search(memory.content))
+    if not ended and _NEGATED.search(memory.content):
+        return None
+    state = State(subject, attribute, value, said_at=utterance.at, ended=ended)
     return state if state.makes_sense() else None
 
 

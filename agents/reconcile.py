@@ -10,15 +10,19 @@ which makes the lookup exact). Then
   keeps its history and answers `as_of`; default search shows only the new one);
 * a new value at the very same time: update the item (a correction, a new version);
 * an older time (events arrive out of order): splice it into the chain of versions of
-  that key where it belongs, so `as_of` answers stay right.
+  that key where it belongs, so `as_of` answers stay right;
+* an ended state ("Erin no longer works at Acme") supersedes the current item when that
+  item holds the value it ends (a delete that keeps history); otherwise it ends nothing
+  known and is stored as the plain statement it is.
 
 Other candidates are checked against the most similar live items: an exact or
 near-duplicate, or one that says less than an existing item, is skipped; one that says
 everything an existing fact says and more updates it (a new version of the same item);
-otherwise it is added. Events at different times are different events, so they are only
-duplicates within `event_window`. With an LLM, its advice (add / update / supersede /
-skip against the similar items it was shown) decides what the deterministic rules leave
-open; it can never point at an item it was not shown.
+otherwise it is added. A free statement never rewrites a keyed state's item (that item's
+value and key must stay what its text says). Events at different times are different
+events, so they are only duplicates within `event_window`. With an LLM, its advice (add /
+update / supersede / skip, against the similar items it was shown) decides what the
+deterministic rules leave open; it can never point at an item it was not shown.
 """
 
 from __future__ import annotations
@@ -119,6 +123,9 @@ class Reconciler:
 
     def _apply_state(self, candidate: Candidate, state: State) -> list[Entry]:
         head = self.head(state)
+        if state.ended and not _ends(state, head, candidate.valid_from):
+            plain = candidate.plain or candidate.content
+            return self._apply_statement(replace(candidate, content=plain, state=None), None)
         if head is None:
             added = self._add(candidate)
             return [
@@ -162,7 +169,7 @@ class Reconciler:
             return [self._frozen(candidate, head)]
         added = self._add(candidate)
         old, new = self.cube.supersede(head.id, by=added.id, at=candidate.valid_from)
-        change = f"{state.key}: {head.attributes.get('value')} -> {state.value}"
+        change = f"{state.key}: {_shown(head)} -> {state.shown_value}"
         return [
             self._entry(Action.ADDED, f"replaces #{old.id} ({change})", candidate, new.id, old.id),
             Entry(
@@ -288,6 +295,7 @@ class Reconciler:
             if (
                 candidate.type != "event"
                 and item.type == candidate.type
+                and "state_key" not in item.attributes
                 and len(other.words) >= 3
                 and covers(shape, other)
                 and item.status is not Status.FROZEN
@@ -340,7 +348,7 @@ class Reconciler:
             ]
         if target is None or target.status is Status.FROZEN:
             return None
-        if advice.action == "update":
+        if advice.action == "update" and "state_key" not in target.attributes:
             merged = candidate
             if advice.content:
                 merged = _with_content(candidate, advice.content)
@@ -369,6 +377,19 @@ class Reconciler:
 
 def _value_key(item: MemoryItem) -> str:
     return str(item.attributes.get("value_key", ""))
+
+
+def _shown(item: MemoryItem) -> str:
+    value = str(item.attributes.get("value"))
+    return f"no longer {value}" if item.attributes.get("ended") else value
+
+
+def _ends(state: State, head: MemoryItem | None, at: datetime | None) -> bool:
+    """Whether an ended state applies to the key's current item: that item holds the
+    value it ends (or already says it ended), from no later than the statement."""
+    if head is None or (at is not None and at < head.valid_from):
+        return False
+    return _value_key(head) in (state.base_value_key, state.value_key)
 
 
 def _distance(a: datetime | None, b: datetime | None) -> timedelta | None:

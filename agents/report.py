@@ -82,8 +82,9 @@ class IngestReport(Record):
 
     def summary(self) -> str:
         """One line for people."""
+        failed = f" ({self.usage.failures} failed)" if self.usage.failures else ""
         cost = (
-            f"; {self.usage.calls} LLM calls, {self.usage.total_tokens} tokens "
+            f"; {self.usage.calls} LLM calls{failed}, {self.usage.total_tokens} tokens "
             f"({self.tokens_per_message:g}/message)"
             if self.usage.calls
             else ""

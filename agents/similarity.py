@@ -4,7 +4,8 @@ Word overlap decides, not embedding distance: "Launch is on March 3" and "Launch
 March 10" embed almost identically but say different things. Two texts are compared on
 their content-word stems, and they must agree on their *specifics* (numbers, ids and
 capitalised names after the first word), so a changed date, person or ticket is never
-mistaken for a repeat.
+mistaken for a repeat. They must also agree on negation: "Erin no longer works at Acme"
+neither repeats nor extends "Erin works at Acme".
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from memos.retrieval.text import STOPWORDS
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'#@.-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _SPECIFIC = re.compile(r"\d|^[A-Z]")
+_NEGATION = re.compile(r"(?i)\b(?:not|no|never|nobody|nothing|none|neither|nor|without)\b|n't\b")
 
 
 def normalized(text: str) -> str:
@@ -26,10 +28,11 @@ def normalized(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Shape:
-    """A text's content-word stems and its specifics."""
+    """A text's content-word stems, its specifics, and whether it is negated."""
 
     words: frozenset[str]
     specifics: frozenset[str]
+    negated: bool = False
 
     @classmethod
     def of(cls, text: str) -> Shape:
@@ -42,7 +45,7 @@ class Shape:
             and (position > 0 or any(c.isdigit() for c in t))
             and t.lower() not in STOPWORDS
         )
-        return cls(words, specifics)
+        return cls(words, specifics, bool(_NEGATION.search(text)))
 
 
 def jaccard(a: Shape, b: Shape) -> float:
@@ -52,7 +55,7 @@ def jaccard(a: Shape, b: Shape) -> float:
 
 
 def same_specifics(a: Shape, b: Shape) -> bool:
-    return a.specifics == b.specifics
+    return a.specifics == b.specifics and a.negated == b.negated
 
 
 def covers(bigger: Shape, smaller: Shape) -> bool:
@@ -60,5 +63,6 @@ def covers(bigger: Shape, smaller: Shape) -> bool:
     return (
         bool(smaller.words)
         and smaller.words <= bigger.words
-        and (smaller.specifics <= bigger.specifics)
+        and smaller.specifics <= bigger.specifics
+        and smaller.negated == bigger.negated
     )

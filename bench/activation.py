@@ -248,10 +248,15 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.record:
-        from recording import record
+        from common import record  # bench/common.py
 
-        record(args.record, SECTION, INTRO, "Activation memory: TTFT, tiers, compression", table,
-               "bench/activation.py")  # fmt: skip
+        record(
+            args.record,
+            "Activation memory: TTFT, tiers, compression",
+            table,
+            section=SECTION,
+            intro=INTRO,
+        )
 
 
 if __name__ == "__main__":

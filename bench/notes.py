@@ -180,7 +180,13 @@ def main() -> None:
     table = locomo.markdown(report) + "\n\n" + summary
     print(table)
     if args.record:
-        record(args.record, "LoCoMo evidence recall: Zettelkasten notes vs the turn store", table)
+        record(
+            args.record,
+            "LoCoMo evidence recall: Zettelkasten notes vs the turn store",
+            table,
+            section="Zettelkasten notes on LoCoMo (`bench/notes.py`)",
+            intro="Evidence recall of offline notes and links against the turn store.",
+        )
 
 
 if __name__ == "__main__":

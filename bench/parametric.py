@@ -198,10 +198,11 @@ def main() -> None:
     )
     print(table)
     if args.record:
-        from recording import record
+        from common import record  # bench/common.py
 
-        record(args.record, SECTION, INTRO, "Parametric memory: personal facts", table,
-               "bench/parametric.py")  # fmt: skip
+        record(
+            args.record, "Parametric memory: personal facts", table, section=SECTION, intro=INTRO
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """MemReader benchmark: extraction quality and ingest throughput on a synthetic,
 MEMTRACK-like stream (Slack, Linear and Git events of a small team, interleaved, with
-state changes, chatter, hedges, negations, reposts and events that arrive out of order).
+state changes and their ends ("ENG-7 is no longer assigned to Dana"), chatter, hedges,
+negations, reposts and events that arrive out of order).
 
 Quality is measured against the generator's ground truth: every state change it wrote
 (ticket status and assignee, PR merged / reverted, launch dates, where people live).
@@ -69,7 +70,8 @@ def generate(count: int, seed: int) -> Stream:
     cities = {p: rng.choice(CITIES) for p in TEAM}
     prs: list[int] = []
     slack: list[dict[str, Any]] = []
-    said: dict[str, list[tuple[str, str, str]]] = {}  # ref -> its states, for reposts
+    said: dict[str, list[tuple[str, str, str, bool]]] = {}  # ref -> its states, for reposts
+    assignees: dict[str, str] = {}
 
     def emit(platform: str, actor: str, text: str, **extra: Any) -> str:
         ref = f"{platform}-{len(out.records)}"
@@ -79,10 +81,10 @@ def generate(count: int, seed: int) -> Stream:
             slack.append(out.records[-1])
         return ref
 
-    def truth(ref: str, subject: str, attribute: str, value: str) -> None:
-        state = State(subject, attribute, value, said_at=now)
+    def truth(ref: str, subject: str, attribute: str, value: str, ended: bool = False) -> None:
+        state = State(subject, attribute, value, said_at=now, ended=ended)
         out.truth.append((ref, state.key, state.value_key, now))
-        said.setdefault(ref, []).append((subject, attribute, value))
+        said.setdefault(ref, []).append((subject, attribute, value, ended))
 
     while len(out.records) < count:
         now += timedelta(minutes=rng.randint(5, 240))
@@ -108,8 +110,15 @@ def generate(count: int, seed: int) -> Stream:
             else:
                 ref = emit("linear", actor, f"Created {ticket}. Status: {new}", issue=ticket)
             truth(ref, ticket, "status", new)
-        elif roll < 0.38:  # assignment
+        elif roll < 0.38:  # assignment, and sometimes its end
             ticket, person = f"ENG-{rng.randint(1, 40)}", rng.choice(TEAM)
+            if ticket in assignees and rng.random() < 0.25:
+                gone = assignees.pop(ticket)
+                ref = emit("slack", actor, f"{ticket} is no longer assigned to {gone.title()}.",
+                           channel="#eng")  # fmt: skip
+                truth(ref, ticket, "assignee", gone.title(), ended=True)
+                continue
+            assignees[ticket] = person
             if rng.random() < 0.5:
                 ref = emit("linear", actor, f"Assigned {ticket} to @{person}", issue=ticket)
             else:
@@ -148,8 +157,9 @@ def generate(count: int, seed: int) -> Stream:
         elif roll < 0.66 and slack:  # a repost of an earlier message
             old = rng.choice(slack)
             ref = emit("slack", old["actor"], old["text"], channel="#eng")
-            for subject, attribute, value in said.get(old["id"], []):
-                truth(ref, subject, attribute, value)  # "January 21" said in April: next year
+            # ("January 21" said again in April means next year's.)
+            for subject, attribute, value, ended in said.get(old["id"], []):
+                truth(ref, subject, attribute, value, ended)
         else:  # chatter, questions, hedges, negations, plain facts: no state
             ticket, event = f"ENG-{rng.randint(1, 40)}", rng.choice(EVENTS)
             emit("slack", actor, rng.choice([
@@ -268,7 +278,8 @@ def main() -> None:
     body = "\n".join(lines)
     print(body)
     if args.record:
-        record(args.record, "MemReader: extraction, reconciliation, throughput", body)
+        title = "MemReader: extraction, reconciliation, throughput"
+        record(args.record, title, body, section="MemReader (`bench/reader.py`)")
 
 
 def smollm2_run(stream: Stream, count: int, models_dir: Path | None) -> list[str]:

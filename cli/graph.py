@@ -21,14 +21,16 @@ def neighbors(
     ctx: typer.Context,
     item: str,
     cube: OptionalCube = None,
-    depth: Annotated[int, typer.Option(help="How many hops out.")] = 1,
+    depth: Annotated[int, typer.Option(min=1, help="How many hops out.")] = 1,
     kind: Annotated[list[str] | None, typer.Option(help="Only links of this kind; repeat.")] = None,
 ) -> None:
     """Items linked to ITEM (within --depth hops), with each link's kind and reason."""
     state = state_of(ctx)
     holder, ref = cube_for(state, item, cube)
     item_id = holder.get(ref).id
-    found = holder.graph().neighbours(item_id, depth=depth, kinds=kind)
+    graph = holder.graph()
+    # An item the user can read but nobody linked yet has no neighbours: an empty list.
+    found = graph.neighbours(item_id, depth=depth, kinds=kind) if item_id in graph.graph else []
     human = (
         "\n".join(("  " * (n.distance - 1)) + neighbour_line(n) for n in found)
         or f"#{item_id} has no neighbours"

@@ -27,6 +27,8 @@ with memos.open() as mos:
     if any(c.name == "notes" for c in mos.cubes()):
         mos.drop_cube("notes")
     cube = mos.create_cube("notes")
+    # A plain memory without a context: a note that links to it will evolve it.
+    alarm = cube.add("The search service alarms when its database pool is 90% used.")
 
     for text in NOTES:
         made = cube.note(text, agent="assistant")
@@ -48,7 +50,12 @@ with memos.open() as mos:
     graph = cube.graph()  # a networkx view of the links; the links table stays the truth
     for topic in graph.topics():
         print(f"topic {topic.label}: {list(topic.items)}")
-    last = cube.items(type=["note"], limit=1)[0]
-    print("evolutions by the last note:", evolutions(cube, last.id))
+    # Evolution is audited: each change is a version of the neighbour naming the note.
+    for note in cube.items(type=["note"]):
+        for change in evolutions(cube, note.id):  # read back from the histories
+            print(f"note #{note.id} evolved #{change.item_id} ({change.created_by})")
+            print(f"    now: {cube.get(change.item_id).context}")
+            cube.revert(change.item_id, change.from_version)  # the undo is a new version
+            print(f"    reverted: context={cube.get(change.item_id).context}")
     with tempfile.TemporaryDirectory() as folder:
         graph.write(Path(folder) / "notes.graphml")  # or .json

@@ -36,6 +36,7 @@ from memos.timeutil import parse_time, parse_ttl
 
 if TYPE_CHECKING:
     from memos.agents.concepts import Abstraction, Concept, ConceptChange
+    from memos.agents.events import Utterance
     from memos.agents.graph import MemoryGraph
     from memos.agents.reader import MemReader
     from memos.agents.report import IngestReport
@@ -682,7 +683,7 @@ class MemCube:
 
     def ingest(
         self,
-        records: Iterable[Mapping[str, Any] | str] | Mapping[str, Any],
+        records: Iterable[Mapping[str, Any] | str | Utterance] | Mapping[str, Any],
         *,
         source: str | None = None,
         reader: MemReader | None = None,

@@ -247,6 +247,8 @@ class SearchFilters(Record):
     """
 
     statuses: frozenset[Status] = SEARCHABLE_STATUSES
+    # KV caches and adapters are not answers to a question; search finds plaintext.
+    kinds: frozenset[Kind] = frozenset({Kind.PLAINTEXT})
     types: frozenset[str] = frozenset()
     sources: frozenset[str] = frozenset()
     authors: frozenset[str] = frozenset()

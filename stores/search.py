@@ -71,6 +71,7 @@ class SearchOps(StoreBase):
         conditions: list[ColumnElement[bool]] = [
             items_table.c.cube_id == cube_id,
             items_table.c.status.in_([s.value for s in filters.statuses]),
+            items_table.c.kind.in_([k.value for k in filters.kinds]),
             or_(items_table.c.expires_at.is_(None), items_table.c.expires_at > now),
             *_overlaps(items_table.c.valid_from, items_table.c.valid_to, filters.valid_during),
             *_overlaps(items_table.c.created_at, None, filters.recorded_during),

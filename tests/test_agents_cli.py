@@ -41,6 +41,8 @@ def test_note_and_graph_commands(run, tmp_path: Path) -> None:  # type: ignore[n
     human = run("note", "add", "Pool alarms for the payments service", "-c", "kb", "--agent", "ops")
     assert human.exit_code == 0 and "built by offline" in human.stdout
 
+    plain = json.loads(run("add", "nobody links this", "-c", "kb", json_out=True).stdout)
+    assert json.loads(run("graph", "neighbors", str(plain["id"]), json_out=True).stdout) == []
     neighbours = json.loads(run("graph", "neighbors", str(first), json_out=True).stdout)
     assert isinstance(neighbours, list) and neighbours
     assert {"id", "kind", "reason", "direction", "created_by"} <= set(neighbours[0])
@@ -91,6 +93,8 @@ def test_concept_commands(run, tmp_path: Path) -> None:  # type: ignore[no-untyp
     [
         (("graph", "neighbors", "9999"), 3, "no memory item"),
         (("graph", "export", "out.txt", "-c", "kb"), 2, "graphml or json"),
+        (("graph", "export", "no/such/dir/g.json", "-c", "kb"), 2, "cannot write the graph"),
+        (("concept", "list", "-c", "kb", "--kind", "trick"), 2, "unknown concept kind"),
         (("note", "add", " ", "-c", "kb"), 2, "empty"),
         (("note", "add", "x", "-c", "kb", "--candidates", "0"), 2, "candidates"),
         (("concept", "add", "x", "-c", "kb", "--kind", "trick", "-d", "y"), 2, "kind"),

@@ -159,6 +159,8 @@ def test_usage_is_tracked_and_shapes_retrieval(cube: memos.MemCube) -> None:
 def test_bad_input(cube: memos.MemCube) -> None:
     with pytest.raises(InvalidInputError, match="kind is one of"):
         cube.add_concept("x", kind="trick", description="d")
+    with pytest.raises(InvalidInputError, match="unknown concept kind"):
+        cube.concepts(kind="trick")
     with pytest.raises(InvalidInputError):
         cube.add_concept(" ", kind="routine", description="d")
     with pytest.raises(InvalidInputError, match="outcome"):

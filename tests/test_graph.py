@@ -110,6 +110,8 @@ def test_export_refuses_bad_formats_and_files(cube: memos.MemCube, tmp_path: Pat
     _chain(cube)
     with pytest.raises(InvalidInputError, match="graphml or json"):
         cube.graph().write(tmp_path / "graph.txt")
+    with pytest.raises(InvalidInputError, match="cannot write"):
+        cube.graph().write(tmp_path / "missing-folder" / "graph.graphml")
     bad = tmp_path / "bad.graphml"
     bad.write_text("<graphml><broken")
     with pytest.raises(InvalidInputError):

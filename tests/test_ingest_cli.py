@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback_llm import completion, loopback_llm
+from loopback_llm import Reply, completion, loopback_llm
 from typer.testing import CliRunner
 
 from memos.cli.app import app
@@ -137,3 +137,26 @@ def test_ingest_with_an_llm_server(run, tmp_path: Path, monkeypatch: pytest.Monk
     assert report["extractor"] == "llm:served" and report["tokens_per_message"] == 120.0
     stats = json.loads(run("--json", "stats", "--cube", "web").output)
     assert stats["llm_usage"]["ingest"]["prompt_tokens"] == 90
+
+
+def test_a_failing_llm_server_falls_back_and_a_refused_key_stops(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = write(tmp_path / "one.jsonl", LINES[:1])
+    monkeypatch.setenv("MEMOS_LLM_MODEL", "served")
+    monkeypatch.setenv("MEMOS_LLM_MAX_RETRIES", "0")
+    with loopback_llm() as server:
+        server.default = Reply(500, {"error": {"message": "out of memory"}})
+        monkeypatch.setenv("MEMOS_LLM_BASE_URL", server.url)
+        result = run("ingest", str(file), "--cube", "web")
+    assert result.exit_code == 0, result.output
+    assert "1 LLM calls (1 failed)" in result.output and "1 added" in result.output
+    assert "fallback:" in result.output and "out of memory" in result.output
+    with loopback_llm() as server:
+        server.default = Reply(401, {"error": {"message": "invalid api key"}})
+        monkeypatch.setenv("MEMOS_LLM_BASE_URL", server.url)
+        refused = run("ingest", str(write(tmp_path / "two.jsonl", LINES[1:])), "--cube", "web")
+    assert refused.exit_code != 0 and "MEMOS_LLM_API_KEY" in refused.output
+    assert "Traceback" not in refused.output
+    stats = json.loads(run("--json", "stats", "--cube", "web").output)
+    assert stats["items"] == 1  # the refused run stored nothing

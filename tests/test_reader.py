@@ -395,6 +395,8 @@ def test_messages_become_third_person_memories(lite: memos.MemCube) -> None:
         ("We pushed the offsite to June 3rd", ("offsite/date", "June 3rd")),
         ("The v2.1 release is scheduled for Friday", ("v2-1-release/date", "Friday")),
         ("Renamed project Atlas to Apollo", ("atlas/name", "Apollo")),
+        ("We renamed the Atlas project to Apollo.", ("atlas/name", "Apollo")),
+        ("The atlas-api service is now called gateway", ("atlas-api/name", "gateway")),
         ("#general was renamed to #announcements", ("general/name", "#announcements")),
         ("Revert PR #45", ("pr-45/status", "reverted")),
         ("This reverts commit 9f1c2ab3.", ("commit-9f1c2ab/status", "reverted")),
@@ -406,6 +408,16 @@ def test_messages_become_third_person_memories(lite: memos.MemCube) -> None:
         ("I really love sourdough bread.", ("kim/opinion-of-sourdough-bread", "likes")),
         ("Kim no longer likes cilantro", ("kim/opinion-of-cilantro", "dislikes")),
         ("My favorite editor is Helix", ("kim/favorite-editor", "Helix")),
+        # Hand-offs, a status in a new ticket's line, "went to", a quoted title.
+        ("Handing ENG-7 over to @sam, I'm out next week.", ("eng-7/assignee", "sam")),
+        ("Handing off ENG-7 to Lee.", ("eng-7/assignee", "Lee")),
+        ("New issue ENG-7: Login fails on SSO (Todo), assigned to @sam", ("eng-7/status", "Todo")),
+        ("FYI ENG-7 went to In Review.", ("eng-7/status", "In Review")),
+        ("ENG-7 went back to In Progress (PR #12 was reverted).", ("eng-7/status", "In Progress")),
+        (
+            "Renamed ENG-7 from 'Audit log retention' to 'Export large reports in chunks'",
+            ("eng-7/name", "Export large reports in chunks"),
+        ),
     ],
 )
 def test_state_patterns(sentence: str, expected: tuple[str, str]) -> None:
@@ -436,11 +448,165 @@ def test_state_patterns(sentence: str, expected: tuple[str, str]) -> None:
         "He moved to Berlin.",
         "Maybe the launch is on May 3.",
         "latency: 200ms -> 80ms",
+        "ENG-7 went to the design team.",  # "went to" keys a known status only
+        "Passed ENG-7 to Done.",  # not a person
     ],
 )
 def test_no_state_from_hedges_negations_or_unknown_subjects(sentence: str) -> None:
     said = utterance({"speaker": "kim", "content": sentence}, 0, source=None, where="t")
     assert states(sentence, said) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("I no longer work at Acme.", ("kim/employer", "no longer Acme")),
+        ("Erin doesn't live in Porto anymore", ("erin/location", "no longer Porto")),
+        ("I'm not based in Oslo any more.", ("kim/location", "no longer Oslo")),
+        ("ENG-7 isn't assigned to Dana anymore", ("eng-7/assignee", "no longer Dana")),
+        ("ENG-7 is no longer blocked", ("eng-7/status", "no longer blocked")),
+        ("I quit my job at Initech", ("kim/employer", "no longer Initech")),
+        ("Priya left Globex last week.", ("priya/employer", "no longer Globex")),
+    ],
+)
+def test_ended_states(sentence: str, expected: tuple[str, str]) -> None:
+    said = utterance({"speaker": "kim", "content": sentence}, 0, source=None, where="t")
+    found = [(s.key, s.shown_value) for s in states(sentence, said)]
+    assert found == [expected]
+    assert states(sentence, said)[0].value_key.startswith("no longer ")
+
+
+def test_an_ended_state_supersedes_only_the_value_it_ends(lite: memos.MemCube) -> None:
+    def said(ref: str, day: str, text: str) -> dict[str, Any]:
+        return {
+            "speaker": "erin",
+            "id": ref,
+            "timestamp": f"2025-03-{day}T10:00:00Z",
+            "content": text,
+        }
+
+    first = lite.ingest([said("1", "01", "I work at Acme and I live in Porto.")])
+    acme = next(e.item_id for e in first.added if "Acme" in (e.content or ""))
+    ended = lite.ingest([said("2", "05", "I no longer work at Acme.")])
+    assert [e.content for e in ended.added] == ["Erin no longer works at Acme."]
+    assert [e.item_id for e in ended.superseded] == [acme]  # a delete that keeps history
+    assert lite.get(acme).valid_to == datetime(2025, 3, 5, 10, tzinfo=UTC)  # type: ignore[arg-type]
+    then = lite.search("Erin works", as_of="2025-03-02", tags=["erin", "employer"])
+    assert contents(then) == ["Erin works at Acme."]
+    assert [i.content for i in current(lite, "erin/employer")] == ["Erin no longer works at Acme."]
+    again = lite.ingest([said("3", "06", "I left Acme last week.")])
+    assert not again.added and "already current" in again.skipped[0].reason
+    # Ending a value that is not the current one ends nothing: kept as said, unkeyed.
+    other = lite.ingest([said("4", "07", "I don't live in Lisbon anymore.")])
+    assert [e.content for e in other.added] == ["Erin doesn't live in Lisbon anymore."]
+    assert not other.superseded
+    assert lite.get(other.added[0].item_id).attributes == {}  # type: ignore[arg-type]
+    assert [i.attributes["value"] for i in current(lite, "erin/location")] == ["Porto"]
+    hired = lite.ingest([said("5", "09", "I work at Initech now.")])
+    assert [e.content for e in hired.superseded] == ["Erin no longer works at Acme."]
+    assert [i.content for i in current(lite, "erin/employer")] == ["Erin works at Initech."]
+
+
+def test_a_closing_keyword_in_a_commit_is_a_link_not_a_status() -> None:
+    def read(platform: str, text: str) -> list[tuple[str, str]]:
+        said = utterance(
+            {"platform": platform, "actor": "kim", "text": text, "pr": "150"},
+            0,
+            source=None,
+            where="t",
+        )
+        return [(s.key, s.value) for s in states(text, said)]
+
+    assert read("git", "Merge PR #150 from kim/eng-7: Fix login. Fixes ENG-7.") == [
+        ("pr-150/status", "merged")
+    ]
+    assert read("github", "Closes ENG-7") == []
+    assert read("github", "Closed PR #45") == [("pr-45/status", "closed")]  # its own state
+    assert read("slack", "Closes ENG-7") == [("eng-7/status", "closed")]  # a person says so
+
+
+def test_a_merge_puts_no_state_between_the_trackers(lite: memos.MemCube) -> None:
+    def event(ref: str, hour: int, platform: str, text: str, **more: str) -> dict[str, Any]:
+        return {
+            "platform": platform,
+            "actor": "kim",
+            "id": ref,
+            "timestamp": f"2025-03-03T{hour:02d}:00:00Z",
+            "text": text,
+            **more,
+        }
+
+    lite.ingest(
+        [
+            event("1", 9, "linear", "New issue ENG-7: Login fails (Todo), assigned to @kim"),
+            event("2", 10, "slack", "FYI ENG-7 went to In Review."),
+            event("3", 11, "git", "Merge PR #150 from kim/eng-7: Login fails\n\nFixes ENG-7."),
+            event("4", 12, "linear", "ENG-7 status: In Review -> Done", ticket="ENG-7"),
+        ]
+    )
+    values = []
+    for hour in (9, 10, 11, 12):
+        when = f"2025-03-03T{hour:02d}:30:00Z"
+        hits = lite.search("ENG-7 status", as_of=when, tags=["eng-7", "status"])
+        values.append([h.item.attributes["value"] for h in hits])
+    assert values == [["Todo"], ["In Review"], ["In Review"], ["Done"]]
+    done = current(lite, "eng-7/status")[0]
+    assert lite.get(done.supersedes).attributes["value"] == "In Review"  # type: ignore[arg-type]
+    assert [i.attributes["value"] for i in current(lite, "pr-150/status")] == ["merged"]
+
+
+def test_a_rename_says_what_the_thing_is_called(lite: memos.MemCube) -> None:
+    title = {"field": "title", "from": "Audit log retention", "to": "Export reports in chunks"}
+    report = lite.ingest(
+        [
+            {
+                "platform": "linear",
+                "actor": "kim",
+                "id": "1",
+                "ticket": "ENG-7",
+                "text": "Renamed ENG-7 from 'Audit log retention' to 'Export reports in chunks'",
+                **title,
+            },
+            {"speaker": "kim", "id": "2", "content": "We renamed project Atlas to Apollo."},
+        ]
+    )
+    assert [e.content for e in report.added] == [
+        "ENG-7 is now called Export reports in chunks. Its title is now "
+        "'Export reports in chunks'.",
+        "Atlas is now called Apollo.",
+    ]  # the tracker's line is read as the same change, not kept twice
+    (renamed,) = current(lite, "eng-7/name")
+    assert (renamed.attributes["value"], renamed.attributes["previous"]) == (
+        "Export reports in chunks",
+        "Audit log retention",
+    )
+
+
+def test_negation_is_neither_a_repeat_nor_an_extension(lite: memos.MemCube) -> None:
+    report = lite.ingest(
+        [
+            {"speaker": "ana", "content": "The nightly backup job runs on the replica.", "id": "1"},
+            {
+                "speaker": "ben",
+                "content": "The nightly backup job no longer runs on the replica.",
+                "id": "2",
+            },
+            {"speaker": "ana", "content": "The nightly backup job runs on the replica.", "id": "3"},
+        ]
+    )
+    assert [e.source_ref for e in report.added] == ["1", "2"] and not report.updated
+    assert [e.source_ref for e in report.skipped] == ["3"]
+    assert report.skipped[0].item_id == report.added[0].item_id
+
+
+def test_a_free_statement_never_rewrites_a_keyed_state(lite: memos.MemCube) -> None:
+    first = lite.ingest([{"speaker": "erin", "content": "I work at Acme.", "id": "1"}])
+    # A hedge keys nothing, so this is a free statement that says all the keyed one says.
+    hedged = "Erin works at Acme and might move to Oslo."
+    more = lite.ingest([{"speaker": "tom", "content": hedged, "id": "2"}])
+    assert not more.updated and [e.source_ref for e in more.added] == ["2"]
+    keyed = lite.get(first.added[0].item_id)  # type: ignore[arg-type]
+    assert (keyed.version, keyed.content) == (1, "Erin works at Acme.")
 
 
 def test_sentences_and_third_person() -> None:
@@ -458,6 +624,12 @@ def test_sentences_and_third_person() -> None:
         "The user is tired but The user has finished, The user thinks."
     )
     assert third_person("We shipped it.", "mira") == "We shipped it."
+    assert third_person("I don't eat meat and I no longer drink.", "mira") == (
+        "Mira doesn't eat meat and Mira no longer drinks."
+    )
+    assert third_person("I haven't seen it, I want it.", "mira") == (
+        "Mira hasn't seen it, Mira wants it."
+    )
 
 
 def test_extraction_skips_what_is_not_worth_keeping() -> None:

@@ -323,3 +323,81 @@ def test_ingest_over_http_with_failures_and_broken_json(mos: memos.MemOS) -> Non
     assert report.tokens_per_message == 160.0 and report.extractor == "llm:served-model"
     sent = server.requests[-1]["json"]
     assert sent["response_format"]["type"] == "json_schema" and sent["temperature"] == 0.0
+
+
+def test_llm_delete_and_noop_advice(cube: memos.MemCube) -> None:
+    """Mem0-style action names: "delete" ends the old item (kept in history), "noop" skips."""
+    first = cube.ingest(
+        [
+            {"speaker": "ida", "timestamp": "2025-03-01", "content": "The guest wifi is open."},
+            {"speaker": "ida", "timestamp": "2025-03-01", "content": "The VPN uses WireGuard."},
+        ]
+    )
+    wifi, vpn = (e.item_id for e in first.added)
+    later = [
+        {"speaker": "ida", "timestamp": "2025-03-09", "content": "The guest wifi is closed."},
+        {"speaker": "ida", "timestamp": "2025-03-09", "content": "The VPN runs WireGuard."},
+    ]
+    decisions = [
+        {"candidate": 1, "action": "DELETE", "target": f"#{wifi}", "reason": "closed now"},
+        {"candidate": 2, "action": "noop", "target": vpn},
+    ]
+    llm = (
+        ScriptedLLM()
+        .when(
+            "Messages:",
+            memories(
+                {"message": 1, "content": "The guest wifi is closed."},
+                {"message": 2, "content": "The VPN runs on WireGuard."},
+            ),
+        )
+        .when("New memory", json.dumps({"decisions": decisions}))
+    )
+    report = cube.ingest(later, llm=llm)
+    assert [e.item_id for e in report.superseded] == [wifi]
+    assert [e.content for e in report.added] == ["The guest wifi is closed."]
+    assert [(e.item_id, e.reason) for e in report.skipped] == [(vpn, "LLM: nothing new")]
+    assert cube.get(wifi).valid_to is not None  # type: ignore[arg-type]
+    then = cube.search("guest wifi", k=3, as_of="2025-03-05")
+    assert [h.item.content for h in then][:1] == ["The guest wifi is open."]
+
+
+def test_llm_update_advice_never_rewrites_a_keyed_state(cube: memos.MemCube) -> None:
+    first = cube.ingest([{"speaker": "ida", "content": "I work at Equinor."}])
+    keyed = first.added[0].item_id
+    decisions = [{"candidate": 1, "action": "update", "target": keyed, "content": "Ida rocks."}]
+    llm = (
+        ScriptedLLM()
+        .when("Messages:", memories({"message": 1, "content": "Ida works at Equinor in Oslo."}))
+        .when("New memory", json.dumps({"decisions": decisions}))
+    )
+    report = cube.ingest([{"speaker": "ida", "content": "I work at Equinor in Oslo."}], llm=llm)
+    assert not report.updated
+    item = cube.get(keyed)  # type: ignore[arg-type]
+    assert (item.version, item.content) == (1, "Ida works at Equinor.")
+
+
+def test_an_llm_state_from_a_negated_sentence_is_never_current(cube: memos.MemCube) -> None:
+    cube.ingest([{"speaker": "ida", "timestamp": "2025-03-01", "content": "I work at Equinor."}])
+    said = [
+        {"speaker": "ida", "timestamp": "2025-03-05", "content": "I no longer work at Equinor."},
+        {"speaker": "ida", "timestamp": "2025-03-05", "content": "I never lived in Bergen."},
+        {"speaker": "ida", "timestamp": "2025-03-06", "content": "I left Oslo for Tromsø."},
+    ]
+    keyed = [
+        {"message": 1, "content": "Ida no longer works at Equinor.", "subject": "Ida",
+         "attribute": "employer", "value": "Equinor"},
+        {"message": 2, "content": "Ida never lived in Bergen.", "subject": "Ida",
+         "attribute": "location", "value": "Bergen"},
+        {"message": 3, "content": "Ida left Oslo for Tromsø.", "subject": "Ida",
+         "attribute": "location", "value": "Oslo"},
+    ]  # fmt: skip
+    report = cube.ingest(said, llm=ScriptedLLM().when("Messages:", memories(*keyed)))
+    assert [e.content for e in report.superseded] == ["Ida works at Equinor."]
+    ended = cube.get(report.added[0].item_id)  # type: ignore[arg-type]
+    assert ended.attributes["value_key"] == "no longer equinor"
+    for entry, said_as in zip(
+        report.added[1:], ["Ida never lived in Bergen.", "Ida left Oslo for Tromsø."], strict=True
+    ):
+        item = cube.get(entry.item_id)  # type: ignore[arg-type]
+        assert item.content == said_as and "state_key" not in item.attributes

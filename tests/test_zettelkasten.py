@@ -15,7 +15,7 @@ from memos.agents.zettelkasten import (
     undo_evolution,
 )
 from memos.errors import ConflictError, InvalidInputError
-from memos.testing import FakeClock, HashEmbedder, ScriptedLLM
+from memos.testing import FakeClock, HashEmbedder, ScriptedLLM, single_thread
 
 # HashEmbedder(64) scores related sentences lower than MiniLM does.
 LOOSE = NoteSettings(min_similarity=0.15)
@@ -224,3 +224,18 @@ def test_linked_notes_answer_a_multi_hop_question_plain_search_misses(
     assert note_ids[1] in note_ranked[:3]
     hit = next(h for h in notes.search(question, k=5) if h.item.id == note_ids[1])
     assert hit.scores["graph"] > 0
+
+
+@pytest.mark.model
+def test_default_settings_with_minilm_link_the_multi_hop_notes(tmp_path: Path) -> None:
+    """The default `min_similarity` (0.3) is tuned for MiniLM: check it on the real model."""
+    with single_thread(), memos.open(tmp_path, user="alice") as mos:
+        plain, notes = mos.create_cube("plain"), mos.create_cube("notes")
+        plain_ids = [plain.add(text).id for text in KNOWLEDGE]
+        made = [notes.note(text) for text in KNOWLEDGE]
+        manager, bergen = made[0].note.id, made[1].note.id
+        assert [(link.src_id, link.dst_id) for link in made[1].links] == [(bergen, manager)]
+        assert all(result.construction == "offline" for result in made)
+        question = "Which city does Mira's manager live in?"
+        assert plain_ids[1] not in [h.item.id for h in plain.search(question, k=3)]
+        assert bergen in [h.item.id for h in notes.search(question, k=3)]

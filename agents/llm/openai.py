@@ -31,7 +31,11 @@ def endpoint(base_url: str) -> str:
         ConfigError: not an http(s) URL.
     """
     url = base_url.strip().rstrip("/")
-    if not url.startswith(("http://", "https://")):
+    try:
+        host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
+    except httpx.InvalidURL:
+        host = ""
+    if not host:
         raise ConfigError(
             f"LLM base URL {base_url!r} is not an http(s) URL; set MEMOS_LLM_BASE_URL to the "
             "server's OpenAI-compatible root, e.g. http://localhost:11434/v1"
@@ -138,6 +142,9 @@ class OpenAIClient:
                 continue
             except httpx.TransportError as error:
                 problem, asked = f"cannot connect: {error or type(error).__name__}", None
+                continue
+            except httpx.RequestError as error:  # an undecodable body, a redirect loop
+                problem, asked = f"bad answer: {error or type(error).__name__}", None
                 continue
             if response.status_code in (401, 403):
                 raise ConfigError(

@@ -13,6 +13,7 @@ from memos.retrieval.spann.clustering import (
     bound_postings,
     build_assignment,
     hierarchical_clusters,
+    refine,
 )
 from memos.retrieval.spann.idmap import SlotArray
 from memos.retrieval.spann.layout import Layout, records
@@ -36,8 +37,10 @@ def lay_out(layout: Layout, ids: IdArray, slots: SlotArray, vectors: FloatArray)
     params = layout.params
     train_codec(layout, vectors)
     with status(f"clustering {len(vectors):,} vectors"):
-        centroids, labels, groups = hierarchical_clusters(
-            vectors, params.posting_size, 2 * params.posting_size
+        limit = 2 * params.posting_size
+        centroids, labels, groups = hierarchical_clusters(vectors, params.posting_size, limit)
+        centroids, labels, groups = refine(
+            vectors, centroids, labels, groups, params.posting_size, limit
         )
         assignment = build_assignment(
             vectors, centroids, labels, groups, params.replicas, params.replica_eps

@@ -4,6 +4,7 @@ the RNG rule, and the balanced two-way split used when a posting overflows."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import faiss
 import numpy as np
@@ -63,7 +64,7 @@ def _means(vectors: FloatArray, labels: Labels, count: int) -> FloatArray:
     return (sums / np.maximum(sizes, 1)[:, None]).astype(np.float32)
 
 
-def _split_oversize(
+def split_oversize(
     vectors: FloatArray, members: Labels, size: int, limit: int, seed: int
 ) -> list[Labels]:
     """Split a cluster until every piece is at most `limit` long (the balance bound)."""
@@ -78,7 +79,7 @@ def _split_oversize(
         pieces = np.array_split(members, parts)
     out: list[Labels] = []
     for number, piece in enumerate(pieces):
-        out.extend(_split_oversize(vectors, piece, size, limit, seed + number + 1))
+        out.extend(split_oversize(vectors, piece, size, limit, seed + number + 1))
     return out
 
 
@@ -94,7 +95,7 @@ def _cluster_group(
         pieces = [members[labels[:, 0] == c] for c in range(len(centroids))]
     out: list[Labels] = []
     for piece in pieces:
-        out.extend(p for p in _split_oversize(vectors, piece, size, limit, seed) if len(p))
+        out.extend(p for p in split_oversize(vectors, piece, size, limit, seed) if len(p))
     return out
 
 
@@ -158,6 +159,82 @@ def select_replicas(
     return out
 
 
+def _pools(centroids: FloatArray, groups: Labels) -> list[Labels]:
+    """For each top-level group, its clusters and those of its nearest groups, sorted."""
+    count = int(groups.max()) + 1
+    group_centroids = _means(centroids, groups, count)
+    neighbours, _ = nearest(group_centroids, group_centroids, min(count, NEIGHBOUR_CLUSTERS))
+    return [np.flatnonzero(np.isin(groups, row[row >= 0])) for row in neighbours]
+
+
+def _by_group(labels: Labels, groups: Labels) -> list[Labels]:
+    """Vector rows per top-level group of their cluster."""
+    vector_group = groups[labels]
+    order = np.argsort(vector_group, kind="stable")
+    bounds = np.searchsorted(vector_group[order], np.arange(int(groups.max()) + 2))
+    return [order[bounds[g] : bounds[g + 1]] for g in range(int(groups.max()) + 1)]
+
+
+def _nearest_in_pool(
+    vectors: FloatArray,
+) -> Callable[[tuple[Labels, Labels, FloatArray]], tuple[Labels, Labels]]:
+    def task(work: tuple[Labels, Labels, FloatArray]) -> tuple[Labels, Labels]:
+        rows, pool, centroids = work
+        if len(rows) == 0:
+            return rows, rows
+        near, _ = nearest(vectors[rows], centroids[pool], 1)
+        return rows, pool[near[:, 0]]
+
+    return task
+
+
+def refine(
+    vectors: FloatArray,
+    centroids: FloatArray,
+    labels: Labels,
+    groups: Labels,
+    size: int,
+    limit: int,
+    *,
+    passes: int = 2,
+    seed: int = 0,
+) -> tuple[FloatArray, Labels, Labels]:
+    """Lloyd passes over the whole layout: move each vector to its nearest centroid among its
+    group's and the neighbouring groups' clusters, then recompute the means.
+
+    Two-level clustering assigns a vector near a top-level boundary to the best cluster of
+    its own group; this corrects that. Clusters that grow past `limit` are split again and
+    emptied ones dropped.
+    """
+    for _ in range(passes):
+        pools = _pools(centroids, groups)
+        rows_of = _by_group(labels, groups)
+
+        fresh = labels.copy()
+        tasks = [(rows_of[g], pools[g], centroids) for g in range(len(pools))]
+        for rows, nearest_label in parallel_map(_nearest_in_pool(vectors), tasks):
+            fresh[rows] = nearest_label
+        labels = fresh
+        sizes = np.bincount(labels, minlength=len(centroids))
+        moved = _means(vectors, labels, len(centroids))
+        centroids = np.where((sizes > 0)[:, None], moved, centroids)
+    # Split what grew too big, drop what emptied, and renumber.
+    pieces: list[Labels] = []
+    piece_groups: list[int] = []
+    members = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[members], np.arange(len(centroids) + 1))
+    for cluster in range(len(centroids)):
+        rows = members[bounds[cluster] : bounds[cluster + 1]]
+        for piece in split_oversize(vectors, rows, size, limit, seed + cluster):
+            if len(piece):
+                pieces.append(piece)
+                piece_groups.append(int(groups[cluster]))
+    labels = np.empty(len(vectors), dtype=np.int64)
+    for number, piece in enumerate(pieces):
+        labels[piece] = number
+    return _means(vectors, labels, len(pieces)), labels, np.asarray(piece_groups, dtype=np.int64)
+
+
 def build_assignment(
     vectors: FloatArray,
     centroids: FloatArray,
@@ -168,23 +245,17 @@ def build_assignment(
 ) -> Labels:
     """Each vector's postings: its own cluster first, then RNG-chosen replicas drawn from
     its group's clusters and those of the groups nearest to it."""
-    n = len(vectors)
-    out = np.full((n, replicas), -1, dtype=np.int64)
-    vector_group = groups[labels]
-    group_count = int(groups.max()) + 1
-    group_centroids = _means(centroids, groups, group_count)
-    neighbours, _ = nearest(group_centroids, group_centroids, min(group_count, NEIGHBOUR_CLUSTERS))
-    order = np.argsort(vector_group, kind="stable")
-    bounds = np.searchsorted(vector_group[order], np.arange(group_count + 1))
+    out = np.full((len(vectors), replicas), -1, dtype=np.int64)
+    out[:, 0] = labels
+    if replicas == 1:
+        return out
+    pools = _pools(centroids, groups)
+    rows_of = _by_group(labels, groups)
 
     def assign(group: int) -> tuple[Labels, Labels]:
-        rows = order[bounds[group] : bounds[group + 1]]
-        pool = np.flatnonzero(np.isin(groups, neighbours[group][neighbours[group] >= 0]))
-        pool = np.union1d(pool, np.flatnonzero(groups == group))
-        chosen = np.full((len(rows), replicas), -1, dtype=np.int64)
-        chosen[:, 0] = labels[rows]
-        if replicas == 1 or len(pool) <= 1 or len(rows) == 0:
-            return rows, chosen
+        rows, pool = rows_of[group], np.union1d(pools[group], labels[rows_of[group]])
+        if len(pool) <= 1 or len(rows) == 0:
+            return rows, out[rows]
         own = np.searchsorted(pool, labels[rows])  # the pool is sorted and holds them all
         delta = vectors[rows] - centroids[labels[rows]]
         own_distance = np.einsum("ij,ij->i", delta, delta)
@@ -202,7 +273,7 @@ def build_assignment(
         picked = select_replicas(cand_local, cand_distance, pairs, replicas, eps)
         return rows, np.where(picked >= 0, pool[np.maximum(picked, 0)], -1)
 
-    for rows, chosen in parallel_map(assign, range(group_count)):
+    for rows, chosen in parallel_map(assign, range(len(pools))):
         out[rows] = chosen
     return out
 
@@ -241,7 +312,9 @@ def split_two(vectors: FloatArray, *, seed: int) -> tuple[npt.NDArray[np.bool_],
     """
     n = len(vectors)
     centred = vectors - vectors.mean(axis=0)
-    direction = np.random.default_rng(seed).standard_normal(vectors.shape[1]).astype(np.float32)
+    direction: FloatArray = np.asarray(
+        np.random.default_rng(seed).standard_normal(vectors.shape[1]), dtype=np.float32
+    )
     # einsum, not `@`: numpy's BLAS wakes a thread team even for these small products.
     for _ in range(4):
         direction = np.einsum("ij,i->j", centred, np.einsum("ij,j->i", centred, direction))

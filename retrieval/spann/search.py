@@ -137,7 +137,7 @@ def _one(
     first = first[:rerank]
     ids, scores, slots, crcs = ids[first], scores[first], slots[first], crcs[first]
     if not layout.codec.exact:
-        rows, bad = layout.read_rows(slots, crcs)
+        exact_rows, bad = layout.read_rows(slots, crcs)
         if idmap.version != version:  # a write landed meanwhile: drop what it removed
             still = idmap.lookup(ids)[0] == slots
         else:
@@ -145,7 +145,7 @@ def _one(
         if (bad & still).any():
             raise layout.corrupt_rows()
         keep = still & ~bad
-        ids, scores = ids[keep], layout.score(rows[keep], query)
+        ids, scores = ids[keep], layout.score(exact_rows[keep], query)
         order = np.argsort(-scores, kind="stable")
         ids, scores = ids[order], scores[order]
     return ids[:k], scores[:k]

@@ -15,7 +15,12 @@ from memos.faults import crash_point
 from memos.protocols import FloatArray, IdArray
 from memos.retrieval.spann.build import form
 from memos.retrieval.spann.centroids import CentroidIndex
-from memos.retrieval.spann.clustering import insert_assignment, split_two, squared_distances
+from memos.retrieval.spann.clustering import (
+    insert_assignment,
+    split_oversize,
+    split_two,
+    squared_distances,
+)
 from memos.retrieval.spann.codec import CodeArray
 from memos.retrieval.spann.idmap import SlotArray
 from memos.retrieval.spann.layout import Layout, records
@@ -99,7 +104,7 @@ def _place(layout: Layout, ids: IdArray, slots: SlotArray, vectors: FloatArray) 
     bounds = np.concatenate([starts, [len(targets)]])
     pids = targets[starts]
     table = layout.postings.table
-    fits = table["length"][pids].astype(np.int64) + np.diff(bounds) <= table["capacity"][pids]
+    fits = table["length"][pids].astype(np.int64) + np.diff(bounds) <= split_limit(layout)
     # Postings with room take their records in place, all at once...
     fitting = np.flatnonzero(fits)
     if len(fitting):
@@ -124,41 +129,57 @@ def unique_valid(layout: Layout, meta: MetaArray, codes: CodeArray) -> tuple[Met
     return meta[first], codes[first]
 
 
+def split_limit(layout: Layout) -> int:
+    """Length past which a posting is split (its extent holds up to `posting_max`)."""
+    return min(layout.postings.capacity, 2 * layout.params.posting_size)
+
+
 def split(layout: Layout, pid: int, extra: MetaArray, extra_codes: CodeArray) -> None:
-    """Rewrite a full posting without stale records, or cut it in two and reassign locally."""
+    """Rewrite a full posting without stale records, or cut it into balanced pieces and
+    reassign around it (SPFresh's LIRE): its records nearer a neighbouring posting move
+    there, and the neighbours' records nearer a new piece are copied in."""
     postings = layout.postings
     meta, codes = postings.read(pid, postings.table[pid].copy())
     meta, codes = unique_valid(
         layout, np.concatenate([meta, extra]), np.concatenate([codes, extra_codes])
     )
-    refill = int(REFILL * postings.capacity)
+    limit = split_limit(layout)
+    refill = int(REFILL * limit)
     if len(meta) <= refill:
         row = postings.write_extent(meta, codes)
         with layout.state_lock:
             postings.publish(pid, row)
         return
     vectors = layout.codec.decode(codes)
-    side, halves = split_two(vectors, seed=pid)
+    if len(meta) <= 2 * limit:
+        side, centres = split_two(vectors, seed=pid)
+        piece = side.astype(np.int64)
+    else:  # a large batch landed on one posting: cut as the build would
+        parts = split_oversize(
+            vectors, np.arange(len(meta)), layout.params.posting_size, limit, pid
+        )
+        piece = np.empty(len(meta), dtype=np.int64)
+        for number, rows in enumerate(parts):
+            piece[rows] = number
+        centres = np.stack([vectors[rows].mean(axis=0) for rows in parts]).astype(np.float32)
     with single_thread():
         near, _ = layout.centroid_index.search(layout.centroids[pid][None, :], NEIGHBOURS + 1)
     near = near[0][(near[0] >= 0) & (near[0] != pid)]
-    stay = _move_out(layout, meta, codes, vectors, side, halves, near)
+    stay = _move_out(layout, meta, codes, vectors, piece, centres, near, limit)
     around = _neighbourhood(layout, near[:PULL_FROM])
-    parts = []
-    for half in (0, 1):
-        mine = np.flatnonzero((side == bool(half)) & stay)
-        part_meta, part_codes = meta[mine], codes[mine]
-        part_meta, part_codes = _pull_in(part_meta, part_codes, halves[half], around, refill)
-        parts.append(postings.write_extent(part_meta, part_codes))
+    rows_out = []
+    for number in range(len(centres)):
+        mine = np.flatnonzero((piece == number) & stay)
+        part_meta, part_codes = _pull_in(meta[mine], codes[mine], centres[number], around, refill)
+        rows_out.append(postings.write_extent(part_meta, part_codes))
     crash_point("spann-split-before-publish")
     with layout.state_lock:
-        other = postings.allocate_id()
-        postings.publish(pid, parts[0])
-        postings.publish(other, parts[1])
-        pair = np.asarray([pid, other], dtype=np.int64)
-        layout.set_centroids(pair, halves)
-        layout.centroid_index.retire(pair[:1])
-        layout.centroid_index.add(pair, halves)
+        pids = np.asarray([pid] + [postings.allocate_id() for _ in rows_out[1:]], dtype=np.int64)
+        for new_pid, row in zip(pids.tolist(), rows_out, strict=True):
+            postings.publish(new_pid, row)
+        layout.set_centroids(pids, centres)
+        layout.centroid_index.retire(pids[:1])
+        layout.centroid_index.add(pids, centres)
 
 
 def _move_out(
@@ -166,15 +187,16 @@ def _move_out(
     meta: MetaArray,
     codes: CodeArray,
     vectors: FloatArray,
-    side: np.ndarray,
-    halves: FloatArray,
+    piece: IdArray,
+    centres: FloatArray,
     near: IdArray,
+    limit: int,
 ) -> np.ndarray:
-    """Append records now closer to a neighbour than to their half there; return which stay."""
+    """Append records now closer to a neighbour than to their piece there; return which stay."""
     stay = np.ones(len(meta), dtype=bool)
     if len(near) == 0:
         return stay
-    own = squared_distances(vectors, halves)[np.arange(len(meta)), side.astype(np.int64)]
+    own = squared_distances(vectors, centres)[np.arange(len(meta)), piece]
     to_near = squared_distances(vectors, layout.centroids[near])
     best = to_near.argmin(axis=1)
     moving = to_near[np.arange(len(meta)), best] < own
@@ -182,8 +204,7 @@ def _move_out(
     for target_at in np.unique(best[moving]).tolist():
         target = np.asarray([near[target_at]], dtype=np.int64)
         rows = np.flatnonzero(moving & (best == target_at))
-        room = int(table["capacity"][target[0]]) - int(table["length"][target[0]])
-        rows = rows[:room]
+        rows = rows[: max(0, limit - int(table["length"][target[0]]))]
         if len(rows) == 0:
             continue
         updated = layout.postings.append(target, meta[rows], codes[rows], [0, len(rows)])

@@ -1,0 +1,163 @@
+"""The `memos` backend: events read by MemReader into a cube, recalled by hybrid search.
+
+Each instance gets its own cube. Events go through `cube.ingest` (extraction, keyed
+states, supersession of contradicted states, duplicates skipped), and questions through
+`cube.search` with the default weights, so what a question sees is the cube's current
+state: superseded items are discounted and marked `current=False`. The best few current
+states that replaced another are followed by the state they replaced (one `cube.get` per
+state, counted as a memory call), so "what was it before" has its answer at hand; the
+list is then cut back to k.
+
+Provenance (for evidence recall) is every event an item was written, revised or
+confirmed by: the item's `source_ref`, plus the events the ingest report ties to it
+(a repeat that was skipped still supports the item it repeats). An item's time is when
+it became true, or the latest repeat of it if later: a state restated after a change
+MemReader did not recognise is the newer statement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from memos.agents.events import SUBJECT_FIELDS
+from memos.agents.reader import MemReader
+from memos.errors import NotFoundError
+from memos.eval.memtrack.backends import Memory, Retrieval, Retrieved
+from memos.eval.memtrack.format import Event
+from memos.models import MemoryItem
+from memos.mos import MemOS
+from memos.protocols import LLMClient
+
+# Fields MemReader reads itself; an event's `meta` may not override them.
+_RESERVED = frozenset(
+    {"platform", "actor", "author", "text", "content", "role", "speaker", "name", "id"}
+    | {"timestamp", "ts", "channel"}
+)
+
+
+def reader_record(event: Event) -> dict[str, Any]:
+    """An event as MemReader reads it: `{platform, actor, timestamp, text, id, ...}` with
+    the event's `meta` fields alongside (`ticket`, `pr`, `field` / `from` / `to`, ...)."""
+    record: dict[str, Any] = {
+        key: value for key, value in event.meta.items() if key not in _RESERVED
+    }
+    record.update(
+        platform=event.platform,
+        actor=event.actor,
+        timestamp=event.timestamp.isoformat(),
+        text=event.text,
+        id=event.id,
+    )
+    if event.channel:
+        record["channel"] = event.channel
+    # A subject given as a number (pr: 88) is read as text, as MemReader expects.
+    for key in SUBJECT_FIELDS:
+        if isinstance(record.get(key), int) and not isinstance(record.get(key), bool):
+            record[key] = str(record[key])
+    return record
+
+
+class _CubeMemory:
+    def __init__(
+        self,
+        mos: MemOS,
+        name: str,
+        reader: MemReader,
+        weights: Mapping[str, float],
+        predecessors: int,
+    ) -> None:
+        self.mos = mos
+        self.predecessors = predecessors
+        self.cube = mos.create_cube(name)
+        self.reader = reader
+        self.weights = dict(weights)
+        self.refs: dict[int, set[str]] = {}
+        self.restated: dict[int, datetime] = {}
+
+    def observe(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        report = self.cube.ingest([reader_record(e) for e in events], reader=self.reader)
+        for entry in (*report.added, *report.updated, *report.superseded, *report.skipped):
+            if entry.item_id is not None and entry.source_ref:
+                self.refs.setdefault(entry.item_id, set()).add(entry.source_ref)
+        # A skipped repeat says the item was still true when it was repeated; MemReader
+        # keeps no trace of that on the item, so the backend keeps the latest such time.
+        when = {e.id: e.timestamp for e in events}
+        for entry in report.skipped:
+            moment = when.get(entry.source_ref or "")
+            if entry.item_id is not None and moment is not None:
+                latest = self.restated.get(entry.item_id)
+                self.restated[entry.item_id] = moment if latest is None else max(latest, moment)
+
+    def _retrieved(self, item: MemoryItem, score: float) -> Retrieved:
+        refs = self.refs.get(item.id, set()) | ({item.source_ref} if item.source_ref else set())
+        restated = self.restated.get(item.id)
+        return Retrieved(
+            text=item.content or "",
+            refs=tuple(sorted(refs)),
+            timestamp=item.valid_from if restated is None else max(item.valid_from, restated),
+            actor=item.author,
+            platform=item.source,
+            score=score,
+            current=item.superseded_by is None and item.valid_to is None,
+        )
+
+    def retrieve(self, question: str, *, k: int) -> Retrieval:
+        hits = self.cube.search(question, k=k, weights=self.weights or None)
+        seen = {h.item.id for h in hits}
+        found: list[Retrieved] = []
+        calls = 1
+        for hit in hits:
+            found.append(self._retrieved(hit.item, hit.score))
+            earlier = hit.item.supersedes
+            if calls > self.predecessors or earlier is None or earlier in seen:
+                continue
+            if "state_key" not in hit.item.attributes:
+                continue
+            try:
+                previous = self.cube.get(earlier)
+            except NotFoundError:
+                continue  # forgotten: the chain starts at this item
+            calls += 1
+            seen.add(previous.id)
+            found.append(self._retrieved(previous, hit.score))
+        return Retrieval(tuple(found[:k]), calls)
+
+    def close(self) -> None:
+        self.mos.flush()  # access counts and the index snapshot, before the next cube
+
+
+class MemosBackend:
+    """`memos`: MemReader in, hybrid search out, one cube per instance in `mos`.
+
+    `llm` is MemReader's LLM (None: the offline extractor); `weights` override search
+    weights (e.g. `{"graph": 0}`) for ablations; `predecessors` is how many current states
+    per question bring the state they replaced (0: search only)."""
+
+    name = "memos"
+
+    def __init__(
+        self,
+        mos: MemOS,
+        *,
+        llm: LLMClient | None = None,
+        weights: Mapping[str, float] | None = None,
+        predecessors: int = 3,
+        prefix: str = "memtrack",
+    ) -> None:
+        self.mos = mos
+        self.predecessors = predecessors
+        self.llm = llm
+        self.weights = dict(weights or {})
+        self.prefix = prefix
+        self._started = 0
+
+    def start(self, instance_id: str) -> Memory:
+        self._started += 1
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", instance_id).strip("-.")[:80] or "instance"
+        name = f"{self.prefix}-{self._started:04d}-{slug}"
+        return _CubeMemory(self.mos, name, MemReader(self.llm), self.weights, self.predecessors)
