@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from memos.cli.app import app
+from memos.retrieval.hybrid import SearchWeights
 
 
 @pytest.fixture
@@ -161,7 +162,9 @@ def test_search_explain_filters_and_weights(run) -> None:  # type: ignore[no-unt
     assert [h["item"]["tags"] for h in tagged] == [["ops"]]
     no_lexical = json.loads(run("search", "deploy", "-c", "work", "--weight", "lexical=0",
                                 json_out=True).stdout)  # fmt: skip
-    assert all(h["scores"]["fused"] == 0.5 * h["scores"]["vector"] for h in no_lexical)
+    weight = SearchWeights().vector
+    assert all(h["scores"]["fused"] == pytest.approx(weight * h["scores"]["vector"])
+               for h in no_lexical)  # fmt: skip
     bad = run("search", "deploy", "-c", "work", "--weight", "graph")
     assert bad.exit_code == 2 and "NAME=NUMBER" in bad.stderr
     unknown = run("search", "deploy", "-c", "work", "--weight", "speed=2")
