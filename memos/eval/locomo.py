@@ -14,6 +14,7 @@ over the same turn texts, and (optionally) memos with single stages switched off
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import statistics
@@ -33,7 +34,12 @@ from memos.progress import progress
 from memos.retrieval.text import query_terms
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "locomo10.json"
+# The benchmark sits beside the checkout (../shared/data), never inside it;
+# MEMOS_LOCOMO_DATA points elsewhere.
+DEFAULT_DATA = Path(
+    os.environ.get("MEMOS_LOCOMO_DATA")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "locomo10.json"
+)
 _DIA = re.compile(r"D:?(\d+):(\d+)")
 # Stage switches for the ablation; the access prior is off in every memos run because
 # access counts would carry over from one pass to the next.
