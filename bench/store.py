@@ -152,7 +152,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.record:
-        record(args.record, "Store: add and search", table)
+        record(args.record, "Store: add and search", table, section="Store (`bench/store.py`)")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ stopwords and are OR-ed on both, so both behave alike; stemmers differ in detail
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from sqlalchemy import Connection, text
@@ -58,6 +58,24 @@ class LexicalIndex(Protocol):
         ...
 
 
+# Terms in at least half of a cube's documents add nothing to BM25 (FTS5 floors their idf
+# at 1e-6) yet make FTS5 score every document holding them: 75 ms a query at 100k items when
+# each text carries a word like "note". Large cubes leave them out of the match; small ones
+# keep them, since there term frequency and length still order the few matches.
+_PRUNE_FROM = 2000
+
+
+def informative(terms: list[str], size: int, count: Callable[[str, int], int]) -> list[str]:
+    """The terms that can move a BM25 score, given the cube's document count and a capped
+    document-frequency count; all of them on small cubes, and never none."""
+    if size < _PRUNE_FROM or len(terms) < 2:
+        return terms
+    half = size // 2
+    found = {term: count(term, half) for term in terms}
+    kept = [term for term in terms if found[term] < half]
+    return kept or [min(terms, key=found.__getitem__)]
+
+
 class Fts5Lexical:
     """SQLite FTS5, one table per cube (FTS5 keeps its BM25 statistics per table), rowid =
     item id."""
@@ -65,6 +83,9 @@ class Fts5Lexical:
     def __init__(self) -> None:
         # Cube ids are never reused, so a table known to exist stays known.
         self._ready: set[int] = set()
+        # Documents per cube table, dropped on every write from this process; another
+        # process's writes leave it stale, which only moves the pruning threshold a little.
+        self._sizes: dict[int, int] = {}
 
     @staticmethod
     def _table(cube_id: int) -> str:
@@ -97,12 +118,14 @@ class Fts5Lexical:
                 )
                 self._ready.add(cube_id)
             self.delete(conn, cube_id, [i.id for i in group])
+            self._sizes.pop(cube_id, None)
             rows = [{"id": i.id, "body": lexical_text(i)} for i in group if indexable(i)]
             if rows:
                 conn.execute(text(f"INSERT INTO {table} (rowid, body) VALUES (:id, :body)"), rows)
 
     def delete(self, conn: Connection, cube_id: int, item_ids: Sequence[int]) -> None:
         if item_ids and self._exists(conn, cube_id):
+            self._sizes.pop(cube_id, None)
             conn.execute(
                 text(f"DELETE FROM {self._table(cube_id)} WHERE rowid = :id"),
                 [{"id": i} for i in item_ids],
@@ -111,6 +134,7 @@ class Fts5Lexical:
     def drop(self, conn: Connection, cube_id: int) -> None:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self._table(cube_id)}")
         self._ready.discard(cube_id)
+        self._sizes.pop(cube_id, None)
 
     def search(
         self, conn: Connection, cube_id: int, query: str, limit: int
@@ -119,6 +143,7 @@ class Fts5Lexical:
         if not terms or not self._exists(conn, cube_id):
             return []
         table = self._table(cube_id)
+        terms = self._informative(conn, cube_id, terms)
         rows = conn.execute(
             text(
                 f"SELECT rowid, -bm25({table}) FROM {table} WHERE {table} MATCH :expression "
@@ -127,6 +152,21 @@ class Fts5Lexical:
             {"expression": " OR ".join(f'"{term}"' for term in terms), "limit": limit},
         )
         return [(int(r[0]), float(r[1])) for r in rows]
+
+    def _informative(self, conn: Connection, cube_id: int, terms: list[str]) -> list[str]:
+        table = self._table(cube_id)
+        size = self._sizes.get(cube_id)
+        if size is None:
+            size = int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            self._sizes[cube_id] = size
+        counted = text(
+            f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH :term LIMIT :cap)"
+        )
+
+        def count(term: str, cap: int) -> int:
+            return int(conn.execute(counted, {"term": f'"{term}"', "cap": cap}).scalar_one())
+
+        return informative(terms, size, count)
 
     def compact(self, conn: Connection, cube_id: int) -> None:
         # Merging all segments rewrites the index without the deleted entries; with
@@ -170,6 +210,9 @@ LIMIT :limit
 class PostgresLexical:
     """PostgreSQL full-text search with BM25 ranking computed in SQL."""
 
+    def __init__(self) -> None:
+        self._sizes: dict[int, int] = {}  # as in Fts5Lexical
+
     def install(self, conn: Connection) -> None:
         conn.exec_driver_sql(
             "CREATE TABLE IF NOT EXISTS memos_lexical ("
@@ -187,6 +230,8 @@ class PostgresLexical:
     def put(self, conn: Connection, items: Sequence[MemoryItem]) -> None:
         if not items:
             return
+        for cube_id in {i.cube_id for i in items}:
+            self._sizes.pop(cube_id, None)
         conn.execute(
             text("DELETE FROM memos_lexical WHERE item_id = ANY(:ids)"),
             {"ids": [i.id for i in items]},
@@ -208,12 +253,14 @@ class PostgresLexical:
 
     def delete(self, conn: Connection, cube_id: int, item_ids: Sequence[int]) -> None:
         if item_ids:
+            self._sizes.pop(cube_id, None)
             conn.execute(
                 text("DELETE FROM memos_lexical WHERE item_id = ANY(:ids)"),
                 {"ids": list(item_ids)},
             )
 
     def drop(self, conn: Connection, cube_id: int) -> None:
+        self._sizes.pop(cube_id, None)
         conn.execute(text("DELETE FROM memos_lexical WHERE cube_id = :cube"), {"cube": cube_id})
 
     def search(
@@ -222,6 +269,25 @@ class PostgresLexical:
         terms = query_terms(query)
         if not terms:
             return []
+        size = self._sizes.get(cube_id)
+        if size is None:
+            size = int(
+                conn.execute(
+                    text("SELECT count(*) FROM memos_lexical WHERE cube_id = :cube"),
+                    {"cube": cube_id},
+                ).scalar_one()
+            )
+            self._sizes[cube_id] = size
+        counted = text(
+            "SELECT count(*) FROM (SELECT 1 FROM memos_lexical WHERE cube_id = :cube"
+            " AND tsv @@ plainto_tsquery('english', :term) LIMIT :cap) AS hits"
+        )
+
+        def count(term: str, cap: int) -> int:
+            found = conn.execute(counted, {"cube": cube_id, "term": term, "cap": cap})
+            return int(found.scalar_one())
+
+        terms = informative(terms, size, count)
         rows = conn.execute(
             text(_PG_BM25), {"query": " ".join(terms), "cube": cube_id, "limit": limit}
         )

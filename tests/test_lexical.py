@@ -24,6 +24,26 @@ def test_bm25_ranks_rarer_and_more_terms_higher(cube: memos.MemCube, mos: memos.
     assert scores[both.id] > scores[one.id]
 
 
+def test_terms_in_most_documents_do_not_flood_large_cubes(
+    cube: memos.MemCube, mos: memos.MemOS
+) -> None:
+    # Every text says "status" and "report": under BM25 those terms score nothing here, so a
+    # large cube leaves them out of the match instead of scoring all 2,500 documents.
+    cube.add_many([f"status report {n} for the team" for n in range(2500)])
+    zebra = cube.add("status report on the zebra migration")
+    both = _lexical(cube, mos, "zebra migration status report")
+    assert both == [zebra.id]
+    scores = dict(mos.store.lexical_search(cube.id, mos.user, "zebra status", 50))
+    assert scores[zebra.id] == pytest.approx(
+        dict(mos.store.lexical_search(cube.id, mos.user, "zebra", 50))[zebra.id], rel=1e-3
+    )
+    # Only flooding terms: the rarest of them still finds something.
+    assert len(_lexical(cube, mos, "status report")) == 50
+    # A term in fewer than half the documents keeps its place in the match.
+    cube.add_many([f"quarterly figure {n}" for n in range(1000)])
+    assert len(_lexical(cube, mos, "zebra quarterly")) == 50
+
+
 def test_stemming_and_case(cube: memos.MemCube, mos: memos.MemOS) -> None:
     item = cube.add("Caroline was PAINTING sunsets by the lake")
     assert _lexical(cube, mos, "paint sunset") == [item.id]
