@@ -10,6 +10,7 @@ import typer
 
 from memos.cli import render
 from memos.cli.concept import concept_app
+from memos.cli.derived import cube_for
 from memos.cli.eval import eval_app
 from memos.cli.graph import graph_app
 from memos.cli.ingest import ingest
@@ -135,16 +136,6 @@ def _state(ctx: typer.Context) -> State:
     state = ctx.find_root().obj
     assert isinstance(state, State)
     return state
-
-
-def _cube_for(state: State, item_ref: str, cube: str | None) -> tuple[Any, int | str]:
-    """The cube holding an item given by id or uid, and the reference to pass on."""
-    mos = state.mos
-    if cube is not None:
-        return mos.cube(cube), item_ref
-    ref = item_ref.strip()
-    item_id = int(ref) if ref.isdigit() else mos.store.resolve_uid(ref)
-    return mos.cube_of(item_id), item_id
 
 
 CubeOption = Annotated[str, typer.Option("--cube", "-c", help="Cube name.")]
@@ -294,7 +285,7 @@ def get(
 ) -> None:
     """Show one memory by id or uid."""
     state = _state(ctx)
-    holder, ref = _cube_for(state, item, cube)
+    holder, ref = cube_for(state, item, cube)
     found = holder.get(ref, as_of=as_of, known_at=known_at)
     state.out(found, render.item_detail(found))
 
@@ -309,7 +300,7 @@ def update(
 ) -> None:
     """Replace a memory's text; the old text stays in its history."""
     state = _state(ctx)
-    holder, ref = _cube_for(state, item, cube)
+    holder, ref = cube_for(state, item, cube)
     updated = holder.update(ref, text, force=force)
     state.out(updated, f"updated {render.item_line(updated)}")
 
@@ -318,7 +309,7 @@ def update(
 def history(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
     """Every version of a memory, oldest first."""
     state = _state(ctx)
-    holder, ref = _cube_for(state, item, cube)
+    holder, ref = cube_for(state, item, cube)
     found = holder.history(ref)
     state.out(found, render.versions(found))
 
@@ -332,7 +323,7 @@ def forget(
 ) -> None:
     """Forget a memory (soft by default; --hard purges its text)."""
     state = _state(ctx)
-    holder, ref = _cube_for(state, item, cube)
+    holder, ref = cube_for(state, item, cube)
     gone = holder.forget(ref, hard=hard)
     state.out(gone, f"forgot #{gone.id}{' and purged its text' if hard else ''}")
 
@@ -341,7 +332,7 @@ def forget(
 def set_status(ctx: typer.Context, item: str, status: str, cube: OptionalCube = None) -> None:
     """Move a memory through the lifecycle (activated, frozen, archived, ...)."""
     state = _state(ctx)
-    holder, ref = _cube_for(state, item, cube)
+    holder, ref = cube_for(state, item, cube)
     moved = holder.set_status(ref, status)
     state.out(moved, render.item_line(moved))
 
@@ -357,7 +348,7 @@ def link(
 ) -> None:
     """Link memory SRC to memory DST."""
     state = _state(ctx)
-    holder, ref = _cube_for(state, src, cube)
+    holder, ref = cube_for(state, src, cube)
     edge = holder.link(ref, dst, kind=kind, reason=reason)
     state.out(edge, render.link(edge))
 

@@ -108,7 +108,7 @@ def test_the_validator_lists_every_problem_with_its_path(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda d: d["events"][0].update(timestamp="March 1st"), "not an ISO 8601 timestamp"),
+        (lambda d: d["events"][0].update(timestamp="March 1st"), "not a valid ISO 8601"),
         (lambda d: d["events"][1].update(id="e1"), "duplicate id 'e1'"),
         (lambda d: d["questions"][0].update(answer=[]), "at least one acceptable answer"),
         (lambda d: d["questions"][0].update(after="e7"), "$.questions[0].after: no event"),

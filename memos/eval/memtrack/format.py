@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from memos.errors import InvalidInputError
-from memos.timeutil import isoformat, to_utc
+from memos.timeutil import isoformat, parse_time
 
 EVENT_KEYS = frozenset({"id", "timestamp", "platform", "actor", "text", "channel", "meta"})
 QUESTION_KEYS = frozenset({"id", "after", "question", "answer", "evidence", "category"})
@@ -208,15 +208,9 @@ def parse_timestamp(raw: object) -> datetime:
     """
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidInputError(f"expected an ISO 8601 timestamp, got {_kind(raw)}")
-    text = raw.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        return to_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise InvalidInputError(
-            f"{raw!r} is not an ISO 8601 timestamp (e.g. 2025-03-01T09:00:00Z)"
-        ) from None
+    parsed = parse_time(raw, field="timestamp")
+    assert parsed is not None  # a non-empty string always parses or raises
+    return parsed
 
 
 def _event(check: _Checker, raw: object, path: str) -> Event | None:
