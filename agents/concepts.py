@@ -46,7 +46,7 @@ from memos.models import MemoryItem, Record, Status
 from memos.protocols import ChatMessage, LLMClient
 
 if TYPE_CHECKING:
-    from memos.cube import MemCube
+    from memos.protocols import Memory
 
 CONCEPT_TYPE = "concept"
 TRACE_TYPE = "trace"
@@ -229,7 +229,7 @@ def _outcome(value: str | bool) -> str:
 class ConceptMemory:
     """Concept operations on one cube (see the module docstring)."""
 
-    def __init__(self, cube: MemCube, *, llm: LLMClient | None = None) -> None:
+    def __init__(self, cube: Memory, *, llm: LLMClient | None = None) -> None:
         self.cube = cube
         self.llm = llm
         self.attempts: list[Attempt] = []

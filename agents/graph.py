@@ -15,12 +15,13 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from memos.errors import InvalidInputError, NotFoundError
 from memos.models import Link, MemoryItem, Record
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FORMAT_VERSION = 1
 _LABEL_CHARS = 80
@@ -80,6 +81,8 @@ class MemoryGraph:
     def build(cls, items: Iterable[MemoryItem], links: Iterable[Link]) -> MemoryGraph:
         """Nodes from `items`; links whose ends are not among them are left out (forgotten
         or unreadable items must not leak through the graph)."""
+        import networkx as nx  # loaded when a graph is built, not at import
+
         graph = nx.MultiDiGraph()
         for item in items:
             graph.add_node(
@@ -173,6 +176,8 @@ class MemoryGraph:
         Raises:
             NotFoundError: either item is not in the graph, or they are not connected.
         """
+        import networkx as nx  # loaded when a graph is built, not at import
+
         self._require(src)
         self._require(dst)
         try:
@@ -194,6 +199,8 @@ class MemoryGraph:
     def topics(self, *, min_size: int = 2, seed: int = 0) -> list[Topic]:
         """Connected topics by Louvain community detection on the undirected, weighted
         graph (seeded, so the same links give the same topics), largest first."""
+        import networkx as nx  # loaded when a graph is built, not at import
+
         simple = nx.Graph()
         simple.add_nodes_from(self.graph.nodes)
         for src, dst, data in self.graph.edges(data=True):
@@ -236,6 +243,8 @@ class MemoryGraph:
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> MemoryGraph:
         """Raises: InvalidInputError: not a document written by `to_json`."""
+        import networkx as nx  # loaded when a graph is built, not at import
+
         if document.get("format") != "memos-graph":
             raise InvalidInputError("not a memos graph JSON document (format 'memos-graph')")
         graph = nx.MultiDiGraph()
@@ -258,6 +267,8 @@ class MemoryGraph:
         Raises:
             InvalidInputError: an unknown format, or a path that cannot be written.
         """
+        import networkx as nx  # loaded when a graph is built, not at import
+
         target = Path(path)
         chosen = (format or target.suffix.lstrip(".") or "json").lower()
         if chosen not in ("graphml", "json"):
@@ -287,6 +298,8 @@ class MemoryGraph:
             NotFoundError: no such file.
             InvalidInputError: the file is not a memos graph (or cannot be read).
         """
+        import networkx as nx  # loaded when a graph is built, not at import
+
         source = Path(path)
         if not source.is_file():
             raise NotFoundError(f"no graph file at {source}")

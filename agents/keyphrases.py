@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from memos.retrieval.text import STOPWORDS
+from memos.text import STOPWORDS
 
 # Conversation filler: frequent in chat turns, never what a turn is about.
 _FILLER_WORDS = """

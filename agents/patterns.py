@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from memos.agents.candidates import THING, State, canonical_attribute, is_thing, thing_name
 from memos.agents.dates import DATE, is_date
 from memos.agents.events import Utterance
-from memos.retrieval.text import STOPWORDS
+from memos.text import STOPWORDS
 
 _THING = THING.pattern
 _STATUS_WORDS = (

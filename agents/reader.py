@@ -33,8 +33,8 @@ from memos.progress import progress
 from memos.protocols import LLMClient
 
 if TYPE_CHECKING:
-    from memos.cube import MemCube
     from memos.models import MemoryItem
+    from memos.protocols import Memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ class MemReader:
 
     def ingest(
         self,
-        cube: MemCube,
+        cube: Memory,
         records: Iterable[object],
         *,
         source: str | None = None,

@@ -38,7 +38,7 @@ from memos.errors import NotFoundError
 from memos.models import Kind, MemoryItem, Status
 
 if TYPE_CHECKING:
-    from memos.cube import MemCube
+    from memos.protocols import Memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class Reconciler:
 
     def __init__(
         self,
-        cube: MemCube,
+        cube: Memory,
         *,
         similar_k: int = 8,
         near_duplicate: float = 0.8,

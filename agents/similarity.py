@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from memos.agents.keyphrases import stem
-from memos.retrieval.text import STOPWORDS
+from memos.text import STOPWORDS
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'#@.-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _SPECIFIC = re.compile(r"\d|^[A-Z]")

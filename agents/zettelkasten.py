@@ -38,7 +38,7 @@ from memos.models import Hit, Kind, Link, MemoryItem, Record, Status
 from memos.protocols import ChatMessage, LLMClient
 
 if TYPE_CHECKING:
-    from memos.cube import MemCube
+    from memos.protocols import Memory
 
 AGENT = "zettelkasten"
 NOTE_TYPE = "note"
@@ -173,7 +173,7 @@ class NoteTaker:
 
     def __init__(
         self,
-        cube: MemCube,
+        cube: Memory,
         *,
         llm: LLMClient | None = None,
         settings: NoteSettings | None = None,
@@ -445,7 +445,7 @@ class NoteTaker:
 # -- audit and undo ---------------------------------------------------------------------
 
 
-def evolutions(cube: MemCube, note: int | str) -> list[Evolution]:
+def evolutions(cube: Memory, note: int | str) -> list[Evolution]:
     """Every change a note made to its neighbours, read from their version histories."""
     item = cube.get(note)
     tag = evolution_tag(item.id)
@@ -464,7 +464,7 @@ def evolutions(cube: MemCube, note: int | str) -> list[Evolution]:
     return found
 
 
-def undo_evolution(cube: MemCube, note: int | str, *, force: bool = False) -> list[MemoryItem]:
+def undo_evolution(cube: Memory, note: int | str, *, force: bool = False) -> list[MemoryItem]:
     """Revert every neighbour a note evolved to its version before the evolution.
 
     Raises:

@@ -102,7 +102,7 @@ def bench_size(cube: memos.MemCube, target: int, repeats: int, pool: list[str]) 
     started = time.perf_counter()
     kv = cube.build_activation(ids)
     build_s = time.perf_counter() - started
-    parts = cube._mos.runtime_parts
+    parts = cube.runtime.parts
     tiers = parts.tiers
     runtime = parts.runtime
     digest = kv.artifact or ""
@@ -168,7 +168,7 @@ def bench_compression(
         outputs = {
             p: cube.generate(p, activation=item.id, max_new_tokens=new_tokens) for p in PROMPTS
         }
-        cube._mos.runtime_parts.tiers.clear()
+        cube.runtime.parts.tiers.clear()
         disk = cube.generate(PROMPTS[0], activation=item.id, max_new_tokens=1).ttft_s
         results.append(
             {

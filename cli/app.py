@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,13 +9,13 @@ import typer
 
 from memos.cli import render
 from memos.cli.concept import concept_app
-from memos.cli.derived import cube_for
 from memos.cli.eval import eval_app
 from memos.cli.graph import graph_app
 from memos.cli.ingest import ingest
 from memos.cli.kv import kv_app
 from memos.cli.lora import lora_app
 from memos.cli.note import note_app
+from memos.cli.state import State, state_of
 from memos.errors import (
     BackendError,
     ConfigError,
@@ -57,36 +56,6 @@ class MemosGroup(typer.core.TyperGroup):
         except MemosError as error:
             typer.echo(f"memos: error: {error}", err=True)
             raise typer.Exit(exit_code(error)) from None
-
-
-@dataclass
-class State:
-    """Global options; the MemOS opens on first use so `--help` stays instant."""
-
-    home: Path | None = None
-    url: str | None = None
-    user: str | None = None
-    embedder: str | None = None
-    json: bool = False
-    _mos: Any = field(default=None, repr=False)
-
-    @property
-    def mos(self) -> Any:
-        if self._mos is None:
-            import memos
-
-            self._mos = memos.open(self.home, url=self.url, user=self.user, embedder=self.embedder)
-        return self._mos
-
-    def close(self) -> None:
-        if self._mos is not None:
-            self._mos.close()
-
-    def out(self, value: Any, human: str) -> None:
-        if self.json:
-            render.emit_json(value)
-        else:
-            typer.echo(human)
 
 
 app = typer.Typer(
@@ -132,12 +101,6 @@ def main_options(
     ctx.call_on_close(state.close)
 
 
-def _state(ctx: typer.Context) -> State:
-    state = ctx.find_root().obj
-    assert isinstance(state, State)
-    return state
-
-
 CubeOption = Annotated[str, typer.Option("--cube", "-c", help="Cube name.")]
 OptionalCube = Annotated[
     str | None, typer.Option("--cube", "-c", help="Cube name (default: the item's cube).")
@@ -150,7 +113,7 @@ OptionalCube = Annotated[
 @cube_app.command("create")
 def cube_create(ctx: typer.Context, name: str) -> None:
     """Create a cube owned by the acting user."""
-    state = _state(ctx)
+    state = state_of(ctx)
     cube = state.mos.create_cube(name)
     state.out(cube.info, f"created cube {cube.name!r}")
 
@@ -158,7 +121,7 @@ def cube_create(ctx: typer.Context, name: str) -> None:
 @cube_app.command("list")
 def cube_list(ctx: typer.Context) -> None:
     """List the cubes the acting user may read."""
-    state = _state(ctx)
+    state = state_of(ctx)
     found = state.mos.cubes()
     state.out(found, render.cubes(found))
 
@@ -170,7 +133,7 @@ def cube_drop(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a cube with all its memories and history."""
-    state = _state(ctx)
+    state = state_of(ctx)
     if not yes and not typer.confirm(f"delete cube {name!r} and everything in it?"):
         raise typer.Exit(1)
     state.mos.drop_cube(name)
@@ -180,24 +143,24 @@ def cube_drop(
 @cube_app.command("grant")
 def cube_grant(ctx: typer.Context, name: str, user: str, permission: str) -> None:
     """Grant USER read, write or admin on cube NAME ('*' = everyone)."""
-    state = _state(ctx)
-    grant = state.mos.cube(name).grant(user, permission)
+    state = state_of(ctx)
+    grant = state.cube(name).grant(user, permission)
     state.out(grant, f"{user} now has {grant.permission.value} on {name!r}")
 
 
 @cube_app.command("revoke")
 def cube_revoke(ctx: typer.Context, name: str, user: str) -> None:
     """Remove USER's grant on cube NAME."""
-    state = _state(ctx)
-    state.mos.cube(name).revoke(user)
+    state = state_of(ctx)
+    state.cube(name).revoke(user)
     state.out({"revoked": user, "cube": name}, f"revoked {user}'s access to {name!r}")
 
 
 @cube_app.command("grants")
 def cube_grants(ctx: typer.Context, name: str) -> None:
     """Show who has access to cube NAME."""
-    state = _state(ctx)
-    found = state.mos.cube(name).grants()
+    state = state_of(ctx)
+    found = state.cube(name).grants()
     state.out(found, render.grants(found))
 
 
@@ -219,8 +182,8 @@ def add(
     visibility: Annotated[str, typer.Option(help="private, shared or public.")] = "shared",
 ) -> None:
     """Remember TEXT in a cube."""
-    state = _state(ctx)
-    item = state.mos.cube(cube).add(
+    state = state_of(ctx)
+    item = state.cube(cube).add(
         text,
         type=type,
         source=source,
@@ -254,8 +217,8 @@ def search(
     explain: Annotated[bool, typer.Option(help="Show each hit's score by signal.")] = False,
 ) -> None:
     """Find the memories that best answer QUERY (hybrid vector + BM25 + links)."""
-    state = _state(ctx)
-    found = state.mos.cube(cube).search(
+    state = state_of(ctx)
+    found = state.cube(cube).search(
         query, k=k, types=type, sources=source, authors=author, tags=tag, statuses=status,
         valid_from=valid_from, valid_to=valid_to, as_of=as_of, weights=_weights(weight),
     )  # fmt: skip
@@ -284,8 +247,8 @@ def get(
     known_at: Annotated[str | None, typer.Option(help="What memos knew at this ISO time.")] = None,
 ) -> None:
     """Show one memory by id or uid."""
-    state = _state(ctx)
-    holder, ref = cube_for(state, item, cube)
+    state = state_of(ctx)
+    holder, ref = state.cube_for(item, cube)
     found = holder.get(ref, as_of=as_of, known_at=known_at)
     state.out(found, render.item_detail(found))
 
@@ -299,8 +262,8 @@ def update(
     force: Annotated[bool, typer.Option(help="Update even a frozen item.")] = False,
 ) -> None:
     """Replace a memory's text; the old text stays in its history."""
-    state = _state(ctx)
-    holder, ref = cube_for(state, item, cube)
+    state = state_of(ctx)
+    holder, ref = state.cube_for(item, cube)
     updated = holder.update(ref, text, force=force)
     state.out(updated, f"updated {render.item_line(updated)}")
 
@@ -308,8 +271,8 @@ def update(
 @app.command()
 def history(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
     """Every version of a memory, oldest first."""
-    state = _state(ctx)
-    holder, ref = cube_for(state, item, cube)
+    state = state_of(ctx)
+    holder, ref = state.cube_for(item, cube)
     found = holder.history(ref)
     state.out(found, render.versions(found))
 
@@ -322,8 +285,8 @@ def forget(
     hard: Annotated[bool, typer.Option(help="Also purge the text from every version.")] = False,
 ) -> None:
     """Forget a memory (soft by default; --hard purges its text)."""
-    state = _state(ctx)
-    holder, ref = cube_for(state, item, cube)
+    state = state_of(ctx)
+    holder, ref = state.cube_for(item, cube)
     gone = holder.forget(ref, hard=hard)
     state.out(gone, f"forgot #{gone.id}{' and purged its text' if hard else ''}")
 
@@ -331,8 +294,8 @@ def forget(
 @app.command("status")
 def set_status(ctx: typer.Context, item: str, status: str, cube: OptionalCube = None) -> None:
     """Move a memory through the lifecycle (activated, frozen, archived, ...)."""
-    state = _state(ctx)
-    holder, ref = cube_for(state, item, cube)
+    state = state_of(ctx)
+    holder, ref = state.cube_for(item, cube)
     moved = holder.set_status(ref, status)
     state.out(moved, render.item_line(moved))
 
@@ -347,8 +310,8 @@ def link(
     reason: Annotated[str | None, typer.Option(help="Why the two are linked.")] = None,
 ) -> None:
     """Link memory SRC to memory DST."""
-    state = _state(ctx)
-    holder, ref = cube_for(state, src, cube)
+    state = state_of(ctx)
+    holder, ref = state.cube_for(src, cube)
     edge = holder.link(ref, dst, kind=kind, reason=reason)
     state.out(edge, render.link(edge))
 
@@ -356,8 +319,8 @@ def link(
 @app.command("export")
 def export_cube(ctx: typer.Context, file: Path, cube: CubeOption) -> None:
     """Write a cube, with every version and link, to a JSONL file."""
-    state = _state(ctx)
-    count = state.mos.cube(cube).export_jsonl(file)
+    state = state_of(ctx)
+    count = state.cube(cube).export_jsonl(file)
     state.out(
         {"cube": cube, "file": str(file), "items": count}, f"exported {count} items to {file}"
     )
@@ -372,7 +335,7 @@ def import_cube(
     ] = None,
 ) -> None:
     """Create a cube from a JSONL export."""
-    state = _state(ctx)
+    state = state_of(ctx)
     cube = state.mos.import_jsonl(file, name=name)
     stats = cube.stats()
     state.out(stats, f"imported {stats['items']} items into cube {cube.name!r}")
@@ -381,8 +344,8 @@ def import_cube(
 @app.command()
 def stats(ctx: typer.Context, cube: CubeOption) -> None:
     """Counts by status and kind, index size and log position of a cube."""
-    state = _state(ctx)
-    found = state.mos.cube(cube).stats()
+    state = state_of(ctx)
+    found = state.cube(cube).stats()
     human = "\n".join(f"{k}: {v}" for k, v in found.items())
     state.out(found, human)
 

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from memos.agents.concepts import Abstraction, Concept
-from memos.cli.derived import CubeOption, state_of
+from memos.cli.derived import CubeOption
+from memos.cli.state import state_of
 from memos.errors import InvalidInputError, NotFoundError
 
 concept_app = typer.Typer(

@@ -1,42 +1,21 @@
-"""Shared pieces of the `memos kv` and `memos lora` commands (kept apart from cli/app.py,
-which registers them, so neither imports the other)."""
+"""Shared pieces of the `memos kv` and `memos lora` commands."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from memos.cli.state import State, state_of
+from memos.errors import InvalidInputError
 from memos.models import Kind, MemoryItem, Status
 
-
-class CommandState(Protocol):
-    """What the root callback puts on the context (cli.app.State)."""
-
-    json: bool
-
-    @property
-    def mos(self) -> Any: ...
-
-    def out(self, value: Any, human: str) -> None: ...
+if TYPE_CHECKING:
+    from memos.cube import MemCube
 
 
-def state_of(ctx: typer.Context) -> CommandState:
-    state: CommandState = ctx.find_root().obj
-    return state
-
-
-def cube_for(state: CommandState, item_ref: str, cube: str | None) -> tuple[Any, int | str]:
-    """The cube holding an item given by id or uid, and the reference to pass on."""
-    mos = state.mos
-    if cube is not None:
-        return mos.cube(cube), item_ref
-    ref = item_ref.strip()
-    item_id = int(ref) if ref.isdigit() else mos.store.resolve_uid(ref)
-    return mos.cube_of(item_id), item_id
-
-
-def derived_list(cube: Any, kind: Kind, *, include_deleted: bool) -> list[MemoryItem]:
+def derived_list(cube: MemCube, kind: Kind, *, include_deleted: bool) -> list[MemoryItem]:
     found: list[MemoryItem] = cube.items(kind=[kind], limit=1000)
     return [i for i in found if include_deleted or i.status is not Status.DELETED]
 
@@ -63,3 +42,59 @@ OptionalCube = Annotated[
     str | None, typer.Option("--cube", "-c", help="Cube name (default: the item's cube).")
 ]
 ItemsArgument = Annotated[list[str], typer.Argument(help="Plaintext item ids or uids.")]
+
+
+NOUNS = {Kind.ACTIVATION: "KV cache", Kind.PARAMETRIC: "adapter"}
+ARTICLES = {Kind.ACTIVATION: "a", Kind.PARAMETRIC: "an"}
+BUILDERS = {Kind.ACTIVATION: "memos kv build ITEM... -c CUBE",
+            Kind.PARAMETRIC: "memos lora distill ITEM... -c CUBE"}  # fmt: skip
+
+
+def add_shared_commands(
+    app: typer.Typer,
+    kind: Kind,
+    line: Callable[[State, MemoryItem], str],
+    row: Callable[[State, MemoryItem], object] = lambda _state, item: item,
+) -> None:
+    """The commands `memos kv` and `memos lora` share, for one kind of derived memory:
+    `rebuild`, `list` and `drop`. `line` renders one item for people, `row` for --json."""
+    noun = NOUNS[kind]
+
+    @app.command("rebuild")
+    def rebuild(
+        ctx: typer.Context,
+        item: str,
+        cube: OptionalCube = None,
+        force: Annotated[bool, typer.Option(help="Rebuild even when frozen.")] = False,
+    ) -> None:
+        """Rebuild from the sources' current versions (a stale one becomes fresh)."""
+        state = state_of(ctx)
+        holder, ref = state.cube_for(item, cube)
+        made = holder.rebuild(ref, force=force)
+        state.out(made, f"rebuilt {line(state, made)}")
+
+    @app.command("list")
+    def list_items(
+        ctx: typer.Context,
+        cube: CubeOption,
+        all: Annotated[bool, typer.Option("--all", help="Include forgotten ones.")] = False,
+    ) -> None:
+        """List the cube's items of this kind with freshness and size."""
+        state = state_of(ctx)
+        found = derived_list(state.cube(cube), kind, include_deleted=all)
+        human = "\n".join(line(state, i) for i in found)
+        rows = [row(state, i) for i in found]
+        state.out(rows, human or f"no {noun}s; build one with `{BUILDERS[kind]}`")
+
+    @app.command("drop")
+    def drop(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
+        """Forget it and delete its file."""
+        state = state_of(ctx)
+        holder, ref = state.cube_for(item, cube)
+        found = holder.get(ref)
+        if found.kind is not kind:
+            raise InvalidInputError(
+                f"item #{found.id} is not {ARTICLES[kind]} {noun}; use `memos forget`"
+            )
+        gone = holder.forget(found.id, hard=True)
+        state.out(gone, f"dropped {noun} #{gone.id}")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from memos.cli.state import state_of
 from memos.errors import InvalidInputError
 
 eval_app = typer.Typer(help="Score memos on benchmarks.", no_args_is_help=True)
@@ -41,12 +42,10 @@ def locomo(
 ) -> None:
     """Evidence recall@k on LoCoMo categories 1-4, against plain BM25 and vector search."""
     import memos
-    from memos.cli.app import State
     from memos.cli.render import emit_json
     from memos.eval import locomo as harness
 
-    state = ctx.find_root().obj
-    assert isinstance(state, State)
+    state = state_of(ctx)
     cutoffs = _ks(k)
     dataset = harness.load(data or harness.DEFAULT_DATA)
     if conversations is not None:
@@ -98,19 +97,6 @@ def _backend_names(given: list[str] | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _configured_llm(mos: Any, role: str) -> Any:
-    """The LLM configured for memos (MEMOS_LLM ...), or a clear error naming `role`."""
-    from memos.errors import ConfigError
-
-    client = mos.llm
-    if client is None:
-        raise ConfigError(
-            f"{role} needs an LLM: set MEMOS_LLM=openai with MEMOS_LLM_BASE_URL and "
-            "MEMOS_LLM_MODEL (any OpenAI-compatible server), or MEMOS_LLM=local"
-        )
-    return client
-
-
 @memtrack_app.command("run")
 def memtrack_run(
     ctx: typer.Context,
@@ -160,14 +146,12 @@ def memtrack_run(
 ) -> None:
     """Score backends on MEMTRACK-style instances (correctness, evidence, cost, redundancy)."""
     import memos
-    from memos.cli.app import State
     from memos.cli.render import emit_json
     from memos.errors import ConfigError
     from memos.eval import memtrack
     from memos.progress import set_quiet
 
-    state = ctx.find_root().obj
-    assert isinstance(state, State)
+    state = state_of(ctx)
     as_json = state.json or json_output
     if as_json:
         set_quiet(True)
@@ -179,27 +163,13 @@ def memtrack_run(
 
         check_plotting()
     instances = memtrack.load_paths(paths)
-    settings = memtrack.RunSettings(k=k)
     with tempfile.TemporaryDirectory(prefix="memos-memtrack-") as scratch:
         home = workdir or Path(scratch)
         with memos.open(home, embedder=state.embedder, user="eval") as mos:
-            chosen: memtrack.Answerer = memtrack.ExtractiveAnswerer()
-            if answerer == "llm":
-                chosen = memtrack.LLMAnswerer(_configured_llm(mos, "--answerer llm"))
-            grader = memtrack.LLMJudge(_configured_llm(mos, "--judge")) if judge else None
-            reader = _configured_llm(mos, "--reader-llm") if reader_llm else None
-            backends = [
-                memtrack.make_backend(name, mos, reader_llm=reader, budget=budget) for name in names
-            ]
-            runs = memtrack.run(backends, instances, chosen, judge=grader, settings=settings)
-            report = memtrack.build_report(
-                runs,
-                instances=len(instances),
-                answerer=chosen.name,
-                judge=grader.name if grader else None,
-                settings=settings,
-                embedder=mos.embedder.spec.model,
-            )
+            report = memtrack.evaluate(
+                mos, instances, backends=names, answerer=answerer, judge=judge,
+                reader_llm=reader_llm, k=k, budget=budget,
+            )  # fmt: skip
     table = memtrack.markdown(report)
     written: list[Path] = []
     if out is not None:
@@ -229,13 +199,11 @@ def memtrack_generate(
     events: Annotated[int, typer.Option(min=30, help="Events per timeline (about).")] = 120,
 ) -> None:
     """Write N seeded instances, answers derived from ground truth, into OUT_DIR."""
-    from memos.cli.app import State
     from memos.cli.render import emit_json
     from memos.errors import ConfigError
     from memos.eval.memtrack import generator
 
-    state = ctx.find_root().obj
-    assert isinstance(state, State)
+    state = state_of(ctx)
     instances = generator.generate(n, seed, events=events)
     try:
         paths = generator.write(instances, out_dir)

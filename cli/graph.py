@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from memos.cli.derived import CubeOption, OptionalCube, cube_for, state_of
+from memos.cli.derived import CubeOption, OptionalCube
 from memos.cli.note import neighbour_line
+from memos.cli.state import state_of
 
 graph_app = typer.Typer(
     help="Query and export the graph of links between memories (built from the links table).",
@@ -26,7 +27,7 @@ def neighbors(
 ) -> None:
     """Items linked to ITEM (within --depth hops), with each link's kind and reason."""
     state = state_of(ctx)
-    holder, ref = cube_for(state, item, cube)
+    holder, ref = state.cube_for(item, cube)
     item_id = holder.get(ref).id
     graph = holder.graph()
     # An item the user can read but nobody linked yet has no neighbours: an empty list.
@@ -42,7 +43,7 @@ def neighbors(
 def path(ctx: typer.Context, src: str, dst: str, cube: OptionalCube = None) -> None:
     """A shortest chain of links from SRC to DST."""
     state = state_of(ctx)
-    holder, ref = cube_for(state, src, cube)
+    holder, ref = state.cube_for(src, cube)
     start, end = holder.get(ref).id, holder.get(dst).id
     steps = holder.graph().path(start, end)
     lines = [f"#{steps[0].id} {steps[0].label}"]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from memos.agents.events import read_jsonl
 from memos.agents.reader import MemReader, ReaderSettings
 from memos.agents.report import Entry, IngestReport
-from memos.cli.derived import CubeOption, state_of
+from memos.cli.derived import CubeOption
+from memos.cli.state import state_of
 
 
 def _short(text: str, width: int) -> str:
@@ -37,17 +38,6 @@ def report_text(report: IngestReport, *, verbose: bool) -> str:
     return "\n".join(lines)
 
 
-def _client(state: Any, choice: str | None) -> Any:
-    """The LLM for this run: --llm, else the configured one (MEMOS_LLM)."""
-    mos = state.mos
-    if choice is None:
-        return mos.llm
-    from memos.agents.llm.factory import make_llm
-
-    chosen = mos.settings.model_copy(update={"llm": choice})
-    return make_llm(chosen, lambda: mos.runtime_parts.runtime, mos.home)
-
-
 def ingest(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="JSONL file: one message or event per line.")],
@@ -66,13 +56,8 @@ def ingest(
     supersede outdated states. Every line is checked before anything is stored."""
     state = state_of(ctx)
     records = read_jsonl(file, source=source)
-    holder = state.mos.cube(cube)
-    client = _client(state, llm)
-    reader = MemReader(client, settings=ReaderSettings(batch_size=batch_size))
-    try:
+    holder = state.cube(cube)
+    with state.mos.llm_for(llm) as client:
+        reader = MemReader(client, settings=ReaderSettings(batch_size=batch_size))
         report = holder.ingest(records, source=source, reader=reader)
-    finally:
-        close = getattr(client, "close", None)
-        if llm is not None and callable(close):
-            close()
     state.out(report, report_text(report, verbose=verbose))

@@ -9,14 +9,13 @@ import typer
 from memos.cli.derived import (
     CubeOption,
     ItemsArgument,
-    OptionalCube,
-    cube_for,
+    add_shared_commands,
     derived_list,
     freshness,
     size_text,
     sources_text,
-    state_of,
 )
+from memos.cli.state import State, state_of
 from memos.models import Kind, MemoryItem
 
 kv_app = typer.Typer(
@@ -25,13 +24,27 @@ kv_app = typer.Typer(
 )
 
 
-def _line(item: MemoryItem, tier: str) -> str:
+def _tier(state: State, item: MemoryItem) -> str:
+    from memos.activation.build import where  # torch: only for KV commands
+
+    return where(state.mos.runtime_parts, item)
+
+
+def _line(state: State, item: MemoryItem) -> str:
     tokens = item.attributes.get("prefix_tokens", "?")
     storage = item.attributes.get("storage", "?")
     return (
-        f"#{item.id} v{item.version} {item.status.value} {freshness(item)} {tier:<4} "
-        f"{tokens} tokens {storage} {size_text(item.size_bytes)} from {sources_text(item)}"
+        f"#{item.id} v{item.version} {item.status.value} {freshness(item)} "
+        f"{_tier(state, item):<4} {tokens} tokens {storage} {size_text(item.size_bytes)} "
+        f"from {sources_text(item)}"
     )
+
+
+def _row(state: State, item: MemoryItem) -> dict[str, Any]:
+    return {"item": item.to_dict(), "tier": _tier(state, item)}
+
+
+add_shared_commands(kv_app, Kind.ACTIVATION, _line, _row)
 
 
 @kv_app.command("build")
@@ -48,67 +61,21 @@ def build(
 ) -> None:
     """Build a KV cache over the prefix made from ITEMS."""
     state = state_of(ctx)
-    made = state.mos.cube(cube).build_activation(items, template=template, storage=storage)
-    state.out(made, f"built {_line(made, 'disk')}")
-
-
-@kv_app.command("rebuild")
-def rebuild(
-    ctx: typer.Context,
-    item: str,
-    cube: OptionalCube = None,
-    force: Annotated[bool, typer.Option(help="Rebuild even a frozen cache.")] = False,
-) -> None:
-    """Rebuild a (stale) KV cache from its sources' current versions."""
-    state = state_of(ctx)
-    holder, ref = cube_for(state, item, cube)
-    made = holder.rebuild(ref, force=force)
-    state.out(made, f"rebuilt {_line(made, 'disk')}")
-
-
-@kv_app.command("list")
-def list_caches(
-    ctx: typer.Context,
-    cube: CubeOption,
-    all: Annotated[bool, typer.Option("--all", help="Include forgotten caches.")] = False,
-) -> None:
-    """List the cube's KV caches with freshness, tier and size."""
-    from memos.activation.build import where
-
-    state = state_of(ctx)
-    holder = state.mos.cube(cube)
-    found = derived_list(holder, Kind.ACTIVATION, include_deleted=all)
-    parts = state.mos.runtime_parts
-    rows: list[dict[str, Any]] = [{"item": i.to_dict(), "tier": where(parts, i)} for i in found]
-    human = "\n".join(_line(i, r["tier"]) for i, r in zip(found, rows, strict=True))
-    state.out(rows, human or "no KV caches; build one with `memos kv build ITEM... -c CUBE`")
-
-
-@kv_app.command("drop")
-def drop(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
-    """Forget a KV cache and delete its file."""
-    state = state_of(ctx)
-    holder, ref = cube_for(state, item, cube)
-    found = holder.get(ref)
-    if found.kind is not Kind.ACTIVATION:
-        from memos.errors import InvalidInputError
-
-        raise InvalidInputError(f"item #{found.id} is not a KV cache; use `memos forget`")
-    gone = holder.forget(found.id, hard=True)
-    state.out(gone, f"dropped KV cache #{gone.id}")
+    made = state.cube(cube).build_activation(items, template=template, storage=storage)
+    state.out(made, f"built {_line(state, made)}")
 
 
 @kv_app.command("stats")
 def stats(ctx: typer.Context, cube: CubeOption) -> None:
     """Tier usage against budgets, hit and eviction counters, and cache freshness."""
     state = state_of(ctx)
-    holder = state.mos.cube(cube)
+    holder = state.cube(cube)
     found = derived_list(holder, Kind.ACTIVATION, include_deleted=False)
     report: dict[str, Any] = {
         "cube": holder.name,
         "caches": len(found),
         "stale": sum(1 for i in found if i.stale),
-        **holder.runtime.kv_stats(),
+        **state.mos.runtime_parts.kv_stats(),
     }
     lines = [f"cube {holder.name}: {report['caches']} caches ({report['stale']} stale)"]
     for name, tier in report["tiers"].items():
@@ -135,7 +102,7 @@ def generate(
 ) -> None:
     """Generate greedily from PROMPT after a KV cache, memories or adapters."""
     state = state_of(ctx)
-    result = state.mos.cube(cube).generate(
+    result = state.cube(cube).generate(
         prompt,
         activation=kv,
         memories=memory,

@@ -10,14 +10,12 @@ from memos.cli.derived import (
     CubeOption,
     ItemsArgument,
     OptionalCube,
-    cube_for,
-    derived_list,
+    add_shared_commands,
     freshness,
     size_text,
     sources_text,
-    state_of,
 )
-from memos.errors import InvalidInputError
+from memos.cli.state import State, state_of
 from memos.models import Kind, MemoryItem
 
 lora_app = typer.Typer(
@@ -25,7 +23,7 @@ lora_app = typer.Typer(
 )
 
 
-def _line(item: MemoryItem) -> str:
+def _line(_state: State, item: MemoryItem) -> str:
     hyper = item.attributes.get("hyperparameters", {})
     held = item.attributes.get("heldout_loss")
     held_text = f" held-out loss {held:.3f}" if isinstance(held, float) else ""
@@ -34,6 +32,9 @@ def _line(item: MemoryItem) -> str:
         f"{hyper.get('rank', '?')} {item.attributes.get('steps', '?')} steps{held_text} "
         f"{size_text(item.size_bytes)} from {sources_text(item)}"
     )
+
+
+add_shared_commands(lora_app, Kind.PARAMETRIC, _line)
 
 
 @lora_app.command("distill")
@@ -56,7 +57,7 @@ def distill(
 ) -> None:
     """Train an adapter on ITEMS (statements and question-answer pairs)."""
     state = state_of(ctx)
-    made = state.mos.cube(cube).distill(
+    made = state.cube(cube).distill(
         items,
         rank=rank,
         steps=steps,
@@ -65,46 +66,7 @@ def distill(
         target_loss=target_loss,
         anchor_weight=anchor_weight,
     )
-    state.out(made, f"distilled {_line(made)}")
-
-
-@lora_app.command("rebuild")
-def rebuild(
-    ctx: typer.Context,
-    item: str,
-    cube: OptionalCube = None,
-    force: Annotated[bool, typer.Option(help="Retrain even a frozen adapter.")] = False,
-) -> None:
-    """Retrain a (stale) adapter on its sources' current versions."""
-    state = state_of(ctx)
-    holder, ref = cube_for(state, item, cube)
-    made = holder.rebuild(ref, force=force)
-    state.out(made, f"rebuilt {_line(made)}")
-
-
-@lora_app.command("list")
-def list_adapters(
-    ctx: typer.Context,
-    cube: CubeOption,
-    all: Annotated[bool, typer.Option("--all", help="Include forgotten adapters.")] = False,
-) -> None:
-    """List the cube's adapters with freshness, training summary and size."""
-    state = state_of(ctx)
-    found = derived_list(state.mos.cube(cube), Kind.PARAMETRIC, include_deleted=all)
-    human = "\n".join(_line(i) for i in found)
-    state.out(found, human or "no adapters; distill one with `memos lora distill ITEM... -c CUBE`")
-
-
-@lora_app.command("drop")
-def drop(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
-    """Forget an adapter and delete its file."""
-    state = state_of(ctx)
-    holder, ref = cube_for(state, item, cube)
-    found = holder.get(ref)
-    if found.kind is not Kind.PARAMETRIC:
-        raise InvalidInputError(f"item #{found.id} is not an adapter; use `memos forget`")
-    gone = holder.forget(found.id, hard=True)
-    state.out(gone, f"dropped adapter #{gone.id}")
+    state.out(made, f"distilled {_line(state, made)}")
 
 
 @lora_app.command("eval")
@@ -118,7 +80,7 @@ def evaluate(
 ) -> None:
     """Perplexity with and without an adapter, and its recorded held-out losses."""
     state = state_of(ctx)
-    holder, ref = cube_for(state, item, cube)
+    holder, ref = state.cube_for(item, cube)
     report = holder.runtime.evaluate(ref, texts=text)
     human = (
         f"adapter #{report['adapter']} on {report['texts']} texts: perplexity "

@@ -14,8 +14,9 @@ from memos.agents.zettelkasten import (
     evolutions,
     undo_evolution,
 )
-from memos.cli.derived import CubeOption, OptionalCube, cube_for, state_of
+from memos.cli.derived import CubeOption, OptionalCube
 from memos.cli.render import item_line
+from memos.cli.state import state_of
 from memos.models import Link, MemoryItem
 
 note_app = typer.Typer(
@@ -97,7 +98,7 @@ def add(
 def show(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
     """A note with its keywords, context, links and the evolutions it caused."""
     state = state_of(ctx)
-    holder, ref = cube_for(state, item, cube)
+    holder, ref = state.cube_for(item, cube)
     found = holder.get(ref)
     links = [link_view(link, found.id) for link in holder.links(found.id)]
     changes = evolutions(holder, found.id)
@@ -110,7 +111,7 @@ def show(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
 def links(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
     """The links of a note (or any item), with kind, reason and who made them."""
     state = state_of(ctx)
-    holder, ref = cube_for(state, item, cube)
+    holder, ref = state.cube_for(item, cube)
     item_id = holder.get(ref).id
     found = [link_view(link, item_id) for link in holder.links(item_id)]
     state.out(found, "\n".join(neighbour_line(n) for n in found) or "no links")
@@ -125,7 +126,7 @@ def undo(
 ) -> None:
     """Take back every change a note's evolution made to its neighbours."""
     state = state_of(ctx)
-    holder, ref = cube_for(state, item, cube)
+    holder, ref = state.cube_for(item, cube)
     reverted = undo_evolution(holder, ref, force=force)
     human = "\n".join(f"reverted {item_line(i)}" for i in reverted) or "nothing to undo"
     state.out(reverted, human)

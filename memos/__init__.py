@@ -1,6 +1,15 @@
-"""memos: a memory operating system for LLM agents."""
+"""memos: a memory operating system for LLM agents.
 
+`memos.open(home)` opens memory (SQLite under a home, or PostgreSQL by `url=`). The
+public names below load on first use, so `import memos` (and every CLI command that
+needs no model) starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
 from pathlib import Path as _Path
+from typing import TYPE_CHECKING, Any
 
 # In a source checkout the architecture folders (stores/, retrieval/, agents/, cli/) sit
 # beside memos/ and are mapped into this namespace by pyproject's package-dir. Python run
@@ -10,7 +19,6 @@ _checkout = _Path(__file__).resolve().parent.parent
 if not (_Path(__file__).parent / "stores").is_dir() and (_checkout / "stores").is_dir():
     __path__.append(str(_checkout))
 
-from memos.cube import MemCube  # noqa: E402
 from memos.errors import (  # noqa: E402
     BackendError,
     ConfigError,
@@ -36,9 +44,29 @@ from memos.models import (  # noqa: E402
     Version,
     Visibility,
 )
-from memos.mos import MemOS, open  # noqa: E402
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from memos.cube import MemCube
+    from memos.mos import MemOS, open
+
+__version__ = "0.2.0"
+
+# name -> module that defines it; imported on first attribute access (PEP 562).
+_LAZY = {
+    "MemCube": "memos.cube",
+    "MemOS": "memos.mos",
+    "open": "memos.mos",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'memos' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BackendError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
@@ -271,3 +271,42 @@ class Candidate:
     updated_at: datetime
     importance: float
     access_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDraft:
+    """What a caller supplies to create an item; the store fills in the rest."""
+
+    content: str | None
+    kind: Kind = Kind.PLAINTEXT
+    type: str = "fact"
+    status: Status = Status.ACTIVATED
+    tags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    context: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    source_ref: str | None = None
+    author: str | None = None
+    created_by: str | None = None
+    derived_from: tuple[dict[str, Any], ...] = ()
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    expires_at: datetime | None = None
+    ttl: timedelta | None = None
+    importance: float = 0.5
+    confidence: float = 1.0
+    tier: Tier = Tier.DISK
+    visibility: Visibility = Visibility.SHARED
+    artifact: str | None = None
+    size_bytes: int | None = None
+    owner: str | None = None
+    uid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The result of a write: the item as stored and the log sequence number it got."""
+
+    item: MemoryItem
+    seq: int

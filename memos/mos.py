@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
+import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -12,21 +12,19 @@ from typing import TYPE_CHECKING, Any
 from memos import validation
 from memos.config import Settings, load_settings
 from memos.cube import MemCube
-from memos.errors import IndexMismatchError
+from memos.errors import InvalidInputError, NotFoundError
+from memos.fsutil import private_directory, restrict_file
+from memos.kernel import Kernel
+from memos.kernel.events import CubeDropped, Event, Forgotten
 from memos.models import CubeInfo
-from memos.protocols import Embedder
-from memos.retrieval.cube_index import CubeIndex
+from memos.protocols import Embedder, ItemRef
 from memos.retrieval.embedders import make_embedder
-from memos.retrieval.hybrid import HybridRetriever
 from memos.retrieval.rerank import Reranker
-from memos.retrieval.text import vector_text
-from memos.stores.artifacts import cube_artifacts
-from memos.stores.base import Clock
 from memos.stores.engine import sqlite_url
 from memos.stores.jsonl import read_export
 from memos.stores.sql import SqlStore
-from memos.timeutil import utcnow
-from memos.usage import AccessLog
+from memos.text import vector_text
+from memos.timeutil import Clock, utcnow
 
 if TYPE_CHECKING:
     from memos.protocols import LLMClient
@@ -35,36 +33,35 @@ if TYPE_CHECKING:
 
 
 class _Shared:
-    """Parts shared by every user view of one opened memos: store, embedder, indexes."""
+    """What every user view of one opened memos shares: the kernel, and the feature parts
+    that load lazily (the runtime model and its artifacts, the agents' LLM)."""
 
-    def __init__(
-        self, store: SqlStore, embedder: Embedder, home: Path, settings: Settings, clock: Clock
-    ) -> None:
-        self.store = store
-        self.embedder = embedder
-        self.home = home
-        self.settings = settings
-        self.clock = clock
-        self.access_log = AccessLog(store, clock)
-        self.retriever = HybridRetriever(store, embedder, self.access_log)
-        self.indexes: dict[int, CubeIndex] = {}
+    def __init__(self, kernel: Kernel, runtime: Runtime | None) -> None:
+        self.kernel = kernel
         self.lock = threading.Lock()
-        self.closed = False
-        # KV caches and adapters: built on first use (memos.runtime.parts).
-        self.runtime: Runtime | None = None
+        self.runtime = runtime
         self.runtime_parts: RuntimeParts | None = None
-        # The agents' LLM: given to open(), or built from settings on first use.
         self.llm: LLMClient | None = None
         self.llm_ready = False
         self.llm_owned = False
-        url = store.engine.url.render_as_string(hide_password=True)
-        default = sqlite_url(home / "memos.db")
-        # Indexes are local caches of one database; never mix two databases' cube ids.
-        self.index_root = (
-            home
-            / "indexes"
-            / ("local" if url == default else hashlib.sha256(url.encode()).hexdigest()[:16])
-        )
+
+    def parts(self) -> RuntimeParts:
+        from memos.runtime.parts import RuntimeParts
+
+        with self.lock:
+            if self.runtime_parts is None:
+                kernel = self.kernel
+                self.runtime_parts = RuntimeParts(
+                    kernel.home, kernel.settings, kernel.store, runtime=self.runtime
+                )
+            return self.runtime_parts
+
+    def on_event(self, event: Event) -> None:
+        """Forgetting must reach the KV caches and adapters that encode an item's text."""
+        if isinstance(event, Forgotten) and event.hard:
+            self.parts().purge(event.item)
+        elif isinstance(event, CubeDropped):
+            self.parts().release_orphans(event.artifacts)
 
 
 class MemOS:
@@ -77,76 +74,62 @@ class MemOS:
     # -- parts --------------------------------------------------------------------------
 
     @property
-    def store(self) -> SqlStore:
-        return self._shared.store
-
-    @property
-    def embedder(self) -> Embedder:
-        return self._shared.embedder
+    def kernel(self) -> Kernel:
+        return self._shared.kernel
 
     @property
     def settings(self) -> Settings:
-        return self._shared.settings
+        return self._shared.kernel.settings
 
     @property
     def home(self) -> Path:
-        return self._shared.home
+        return self._shared.kernel.home
 
     @property
-    def clock(self) -> Clock:
-        return self._shared.clock
-
-    @property
-    def access_log(self) -> AccessLog:
-        return self._shared.access_log
-
-    @property
-    def retriever(self) -> HybridRetriever:
-        return self._shared.retriever
+    def embedder(self) -> Embedder:
+        return self._shared.kernel.embedder
 
     @property
     def runtime_parts(self) -> RuntimeParts:
         """The runtime model, artifact stores, KV tiers and adapters; nothing heavy loads
         until a model is really used."""
-        from memos.runtime.parts import RuntimeParts
-
-        with self._shared.lock:
-            if self._shared.runtime_parts is None:
-                self._shared.runtime_parts = RuntimeParts(
-                    self.home, self.settings, runtime=self._shared.runtime
-                )
-            return self._shared.runtime_parts
+        return self._shared.parts()
 
     @property
     def llm(self) -> LLMClient | None:
         """The LLM agents use (`open(llm=...)` or MEMOS_LLM), or None: offline paths.
         Built on first use; nothing connects or loads until a call."""
-        if not self._shared.llm_ready:
+        shared = self._shared
+        if not shared.llm_ready:
             from memos.agents.llm.factory import make_llm
 
             built = make_llm(self.settings, lambda: self.runtime_parts.runtime, self.home)
-            with self._shared.lock:
-                if not self._shared.llm_ready:
-                    self._shared.llm, self._shared.llm_owned = built, True
-                    self._shared.llm_ready = True
-        return self._shared.llm
+            with shared.lock:
+                if not shared.llm_ready:
+                    shared.llm, shared.llm_owned, shared.llm_ready = built, True, True
+        return shared.llm
+
+    @contextlib.contextmanager
+    def llm_for(self, name: str | None) -> Iterator[LLMClient | None]:
+        """The LLM for one run: `name` ('openai', 'local' or 'none') builds one from the
+        settings (closed when the block ends); None gives the configured `llm`."""
+        if name is None:
+            yield self.llm
+            return
+        from memos.agents.llm.factory import make_llm
+
+        chosen = load_settings(**{**self.settings.model_dump(), "llm": name})
+        client = make_llm(chosen, lambda: self.runtime_parts.runtime, self.home)
+        try:
+            yield client
+        finally:
+            close = getattr(client, "close", None)
+            if callable(close):
+                close()
 
     def as_user(self, user: str) -> MemOS:
         """The same memos, acting as another user (permissions are theirs)."""
         return MemOS(self._shared, user)
-
-    def index_of(self, cube: CubeInfo) -> CubeIndex:
-        with self._shared.lock:
-            index = self._shared.indexes.get(cube.id)
-            if index is None:
-                index = CubeIndex(
-                    self.store,
-                    cube,
-                    self._shared.index_root / str(cube.id),
-                    snapshot_ops=self.settings.index_snapshot_ops,
-                )
-                self._shared.indexes[cube.id] = index
-            return index
 
     # -- cubes --------------------------------------------------------------------------
 
@@ -157,7 +140,7 @@ class MemOS:
             ConflictError: the name is taken.
             InvalidInputError: the name is not a valid cube name.
         """
-        info = self.store.create_cube(
+        info = self.kernel.store.create_cube(
             validation.cube_name(name),
             self.user,
             self.embedder.spec,
@@ -165,49 +148,43 @@ class MemOS:
         )
         return MemCube(self, info)
 
-    def cube(self, name: str) -> MemCube:
-        """Open an existing cube.
+    def cube(self, name: str, *, create: bool = False) -> MemCube:
+        """Open a cube; with `create=True`, create it first if it does not exist.
 
         Raises:
-            NotFoundError: no such cube.
+            NotFoundError: no such cube (and `create` is off).
             IndexMismatchError: the cube was built with another embedder.
         """
-        info = self.store.cube_by_name(name)
-        self._check_embedder(info)
+        try:
+            info = self.kernel.store.cube_by_name(validation.cube_name(name))
+        except NotFoundError:
+            if not create:
+                raise
+            return self.create_cube(name)
+        self.kernel.check_embedder(info)
         return MemCube(self, info)
 
-    def cube_of(self, item_id: int) -> MemCube:
-        """The cube that holds an item."""
-        info = self.store.cube_by_id(self.store.cube_of(item_id))
-        self._check_embedder(info)
+    def cube_of(self, item: ItemRef) -> MemCube:
+        """The cube that holds an item, by id or uid."""
+        ref = validation.item_ref(item)
+        store = self.kernel.store
+        item_id = ref if isinstance(ref, int) else store.resolve_uid(ref)
+        info = store.cube_by_id(store.cube_of(item_id))
+        self.kernel.check_embedder(info)
         return MemCube(self, info)
-
-    def _check_embedder(self, info: CubeInfo) -> None:
-        mine = self.embedder.spec
-        if info.embedder != mine:
-            theirs = info.embedder
-            raise IndexMismatchError(
-                f"cube {info.name!r} was built with embedder {theirs.model} "
-                f"({theirs.dim}-d, {theirs.metric}) but this memos uses {mine.model} "
-                f"({mine.dim}-d, {mine.metric}); open it with the same embedder "
-                "(MEMOS_EMBEDDER), or export it and import it under the new one"
-            )
 
     def cubes(self) -> list[CubeInfo]:
         """The cubes the acting user may read."""
-        return self.store.list_cubes(self.user)
+        return self.kernel.store.list_cubes(self.user)
 
     def drop_cube(self, name: str) -> None:
-        """Delete a cube, its items, history and index (admin only)."""
-        info = self.store.cube_by_name(name)
-        artifacts = cube_artifacts(self.store.engine, info.id)  # its KV caches and adapters
-        self.store.drop_cube(info.id, self.user)
-        self.runtime_parts.release_orphans(self.store.engine, artifacts)
-        with self._shared.lock:
-            index = self._shared.indexes.pop(info.id, None)
-        if index is not None:
-            index.destroy()
-        shutil.rmtree(self._shared.index_root / str(info.id), ignore_errors=True)
+        """Delete a cube, its items, history, index, KV caches and adapters (admin only)."""
+        store = self.kernel.store
+        info = store.cube_by_name(validation.cube_name(name))
+        artifacts = store.cube_artifacts(info.id)
+        store.drop_cube(info.id, self.user)
+        self.kernel.drop_index(info.id)
+        self.kernel.events.emit(CubeDropped(info.id, tuple(artifacts)))
 
     def import_jsonl(self, path: str | Path, *, name: str | None = None) -> MemCube:
         """Create a cube from an export file, versions and links included; text is embedded
@@ -218,55 +195,48 @@ class MemOS:
             InvalidInputError: the file is not a valid export (the message names the line).
             ConflictError: a cube of that name exists; pass `name=`.
         """
-        export = read_export(Path(path))
-        target = validation.cube_name(name or export.header["name"])
-        info = self.store.import_records(
-            export.header,
-            export.items,
-            export.links,
-            self.user,
-            name=target,
-            embedder=self.embedder.spec,
+        export = read_export(
+            validation.input_file(path, what="export file"),
+            max_chars=self.settings.max_content_chars,
         )
-        cube = MemCube(self, info)
-        self.embed_missing(cube)
-        return cube
+        target = validation.cube_name(name or export.header["name"])
+        info = self.kernel.store.import_records(
+            export.header, export.items, export.links, self.user,
+            name=target, embedder=self.embedder.spec,
+        )  # fmt: skip
+        self.embed_missing(info)
+        return MemCube(self, info)
 
-    def embed_missing(self, cube: MemCube) -> int:
+    def embed_missing(self, cube: CubeInfo) -> int:
         """Embed live items that have no stored vector; returns how many."""
-        missing = self.store.items_missing_vectors(cube.id)
-        batch = 256
-        for start in range(0, len(missing), batch):
-            chunk = missing[start : start + batch]
+        store = self.kernel.store
+        missing = store.items_missing_vectors(cube.id)
+        for start in range(0, len(missing), 256):
+            chunk = missing[start : start + 256]
             vectors = self.embedder.embed_documents(
                 [vector_text(m.content or "", m.author) for m in chunk]
             )
-            self.store.put_vectors(cube.id, [m.id for m in chunk], vectors)
-        self.index_of(cube.info).catch_up()
+            store.put_vectors(cube.id, [m.id for m in chunk], vectors)
+        self.kernel.index_of(cube).catch_up()
         return len(missing)
 
     # -- lifetime -----------------------------------------------------------------------
 
     def flush(self) -> None:
         """Write batched access counts and index snapshots."""
-        self._shared.access_log.flush()
-        with self._shared.lock:
-            indexes = list(self._shared.indexes.values())
-        for index in indexes:
-            index.flush()
+        self.kernel.flush()
 
     def close(self) -> None:
-        if self._shared.closed:
+        shared = self._shared
+        if shared.kernel.closed:
             return
-        self.flush()
-        self._shared.closed = True
-        if self._shared.llm_owned:
-            close = getattr(self._shared.llm, "close", None)
+        if shared.llm_owned:
+            close = getattr(shared.llm, "close", None)
             if callable(close):
                 close()  # an HTTP client's connections; a client passed in is the caller's
-        if self._shared.runtime_parts is not None:
-            self._shared.runtime_parts.close()  # adapters off a runtime others may share
-        self.store.close()
+        if shared.runtime_parts is not None:
+            shared.runtime_parts.close()  # adapters off a runtime others may share
+        shared.kernel.close()
 
     def __enter__(self) -> MemOS:
         return self
@@ -303,7 +273,8 @@ def open(
 
     Raises:
         ConfigError: invalid settings.
-        BackendError: the database is unreachable or corrupt.
+        BackendError: the database is unreachable, corrupt, or not a memos database.
+        InvalidInputError: `home` is not a usable folder.
     """
     chosen = load_settings(
         home=Path(home) if home is not None else None,
@@ -314,17 +285,33 @@ def open(
         **settings,
     )
     root = chosen.resolved_home()
-    root.mkdir(parents=True, exist_ok=True)
-    tick = clock or utcnow
+    if root.exists() and not root.is_dir():
+        raise InvalidInputError(f"memos home {root} is a file, not a folder; choose another path")
+    try:
+        private_directory(root)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot create the memos home {root}: {exc.strerror}") from None
+    database = root / "memos.db"
     store = SqlStore.open(
-        chosen.url or sqlite_url(root / "memos.db"),
-        clock=tick,
+        chosen.url or sqlite_url(database),
+        clock=clock or utcnow,
         busy_timeout_s=chosen.sqlite_busy_timeout_s,
     )
+    if chosen.url is None:
+        for path in (
+            database,
+            database.with_name("memos.db-wal"),
+            database.with_name("memos.db-shm"),
+        ):
+            if path.exists():
+                restrict_file(path)
     model = embedder if embedder is not None and not isinstance(embedder, str) else None
-    shared = _Shared(store, model or make_embedder(chosen.embedder), root, chosen, tick)
-    shared.runtime = runtime
-    shared.retriever.reranker = reranker
+    kernel = Kernel(
+        store, model or make_embedder(chosen.embedder), root, chosen, clock or utcnow,
+        reranker=reranker,
+    )  # fmt: skip
+    shared = _Shared(kernel, runtime)
+    kernel.events.subscribe(shared.on_event)
     if llm is not None and not isinstance(llm, str):
         shared.llm, shared.llm_ready = llm, True
     return MemOS(shared, chosen.user)

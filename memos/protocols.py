@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, TypedDict, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-from memos.models import EmbedderSpec
+from memos.models import (
+    Candidate,
+    EmbedderSpec,
+    Hit,
+    ItemDraft,
+    Kind,
+    Link,
+    MemoryItem,
+    SearchFilters,
+    Status,
+    Version,
+)
 
 FloatArray = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.int64]
@@ -132,3 +144,189 @@ class LLMClient(Protocol):
         max_tokens: int = 512,
         temperature: float = 0.0,
     ) -> Completion: ...
+
+
+# -- what retrieval reads from the store -----------------------------------------------------
+
+
+class SearchSource(Protocol):
+    """The reads hybrid retrieval makes; every one checks the actor's permissions."""
+
+    def lexical_search(
+        self, cube_id: int, actor: str, query: str, limit: int
+    ) -> list[tuple[int, float]]: ...
+
+    def candidates(
+        self, cube_id: int, actor: str, ids: Sequence[int], filters: SearchFilters
+    ) -> dict[int, Candidate]: ...
+
+    def admitted_ids(
+        self, cube_id: int, actor: str, filters: SearchFilters, limit: int
+    ) -> list[int] | None: ...
+
+    def vectors_of(self, cube_id: int, item_ids: Sequence[int]) -> dict[int, FloatArray]: ...
+
+    def neighbours(
+        self, cube_id: int, item_ids: Sequence[int]
+    ) -> list[tuple[int, int, str, float]]: ...
+
+    def fetch(
+        self,
+        cube_id: int,
+        actor: str,
+        ranked: Sequence[int],
+        *,
+        limit: int | None = None,
+        statuses: Iterable[Status] = ...,
+    ) -> list[MemoryItem]: ...
+
+    def get_item(
+        self,
+        item_id: int,
+        actor: str,
+        *,
+        cube_id: int | None = None,
+        as_of: datetime | None = None,
+    ) -> MemoryItem: ...
+
+
+class VectorLog(Protocol):
+    """What a derived vector index replays: log positions and the stored vectors."""
+
+    @property
+    def dialect(self) -> str: ...
+
+    def clock(self) -> datetime: ...
+
+    def max_seq(self, cube_id: int) -> int: ...
+
+    def log_since(
+        self, cube_id: int, seq: int, *, recorded_after: datetime | None = None
+    ) -> list[tuple[int, int | None, datetime]]: ...
+
+    def index_state(
+        self, cube_id: int, ids: Sequence[int]
+    ) -> tuple[IdArray, FloatArray, IdArray]: ...
+
+    def iter_vectors(self, cube_id: int) -> Iterator[tuple[IdArray, FloatArray]]: ...
+
+
+class AccessSink(Protocol):
+    """Where batched access counts go."""
+
+    def record_access(self, counts: Mapping[int, tuple[int, datetime]]) -> None: ...
+
+
+class ArtifactCatalog(Protocol):
+    """Which items point at which artifact files (for deleting files safely)."""
+
+    def derived_items(self, cube_id: int, source_id: int) -> list[MemoryItem]: ...
+
+    def artifact_in_use(self, digest: str, *, excluding: int) -> bool: ...
+
+    def artifact_users(self, digests: list[str]) -> dict[str, list[int]]: ...
+
+    def cube_artifacts(self, cube_id: int) -> list[tuple[Kind, str]]: ...
+
+
+class UsageLedger(Protocol):
+    """Per-cube totals of what agents spent on LLMs (counters summed in place)."""
+
+    def add_usage(self, cube_id: int, operation: str, delta: Mapping[str, int]) -> None: ...
+
+    def usage_totals(self, cube_id: int) -> dict[str, dict[str, int]]: ...
+
+
+# -- what features get from the kernel -------------------------------------------------------
+
+ItemRef = int | str
+
+
+class Memory(Protocol):
+    """One cube as an agent sees it (MemReader, notes, concepts): the SDK operations an
+    agent composes, acting as the user who opened the cube. `MemCube` implements it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def user(self) -> str: ...
+
+    def add(self, content: str, **fields: Any) -> MemoryItem: ...
+
+    def add_many(self, records: Iterable[str | Mapping[str, Any]]) -> list[MemoryItem]: ...
+
+    def get(
+        self,
+        item: ItemRef,
+        *,
+        as_of: datetime | str | None = None,
+        known_at: datetime | str | None = None,
+    ) -> MemoryItem: ...
+
+    def items(
+        self,
+        *,
+        status: Iterable[Status | str] | None = None,
+        kind: Iterable[Kind | str] | None = None,
+        type: Iterable[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[MemoryItem]: ...
+
+    def search(self, query: str, *, k: int = 10, **filters: Any) -> list[Hit]: ...
+
+    def history(self, item: ItemRef) -> list[Version]: ...
+
+    def revise(
+        self,
+        item: ItemRef,
+        content: str | None = None,
+        *,
+        created_by: str,
+        operation: str = "revise",
+        force: bool = False,
+        **meta: Any,
+    ) -> MemoryItem: ...
+
+    def supersede(
+        self, old: ItemRef, *, by: ItemRef, at: datetime | str | None = None
+    ) -> tuple[MemoryItem, MemoryItem]: ...
+
+    def revert(self, item: ItemRef, version: int) -> MemoryItem: ...
+
+    def link_many(
+        self, edges: Iterable[tuple[ItemRef, ItemRef] | Mapping[str, Any]]
+    ) -> list[Link]: ...
+
+
+class DerivedHost(Protocol):
+    """One cube as derived memory (KV caches, adapters) needs it: permission-checked reads
+    and the writes that record an artifact-backed item. The kernel implements it."""
+
+    @property
+    def cube_id(self) -> int: ...
+
+    @property
+    def max_content_chars(self) -> int: ...
+
+    def read(self, ref: ItemRef) -> MemoryItem:
+        """An item by id or uid, permission-checked."""
+        ...
+
+    def write_derived(self, draft: ItemDraft) -> MemoryItem:
+        """Store a new derived item (no vector: an artifact is not text)."""
+        ...
+
+    def rewrite_derived(
+        self, item_id: int, changes: Mapping[str, Any], *, force: bool
+    ) -> MemoryItem:
+        """A new version of a derived item (a rebuild)."""
+        ...
+
+    def touch(self, item_ids: Iterable[int]) -> None:
+        """Count a use of these items (the scheduler's heat)."""
+        ...

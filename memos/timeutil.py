@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from memos.errors import InvalidInputError
+
+# Where memos reads the time: injectable, so tests and replays control it.
+Clock = Callable[[], datetime]
+
+# Longer than anyone means by a time to live, and far from datetime overflow.
+MAX_TTL = timedelta(days=100 * 365)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -17,10 +25,19 @@ def utcnow() -> datetime:
 
 
 def to_utc(value: datetime) -> datetime:
-    """Normalise a datetime to aware UTC; a naive one is taken to be UTC already."""
+    """Normalise a datetime to aware UTC; a naive one is taken to be UTC already.
+
+    Raises:
+        InvalidInputError: the moment falls outside the years 1-9999 once in UTC.
+    """
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError(
+            f"{value.isoformat()} is out of range once converted to UTC (years 1-9999)"
+        ) from None
 
 
 def parse_time(value: datetime | str | None, *, field: str = "time") -> datetime | None:
@@ -39,12 +56,16 @@ def parse_time(value: datetime | str | None, *, field: str = "time") -> datetime
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
-        return to_utc(datetime.fromisoformat(text))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInputError(
             f"{field} {value!r} is not a valid ISO 8601 date or date-time "
             "(for example 2025-03-03 or 2025-03-03T09:00:00Z)"
         ) from None
+    try:
+        return to_utc(parsed)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{field}: {exc}") from None
 
 
 def parse_ttl(value: timedelta | float | int | str | None) -> timedelta | None:
@@ -56,23 +77,28 @@ def parse_ttl(value: timedelta | float | int | str | None) -> timedelta | None:
     if value is None:
         return None
     if isinstance(value, timedelta):
-        ttl = value
+        seconds = value.total_seconds()
     elif isinstance(value, bool):
         raise InvalidInputError(f"ttl must be a duration, got {value!r}")
     elif isinstance(value, int | float):
-        ttl = timedelta(seconds=float(value))
+        seconds = float(value)
     elif isinstance(value, str):
         match = _DURATION.match(value)
         if match is None:
             raise InvalidInputError(
                 f"ttl {value!r} is not a duration; use seconds or a number with s, m, h, d or w"
             )
-        ttl = timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     else:
         raise InvalidInputError(f"ttl must be a duration, got {value!r}")
-    if ttl <= timedelta(0):
-        raise InvalidInputError(f"ttl must be positive, got {value!r}")
-    return ttl
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidInputError(f"ttl must be a positive, finite duration, got {value!r}")
+    if seconds > MAX_TTL.total_seconds():
+        raise InvalidInputError(
+            f"ttl {value!r} is longer than {MAX_TTL.days // 365} years; leave ttl unset for "
+            "a memory that does not expire"
+        )
+    return timedelta(seconds=seconds)
 
 
 def isoformat(value: datetime | None) -> str | None:

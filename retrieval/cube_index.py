@@ -21,14 +21,12 @@ import numpy as np
 
 from memos.errors import BackendError, ConflictError, IndexMismatchError, NotFoundError
 from memos.faults import crash_point
-from memos.models import CubeInfo
+from memos.models import CubeInfo, Written
 from memos.progress import status
-from memos.protocols import FloatArray, IdArray
+from memos.protocols import FloatArray, IdArray, VectorLog
 from memos.retrieval.flat import SNAPSHOT as FLAT_SNAPSHOT
 from memos.retrieval.flat import FlatIndex
 from memos.retrieval.spann import SpannIndex
-from memos.stores.base import Written
-from memos.stores.sql import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +40,7 @@ WINDOW_CHECK_S = 2.0
 class CubeIndex:
     """Owns one cube's `SpannIndex` and its catch-up from the log."""
 
-    def __init__(self, store: SqlStore, cube: CubeInfo, path: Path, *, snapshot_ops: int) -> None:
+    def __init__(self, store: VectorLog, cube: CubeInfo, path: Path, *, snapshot_ops: int) -> None:
         self.store = store
         self.cube = cube
         self.path = path

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -159,6 +161,45 @@ class SentenceTransformerEmbedder(BaseEmbedder):
         return np.asarray(vectors, dtype=np.float32)
 
 
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _bucket(feature: str, dim: int) -> tuple[int, float]:
+    digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+    value = int.from_bytes(digest, "little")
+    return value % dim, (1.0 if (value >> 63) & 1 else -1.0)
+
+
+class HashEmbedder(BaseEmbedder):
+    """Feature-hashing embedder: words weigh 1, character trigrams 0.3."""
+
+    def __init__(self, dim: int = 384, *, model_id: str = "memos/hash-embedder") -> None:
+        self._spec = EmbedderSpec(model=f"{model_id}-{dim}", dim=dim, metric="ip")
+        self.calls = 0
+
+    @property
+    def spec(self) -> EmbedderSpec:
+        return self._spec
+
+    def _encode(self, texts: Sequence[str], *, query: bool) -> FloatArray:
+        self.calls += 1
+        dim = self._spec.dim
+        out = np.zeros((len(texts), dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = _WORD.findall(text.lower())
+            for word in words:
+                index, sign = _bucket("w:" + word, dim)
+                out[row, index] += sign
+                padded = f"#{word}#"
+                for start in range(len(padded) - 2):
+                    index, sign = _bucket("c:" + padded[start : start + 3], dim)
+                    out[row, index] += 0.3 * sign
+            if not words:
+                index, _ = _bucket("empty", dim)
+                out[row, index] = 1.0
+        return out
+
+
 def make_embedder(name: str) -> BaseEmbedder:
     """The embedder a setting names: 'minilm', 'hash', 'hash:<dim>' or a model folder.
 
@@ -168,8 +209,6 @@ def make_embedder(name: str) -> BaseEmbedder:
     if name == "minilm":
         return SentenceTransformerEmbedder(minilm_path(), model_id=MINILM_ID)
     if name == "hash" or name.startswith("hash:"):
-        from memos.testing import HashEmbedder
-
         dim = int(name.split(":", 1)[1]) if ":" in name else 384
         return HashEmbedder(dim=dim)
     path = Path(name).expanduser()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import zipfile
 from pathlib import Path
@@ -20,6 +19,7 @@ import faiss
 import numpy as np
 
 from memos.errors import BackendError, IndexMismatchError, InvalidInputError
+from memos.fsutil import atomic_file
 from memos.protocols import FloatArray, IdArray
 
 SNAPSHOT = "flat.npz"
@@ -105,17 +105,13 @@ class FlatIndex:
             }
             self.path.mkdir(parents=True, exist_ok=True)
             target = self.path / SNAPSHOT
-            temp = self.path / f".{SNAPSHOT}.{os.getpid()}.tmp"
-            with temp.open("wb") as handle:
+            with atomic_file(target) as handle:
                 np.savez(
                     handle,
                     ids=ids,
                     vectors=vectors,
                     meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
                 )
-                handle.flush()
-                os.fsync(handle.fileno())
-            temp.replace(target)
             self._saved_seq = self._applied_seq
             self._dirty = False
 

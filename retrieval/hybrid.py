@@ -20,19 +20,25 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 
 from memos.errors import InvalidInputError, NotFoundError
 from memos.models import Candidate, CubeInfo, Hit, SearchFilters
-from memos.protocols import Embedder, FloatArray
-from memos.retrieval.cube_index import CubeIndex
+from memos.protocols import Embedder, FloatArray, IdArray, SearchSource
 from memos.retrieval.rerank import Reranker
-from memos.retrieval.text import mentions
-from memos.stores.sql import SqlStore
-from memos.usage import AccessLog
+from memos.text import mentions
 
 _HALF_LIFE_DAYS = 30.0
+# Weights scale signals in [0, 1]; beyond this one signal drowns the rest anyway.
+MAX_WEIGHT = 1000.0
+
+
+class VectorSearch(Protocol):
+    """A cube's vector index as retrieval uses it (caught up with the log on each call)."""
+
+    def search(self, query: FloatArray, k: int) -> tuple[IdArray, FloatArray]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +78,16 @@ class SearchWeights:
                 f"{', '.join(sorted(known))}"
             )
         for name, weight in value.items():
-            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-                raise InvalidInputError(f"search weight {name} must be a number >= 0")
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, int | float)
+                or not math.isfinite(weight)
+                or not 0 <= weight <= MAX_WEIGHT
+            ):
+                raise InvalidInputError(
+                    f"search weight {name} must be a finite number >= 0 and <= "
+                    f"{MAX_WEIGHT:g}, got {weight!r}"
+                )
         return replace(cls(), **{k: float(v) for k, v in value.items()})
 
 
@@ -82,9 +96,8 @@ class HybridRetriever:
 
     def __init__(
         self,
-        store: SqlStore,
+        store: SearchSource,
         embedder: Embedder,
-        access_log: AccessLog,
         *,
         reranker: Reranker | None = None,
         pool: int = 100,
@@ -93,7 +106,6 @@ class HybridRetriever:
     ) -> None:
         self.store = store
         self.embedder = embedder
-        self.access_log = access_log
         self.reranker = reranker
         self.pool = pool
         self.expand_top = expand_top
@@ -102,7 +114,7 @@ class HybridRetriever:
     def search(
         self,
         cube: CubeInfo,
-        index: CubeIndex,
+        index: VectorSearch,
         actor: str,
         query: str,
         *,
@@ -157,9 +169,7 @@ class HybridRetriever:
         if self.reranker is not None and weights.rerank > 0:
             ranked = self._rerank(cube, actor, query, ranked[: max(3 * k, 20)], final, weights,
                                   signals) + ranked[max(3 * k, 20) :]  # fmt: skip
-        hits = self._materialise(cube, actor, ranked, k, filters, final, signals)
-        self.access_log.record(h.item.id for h in hits)
-        return hits
+        return self._materialise(cube, actor, ranked, k, filters, final, signals)
 
     @staticmethod
     def _fuse(

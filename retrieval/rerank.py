@@ -18,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from memos.errors import ConfigError
 from memos.progress import quiet_library_progress, status
-from memos.retrieval.text import query_terms
+from memos.text import query_terms
 
 
 @runtime_checkable

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ruff (lint + format) and mypy --strict over the whole package.
+# ruff (lint + format), mypy --strict over the whole package, and the layer contracts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -14,3 +14,13 @@ for f in memos/*.py memos/py.typed; do ln -s "$PWD/$f" "$tree/memos/"; done
 for sub in memos/*/; do sub=${sub%/}; [ "${sub##*/}" = __pycache__ ] || ln -s "$PWD/$sub" "$tree/memos/${sub##*/}"; done
 for room in stores retrieval agents cli; do ln -s "$PWD/$room" "$tree/memos/$room"; done
 "$PY" -m mypy --config-file pyproject.toml "$tree/memos"
+# The layer contracts (pyproject's [tool.importlinter]) over a copy of the installed layout:
+# the import graph builder does not follow the links above.
+layout=$(mktemp -d)
+trap 'rm -rf "$tree" "$layout"' EXIT
+mkdir "$layout/memos"
+cp -r memos/. "$layout/memos/"
+for room in stores retrieval agents cli; do cp -r "$room" "$layout/memos/$room"; done
+find "$layout" -name __pycache__ -prune -exec rm -rf {} +
+cp pyproject.toml "$layout/"
+(cd "$layout" && PYTHONPATH="$layout" "$(dirname "$PY")/lint-imports" --no-cache)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,20 +23,17 @@ from memos.models import (
     MemoryItem,
     Permission,
     Status,
-    Tier,
     Visibility,
 )
 from memos.protocols import FloatArray
-from memos.retrieval.lexical import lexical_for
 from memos.stores import schema
 from memos.stores.engine import transaction
+from memos.stores.lexical import lexical_for
 from memos.stores.rows import cube_from_row, item_from_row, item_values
 from memos.stores.schema import cube_acl, cubes, embeddings, item_versions
 from memos.stores.schema import items as items_table
 from memos.stores.schema import oplog as oplog_table
-from memos.timeutil import utcnow
-
-Clock = Callable[[], datetime]
+from memos.timeutil import Clock, utcnow
 
 # Everyone: a grant to this user applies to all users.
 EVERYONE = "*"
@@ -82,45 +77,6 @@ def new_uid(clock: Clock) -> str:
     """A time-ordered public id: 12 hex digits of milliseconds, then 20 random."""
     millis = int(clock().timestamp() * 1000)
     return f"{millis:012x}{secrets.token_hex(10)}"
-
-
-@dataclass(frozen=True, slots=True)
-class ItemDraft:
-    """What a caller supplies to create an item; the store fills in the rest."""
-
-    content: str | None
-    kind: Kind = Kind.PLAINTEXT
-    type: str = "fact"
-    status: Status = Status.ACTIVATED
-    tags: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    context: str | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-    source: str | None = None
-    source_ref: str | None = None
-    author: str | None = None
-    created_by: str | None = None
-    derived_from: tuple[dict[str, Any], ...] = ()
-    valid_from: datetime | None = None
-    valid_to: datetime | None = None
-    expires_at: datetime | None = None
-    ttl: timedelta | None = None
-    importance: float = 0.5
-    confidence: float = 1.0
-    tier: Tier = Tier.DISK
-    visibility: Visibility = Visibility.SHARED
-    artifact: str | None = None
-    size_bytes: int | None = None
-    owner: str | None = None
-    uid: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """The result of a write: the item as stored and the log sequence number it got."""
-
-    item: MemoryItem
-    seq: int
 
 
 UPDATE_ITEM = update(items_table).where(items_table.c.id == bindparam("target_id"))

@@ -13,21 +13,21 @@ from memos.errors import ConflictError, InvalidInputError, NotFoundError, Permis
 from memos.lifecycle import MUTABLE_STATES, check_transition
 from memos.models import (
     SEARCHABLE_STATUSES,
+    ItemDraft,
     Kind,
     MemoryItem,
     Permission,
     Status,
     Version,
     Visibility,
+    Written,
 )
 from memos.protocols import FloatArray
 from memos.stores.base import (
     EXPIRABLE,
     TTL_ACTOR,
     UPDATABLE_FIELDS,
-    ItemDraft,
     StoreBase,
-    Written,
     new_uid,
     vector_bytes,
 )

@@ -4,40 +4,20 @@ version), one line per link. Reading validates the whole file before anything is
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memos.config import DEFAULT_MAX_CONTENT_CHARS
 from memos.errors import InvalidInputError, NotFoundError
+from memos.fsutil import atomic_file
 from memos.models import Kind, MemoryItem, Permission, Status, Tier, Visibility
+from memos.requests import ExportedItem, parse
 from memos.timeutil import parse_time
 
 FORMAT = "memos-export"
 FORMAT_VERSION = 1
-
-_REQUIRED_ITEM = (
-    "uid",
-    "kind",
-    "type",
-    "status",
-    "version",
-    "created_at",
-    "updated_at",
-    "valid_from",
-    "owner",
-    "versions",
-)
-_REQUIRED_VERSION = ("version", "status", "recorded_at", "operation", "actor")
-_TIME_FIELDS = (
-    "created_at",
-    "updated_at",
-    "valid_from",
-    "valid_to",
-    "expires_at",
-    "last_accessed_at",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +31,16 @@ class Export:
 
 def write_export(records: Iterable[Mapping[str, Any]], path: Path) -> int:
     """Write records to `path` atomically; returns the number of item records."""
-    path = Path(path)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     count = 0
-    try:
-        with temp.open("w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-                count += record.get("record") == "item"
-        temp.replace(path)
-    finally:
-        temp.unlink(missing_ok=True)
+    with atomic_file(Path(path)) as handle:
+        for record in records:
+            line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+            handle.write(line.encode("utf-8"))
+            count += record.get("record") == "item"
     return count
 
 
-def read_export(path: Path) -> Export:
+def read_export(path: Path, *, max_chars: int = DEFAULT_MAX_CONTENT_CHARS) -> Export:
     """Parse and validate an export file completely.
 
     Raises:
@@ -111,7 +86,7 @@ def read_export(path: Path) -> Export:
                 _validate_header(record, where)
                 header = record
             elif kind == "item":
-                _validate_item(record, where)
+                record = _validate_item(record, where, max_chars)
                 if record["uid"] in uids:
                     raise InvalidInputError(f"{where}: duplicate item uid {record['uid']!r}")
                 uids.add(record["uid"])
@@ -155,39 +130,29 @@ def _validate_header(record: dict[str, Any], where: str) -> None:
             raise InvalidInputError(f"{where}: malformed access grant {grant!r}") from None
 
 
-def _validate_item(record: dict[str, Any], where: str) -> None:
-    missing = [key for key in _REQUIRED_ITEM if key not in record]
-    if missing:
-        raise InvalidInputError(f"{where}: item is missing {', '.join(missing)}")
-    _validate_fields(record, where)
-    if not isinstance(record["versions"], list) or not record["versions"]:
-        raise InvalidInputError(f"{where}: item {record['uid']!r} has no versions")
-    for version in record["versions"]:
-        if not isinstance(version, dict):
-            raise InvalidInputError(f"{where}: a version is not an object")
-        missing = [key for key in _REQUIRED_VERSION if key not in version]
-        if missing:
-            raise InvalidInputError(f"{where}: a version is missing {', '.join(missing)}")
-        version.setdefault("uid", record["uid"])
-        _validate_fields(version, where)
-        version["recorded_at"] = _time(version, "recorded_at", where)
-
-
-def _validate_fields(record: dict[str, Any], where: str) -> None:
+def _validate_item(record: dict[str, Any], where: str, max_chars: int) -> dict[str, Any]:
+    """An item line checked the way `add` checks input (`memos.requests`), as store values."""
+    fields = {k: v for k, v in record.items() if k != "record"}
+    versions = fields.get("versions")
+    if isinstance(versions, list):
+        for version in versions:
+            if isinstance(version, dict):
+                version.setdefault("uid", fields.get("uid"))
     try:
-        Kind(record.get("kind", "plaintext"))
-        Status(record["status"])
-        Tier(record.get("tier", "disk"))
-        Visibility(record.get("visibility", "shared"))
-        int(record["version"])
-    except (ValueError, TypeError) as exc:
+        item = parse(ExportedItem, fields, max_chars=max_chars)
+        checked = item.record()
+        checked["versions"] = [version.record() for version in item.versions]
+    except InvalidInputError as exc:
         raise InvalidInputError(f"{where}: {exc}") from None
-    content = record.get("content")
-    if content is not None and (not isinstance(content, str) or "\x00" in content):
-        raise InvalidInputError(f"{where}: content must be text without NUL characters")
-    for key in _TIME_FIELDS:
-        if key in record:
-            record[key] = _time(record, key, where)
+    for version in checked["versions"]:
+        if version["recorded_at"] is None or version["operation"] is None:
+            raise InvalidInputError(f"{where}: a version needs recorded_at and operation")
+        version["actor"] = version["actor"] or checked["owner"]
+    for key in ("created_at", "updated_at", "valid_from"):
+        if checked[key] is None:
+            raise InvalidInputError(f"{where}: item is missing {key}")
+    checked["record"] = "item"
+    return checked
 
 
 _REFERENCES = ("supersedes", "superseded_by", "merged_into")

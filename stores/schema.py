@@ -29,9 +29,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-# Bump on any change to the tables below (or to the lexical tables of retrieval/lexical.py);
-# `SqlStore` refuses a database of another version.
-SCHEMA_VERSION = 2
+# Bump on any change to the tables below (or to the lexical tables of stores/lexical.py),
+# and add the step that takes an older database there to stores/migrations.py.
+SCHEMA_VERSION = 3
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -68,6 +68,15 @@ class UtcDateTime(TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
 
+
+USAGE_COUNTERS = (
+    "runs",
+    "messages",
+    "llm_calls",
+    "llm_failures",
+    "prompt_tokens",
+    "completion_tokens",
+)
 
 # SQLite needs INTEGER for AUTOINCREMENT; PostgreSQL gets 64-bit ids.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -219,4 +228,14 @@ oplog = Table(
     Column("payload", JSON, nullable=False),
     Index("ix_memos_oplog_cube_seq", "cube_id", "seq"),
     sqlite_autoincrement=True,
+)
+
+# What agents spent on LLMs, per cube and operation (MemReader's `ingest`, ...); rows are
+# added to in place, so every process and host sums into the same totals.
+llm_usage = Table(
+    "memos_llm_usage",
+    metadata,
+    Column("cube_id", Id, ForeignKey("memos_cubes.id", ondelete="CASCADE"), primary_key=True),
+    Column("operation", String(64), primary_key=True),
+    *(Column(name, BigInteger, nullable=False, default=0) for name in USAGE_COUNTERS),
 )

@@ -10,27 +10,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy import delete, insert, select
 
-from memos.errors import BackendError, NotFoundError
+from memos.errors import NotFoundError
 from memos.models import CubeInfo, EmbedderSpec, Grant, Permission
 from memos.stores import schema
-from memos.stores.base import EVERYONE, Clock
+from memos.stores.base import EVERYONE
+from memos.stores.catalog import CatalogOps
 from memos.stores.engine import make_engine, transaction
 from memos.stores.items import ItemOps
 from memos.stores.links import LinkOps
+from memos.stores.migrations import upgrade
 from memos.stores.oplog import LogOps
 from memos.stores.rows import cube_from_row, grant_from_row
-from memos.stores.schema import SCHEMA_VERSION, cube_acl, cubes, embeddings, item_versions
+from memos.stores.schema import cube_acl, cubes, embeddings, item_versions
 from memos.stores.schema import items as items_table
 from memos.stores.schema import links as links_table
 from memos.stores.schema import oplog as oplog_table
 from memos.stores.search import SearchOps
 from memos.stores.transfer import TransferOps
-from memos.timeutil import utcnow
+from memos.stores.usage import UsageOps
+from memos.timeutil import Clock, utcnow
 
 
-class SqlStore(ItemOps, LinkOps, LogOps, SearchOps, TransferOps):
+class SqlStore(ItemOps, LinkOps, LogOps, SearchOps, TransferOps, CatalogOps, UsageOps):
     """The SQLAlchemy store; one schema on SQLite and PostgreSQL."""
 
     @classmethod
@@ -47,30 +50,9 @@ class SqlStore(ItemOps, LinkOps, LogOps, SearchOps, TransferOps):
     def close(self) -> None:
         self.engine.dispose()
 
-    def initialise(self) -> None:
-        with transaction(self.engine, write=True) as conn:
-            tables = set(inspect(conn).get_table_names())
-            if schema.meta.name not in tables:
-                if tables & {t.name for t in schema.metadata.sorted_tables}:
-                    raise BackendError(
-                        "the database has memos tables but no schema version; "
-                        "it was not created by memos or is damaged"
-                    )
-                schema.metadata.create_all(conn)
-                self.lexical.install(conn)
-                conn.execute(
-                    insert(schema.meta).values(key="schema_version", value=str(SCHEMA_VERSION))
-                )
-                return
-            found = conn.execute(
-                select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-            ).scalar()
-        if found != str(SCHEMA_VERSION):
-            raise BackendError(
-                f"the database has memos schema version {found}, this memos needs "
-                f"{SCHEMA_VERSION}; use the memos release that created it, or export and "
-                "re-import the data"
-            )
+    def initialise(self) -> list[int]:
+        """Create the schema, or migrate an older one; returns the versions applied."""
+        return upgrade(self.engine, self.lexical)
 
     def integrity_check(self) -> list[str]:
         """Problems the database engine finds in its own files (SQLite only)."""
@@ -119,7 +101,7 @@ class SqlStore(ItemOps, LinkOps, LogOps, SearchOps, TransferOps):
             # Explicit deletes: SQLite only cascades with foreign keys on, and being
             # explicit keeps both databases on the same path.
             self.lexical.drop(conn, cube_id)
-            for table in (oplog_table, links_table, embeddings, cube_acl):
+            for table in (oplog_table, links_table, embeddings, cube_acl, schema.llm_usage):
                 conn.execute(delete(table).where(table.c.cube_id == cube_id))
             item_ids = select(items_table.c.id).where(items_table.c.cube_id == cube_id)
             conn.execute(delete(item_versions).where(item_versions.c.item_id.in_(item_ids)))

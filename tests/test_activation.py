@@ -108,7 +108,7 @@ def test_plain_prompt_format_without_chat_template(home: Path) -> None:
 
 def test_reuse_never_mutates_the_stored_cache(lab: memos.MemCube, home: Path) -> None:
     kv = lab.build_activation(add_facts(lab))
-    parts = lab._mos.runtime_parts
+    parts = lab.runtime.parts
     assert kv.artifact is not None
     before = [(k.clone(), v.clone()) for k, v in parts.tiers.get(kv.artifact, _never).layers]
     first = lab.generate(PROMPTS[0], activation=kv.id, max_new_tokens=16)
@@ -232,7 +232,7 @@ def test_dropping_a_cache_item_deletes_its_file_but_not_a_shared_one(lab: memos.
     first = lab.build_activation(ids[:2])
     twin = lab.build_activation(ids[:2])  # same model, same tokens: the same file
     assert first.artifact == twin.artifact
-    store = lab._mos.runtime_parts.kv_store
+    store = lab.runtime.parts.kv_store
     lab.forget(first.id, hard=True)
     assert twin.artifact is not None and store.contains(twin.artifact)
     lab.forget(twin.id, hard=True)
@@ -313,7 +313,7 @@ def test_compressed_storage_is_smaller_and_close(lab: memos.MemCube) -> None:
         assert len(cached.tokens) > 0
     assert results["float16"] < native.size_bytes * 0.6
     assert results["int8"] < native.size_bytes * 0.4
-    parts = lab._mos.runtime_parts
+    parts = lab.runtime.parts
     exact = kvfile.decode(parts.kv_store.get(native.artifact or ""), dtype=torch.float32)
     for storage, tolerance in (("float16", 2e-3), ("int8", 5e-2)):
         data = kvfile.encode(exact.layers, exact.prefix_ids, exact.identity, storage)

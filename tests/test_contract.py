@@ -296,4 +296,4 @@ def test_two_processes_share_one_database(
         writer.forget(first.id)
         second = writer.add("tea is in the kitchen")
         assert [h.item.id for h in reader.search("coffee machine tea", k=5)] == [second.id]
-        assert len(b.index_of(reader.info)) == 1
+        assert len(b.kernel.index_of(reader.info)) == 1

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 import memos
-from memos.retrieval.text import query_terms
+from memos.text import query_terms
 
 
 def _lexical(cube: memos.MemCube, mos: memos.MemOS, query: str) -> list[int]:
-    return [i for i, _ in mos.store.lexical_search(cube.id, mos.user, query, 50)]
+    return [i for i, _ in mos.kernel.store.lexical_search(cube.id, mos.user, query, 50)]
 
 
 def test_bm25_ranks_rarer_and_more_terms_higher(cube: memos.MemCube, mos: memos.MemOS) -> None:
@@ -20,7 +20,7 @@ def test_bm25_ranks_rarer_and_more_terms_higher(cube: memos.MemCube, mos: memos.
     ranked = _lexical(cube, mos, "zeppelin hangar")
     assert ranked[0] == both.id
     assert one.id in ranked and len(ranked) == 10  # OR semantics: any query term matches
-    scores = dict(mos.store.lexical_search(cube.id, mos.user, "zeppelin hangar", 50))
+    scores = dict(mos.kernel.store.lexical_search(cube.id, mos.user, "zeppelin hangar", 50))
     assert scores[both.id] > scores[one.id]
 
 
@@ -33,9 +33,9 @@ def test_terms_in_most_documents_do_not_flood_large_cubes(
     zebra = cube.add("status report on the zebra migration")
     both = _lexical(cube, mos, "zebra migration status report")
     assert both == [zebra.id]
-    scores = dict(mos.store.lexical_search(cube.id, mos.user, "zebra status", 50))
+    scores = dict(mos.kernel.store.lexical_search(cube.id, mos.user, "zebra status", 50))
     assert scores[zebra.id] == pytest.approx(
-        dict(mos.store.lexical_search(cube.id, mos.user, "zebra", 50))[zebra.id], rel=1e-3
+        dict(mos.kernel.store.lexical_search(cube.id, mos.user, "zebra", 50))[zebra.id], rel=1e-3
     )
     # Only flooding terms: the rarest of them still finds something.
     assert len(_lexical(cube, mos, "status report")) == 50
@@ -84,7 +84,7 @@ def test_cubes_isolated_and_permission_checked(mos: memos.MemOS) -> None:
     home.add("quokka sighting at home")
     assert _lexical(work, mos, "quokka") == [mine.id]
     with pytest.raises(memos.PermissionDeniedError):
-        mos.store.lexical_search(work.id, "mallory", "quokka", 10)
+        mos.kernel.store.lexical_search(work.id, "mallory", "quokka", 10)
     mos.drop_cube("home")
     assert _lexical(work, mos, "quokka") == [mine.id]
 
@@ -108,9 +108,9 @@ def test_scores_depend_on_the_cube_only(mos: memos.MemOS) -> None:
     first = mos.create_cube("first")
     item = first.add("the heron nests by the river")
     first.add("the river is wide")
-    before = dict(mos.store.lexical_search(first.id, mos.user, "heron river", 10))
+    before = dict(mos.kernel.store.lexical_search(first.id, mos.user, "heron river", 10))
     other = mos.create_cube("other")
     other.add_many([f"heron sighting number {n}" for n in range(30)])
-    after = dict(mos.store.lexical_search(first.id, mos.user, "heron river", 10))
+    after = dict(mos.kernel.store.lexical_search(first.id, mos.user, "heron river", 10))
     assert after == pytest.approx(before)
     assert set(after) == {item.id, item.id + 1}

@@ -142,7 +142,7 @@ def test_stacking_adds_both_and_merging_matches(lab: memos.MemCube, runtime: Run
     alone = lab.runtime.perplexity(FACTS, adapters=[first.id])
     both = lab.runtime.perplexity(FACTS, adapters=[first.id, second.id])
     assert both != alone
-    bank = lab._mos.runtime_parts.adapters
+    bank = lab.runtime.parts.adapters
     digests = [first.artifact or "", second.artifact or ""]
     ids_tensor = torch.tensor([runtime.prompter.encode(QUESTION, special=True)])
     with bank.applied(digests), torch.no_grad():
@@ -229,7 +229,7 @@ def test_lifecycle_activated_frozen_archived(lab: memos.MemCube) -> None:
     assert lab.generate(QUESTION, adapters=[lora.id], max_new_tokens=2).adapters == (lora.id,)
     lab.forget(lora.id, hard=True)
     assert lora.artifact is not None
-    assert not lab._mos.runtime_parts.adapter_store.contains(lora.artifact)
+    assert not lab.runtime.parts.adapter_store.contains(lora.artifact)
 
 
 def test_perplexity_and_evaluate(lab: memos.MemCube) -> None:
@@ -292,7 +292,7 @@ def test_llm_paraphrases_join_the_templates_when_an_llm_is_configured(
 
 def test_a_missing_adapter_file_says_to_retrain(lab: memos.MemCube) -> None:
     lora = lab.distill(add_facts(lab), steps=2)
-    lab._mos.runtime_parts.adapter_store.delete(lora.artifact or "")
+    lab.runtime.parts.adapter_store.delete(lora.artifact or "")
     with pytest.raises(memos.NotFoundError, match=rf"cube.rebuild\({lora.id}\)"):
         lab.generate(QUESTION, adapters=[lora.id])
     lab.rebuild(lora.id)

@@ -679,8 +679,12 @@ def test_timestamps_in_unix_seconds_and_bare_text(lite: memos.MemCube) -> None:
     assert (second.source, second.author) == ("chat", "user")
 
 
-def test_ingest_needs_write_permission(lite: memos.MemCube) -> None:
+def test_ingest_needs_write_permission(
+    lite: memos.MemCube, tmp_path: Path, clock: FakeClock
+) -> None:
     lite.grant("bob", "read")
-    as_bob = lite._mos.as_user("bob").cube("team")
-    with pytest.raises(PermissionDeniedError, match=r"write permission.*cube grant"):
-        as_bob.ingest(["The printer on floor 2 is broken."])
+    with memos.open(
+        tmp_path / "lite", user="bob", embedder=HashEmbedder(dim=64), clock=clock
+    ) as as_bob:
+        with pytest.raises(PermissionDeniedError, match=r"write permission.*cube grant"):
+            as_bob.cube("team").ingest(["The printer on floor 2 is broken."])

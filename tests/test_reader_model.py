@@ -39,15 +39,16 @@ def smollm2(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
 
 
 @pytest.fixture
-def cube(tmp_path: Path, smollm2: Runtime) -> Iterator[memos.MemCube]:
+def mos(tmp_path: Path, smollm2: Runtime) -> Iterator[memos.MemOS]:
     with memos.open(
         tmp_path / "home", user="nina", embedder=HashEmbedder(dim=64), runtime=smollm2, llm="local"
-    ) as mos:
-        yield mos.create_cube("me")
+    ) as opened:
+        yield opened
 
 
-def test_ingest_with_smollm2_stores_only_grounded_memories(cube: memos.MemCube) -> None:
-    llm = cube._llm(None)
+def test_ingest_with_smollm2_stores_only_grounded_memories(mos: memos.MemOS) -> None:
+    cube = mos.create_cube("me")
+    llm = mos.llm
     assert isinstance(llm, LocalClient)
     reader = MemReader(llm, settings=ReaderSettings(llm_max_tokens=64, llm_reconcile=False))
     with single_thread():

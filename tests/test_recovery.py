@@ -137,7 +137,7 @@ def test_random_kills_lose_no_acknowledged_write(home: Path) -> None:
     assert len(acknowledged) >= 10
     with memos.open(home, user="alice", embedder=HashEmbedder(dim=64)) as mos:
         cube = mos.cube("work")
-        index = mos.index_of(cube.info).index
+        index = mos.kernel.index_of(cube.info).index
         live = {i.id for i in cube.items(status=["activated"], limit=10_000)}
         assert set(acknowledged) <= live
         assert not set(forgotten) & live

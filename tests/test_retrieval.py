@@ -213,10 +213,12 @@ def test_superseded_facts_answer_only_as_of(cube: memos.MemCube, clock: FakeCloc
         cube.supersede(new.id, by=new.id)
 
 
-def test_narrow_filters_find_items_beyond_the_candidate_pools(cube: memos.MemCube) -> None:
+def test_narrow_filters_find_items_beyond_the_candidate_pools(
+    mos: memos.MemOS, cube: memos.MemCube
+) -> None:
     cube.add_many([f"deploy note {n}: the deploy went fine" for n in range(130)])
     rare = cube.add("deploy rollback procedure", type="concept")
-    retriever = cube._mos.retriever
+    retriever = mos.kernel.retriever
     retriever.pool = 20  # far fewer than the matching facts, so the concept falls outside
     try:
         assert ids(cube.search("deploy deploy note fine", k=3, types=["concept"])) == [rare.id]

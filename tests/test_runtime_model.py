@@ -78,10 +78,10 @@ def test_kv_cache_gives_the_same_tokens_on_smollm2(cube: memos.MemCube) -> None:
         recomputed = cube.generate(prompt, memories=ids, max_new_tokens=16)
         assert cached.tokens == recomputed.tokens, (cached.text, recomputed.text)
         outputs[prompt] = recomputed.tokens
-    cube._mos.runtime_parts.tiers.clear()  # next use reads the file back from disk
+    cube.runtime.parts.tiers.clear()  # next use reads the file back from disk
     from_disk = cube.generate("Where does Mira Okafor live?", activation=kv.id, max_new_tokens=16)
     assert from_disk.tokens == outputs["Where does Mira Okafor live?"]
-    assert cube._mos.runtime_parts.tiers.counters["disk_loads"] == 1
+    assert cube.runtime.parts.tiers.counters["disk_loads"] == 1
 
 
 def test_adapter_learns_and_round_trips_on_smollm2(cube: memos.MemCube) -> None:

@@ -83,7 +83,7 @@ class CubeMachine(RuleBasedStateMachine):
 
     @invariant()
     def sql_index_and_model_agree(self) -> None:
-        index = self.mos.index_of(self.cube.info)
+        index = self.mos.kernel.index_of(self.cube.info)
         index.catch_up()
         indexed = {i for i, (_, status) in self.model.items() if status != "deleted"}
         assert len(index) == len(indexed)

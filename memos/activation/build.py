@@ -1,120 +1,85 @@
-"""Building, rebuilding and loading activation items (KV caches of memory prefixes)."""
+"""Activation memory as a `Recipe`: the KV cache of a prefix built from plaintext items,
+and loading a cache from the closest tier (rebuilding a cold one from its sources)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from memos.activation.kvfile import KVCache, check_storage, decode, encode, read_header
 from memos.errors import NotFoundError
 from memos.models import Kind, MemoryItem
 from memos.progress import status
-from memos.runtime.derived import (
-    check_model,
-    current_sources,
-    describe,
-    record_new,
-    record_rebuilt,
-    source_items,
-)
+from memos.protocols import DerivedHost
+from memos.runtime.derived import Made, check_model, current_sources, describe, record_rebuilt
 from memos.runtime.identity import ModelIdentity, require_same
 from memos.runtime.prompts import check_template
 
 if TYPE_CHECKING:
-    from memos.cube import ItemRef, MemCube
     from memos.runtime.parts import RuntimeParts
 
-KV_TYPE = "kv_cache"
-CREATED_BY = "memos.activation"
+
+@dataclass(frozen=True, slots=True)
+class KVRecipe:
+    """A KV cache over the prefix rendered from the sources with `template`, stored as
+    `storage` ('native' lossless, 'float16', 'bfloat16' or 'int8')."""
+
+    template: str
+    storage: str = "native"
+    kind: Kind = Kind.ACTIVATION
+    type: str = "kv_cache"
+    created_by: str = "memos.activation"
+
+    @classmethod
+    def of(cls, template: str | None = None, storage: str = "native") -> KVRecipe:
+        """Raises: InvalidInputError: a bad template or storage."""
+        return cls(check_template(template), check_storage(storage))
+
+    @classmethod
+    def recorded(cls, item: MemoryItem) -> KVRecipe:
+        """The recipe an activation item was built with."""
+        return cls.of(
+            item.attributes.get("template"), str(item.attributes.get("storage", "native"))
+        )
+
+    def describe(self, sources: Sequence[MemoryItem], made: Made) -> str:
+        attributes = made.attributes
+        return (
+            f"KV cache of {describe(sources)} ({attributes['prefix_tokens']} tokens, "
+            f"{attributes['model']['model']}, {attributes['storage']})"
+        )
+
+    def materialise(self, parts: RuntimeParts, sources: Sequence[MemoryItem]) -> Made:
+        runtime = parts.runtime
+        prefix = runtime.prompter.prefix_ids([s.content or "" for s in sources], self.template)
+        started = time.perf_counter()
+        with status(f"building a KV cache over {len(prefix)} tokens"):
+            layers = runtime.prefill(prefix)
+        seconds = time.perf_counter() - started
+        data = encode(layers, prefix, runtime.identity, self.storage)
+        digest = parts.kv_store.put(data)
+        if self.storage == "native":
+            cache = KVCache(layers, tuple(prefix), runtime.identity, self.storage)
+        else:  # keep in memory exactly what a load from disk gives
+            cache = decode(data, dtype=runtime.dtype)
+        parts.tiers.put(digest, cache)
+        parts.tiers.enforce_disk(protect=[digest])
+        attributes = {
+            "model": runtime.identity.to_dict(),
+            "template": self.template,
+            "prompt_format": "chat" if runtime.prompter.chat else "plain",
+            "storage": self.storage,
+            "prefix_tokens": len(prefix),
+            "layers": len(layers),
+            "bytes_per_token": round(len(data) / len(prefix), 1),
+            "prefill_s": round(seconds, 4),
+        }
+        return Made(digest, len(data), attributes)
 
 
-def build(
-    cube: MemCube,
-    parts: RuntimeParts,
-    refs: Iterable[ItemRef] | ItemRef,
-    *,
-    template: str | None = None,
-    storage: str = "native",
-) -> MemoryItem:
-    """A new activation item: the KV cache of the prefix made from `refs`."""
-    check_storage(storage)
-    sources = source_items(cube, refs)
-    digest, size, attributes = _materialise(parts, sources, check_template(template), storage)
-    return record_new(
-        cube,
-        kind=Kind.ACTIVATION,
-        type=KV_TYPE,
-        content=_content(sources, attributes),
-        artifact=digest,
-        size=size,
-        sources=sources,
-        attributes=attributes,
-        created_by=CREATED_BY,
-    )
-
-
-def rebuild(
-    cube: MemCube, parts: RuntimeParts, item: MemoryItem, *, force: bool = False
-) -> MemoryItem:
-    """Rebuild from the sources' current versions, leaving out forgotten ones."""
-    sources = current_sources(cube, item)
-    template = check_template(item.attributes.get("template"))
-    storage = check_storage(str(item.attributes.get("storage", "native")))
-    digest, size, attributes = _materialise(parts, sources, template, storage)
-    return record_rebuilt(
-        cube,
-        parts,
-        item,
-        content=_content(sources, attributes),
-        artifact=digest,
-        size=size,
-        sources=sources,
-        attributes=attributes,
-        force=force,
-    )
-
-
-def _content(sources: Sequence[MemoryItem], attributes: dict[str, Any]) -> str:
-    # Describes the cache without quoting its sources: forgetting a source purges its text,
-    # and a copy here would survive in this item's versions.
-    return (
-        f"KV cache of {describe(sources)} ({attributes['prefix_tokens']} tokens, "
-        f"{attributes['model']['model']}, {attributes['storage']})"
-    )
-
-
-def _materialise(
-    parts: RuntimeParts, sources: Sequence[MemoryItem], template: str, storage: str
-) -> tuple[str, int, dict[str, Any]]:
-    runtime = parts.runtime
-    prefix = runtime.prompter.prefix_ids([s.content or "" for s in sources], template)
-    started = time.perf_counter()
-    with status(f"building a KV cache over {len(prefix)} tokens"):
-        layers = runtime.prefill(prefix)
-    seconds = time.perf_counter() - started
-    data = encode(layers, prefix, runtime.identity, storage)
-    digest = parts.kv_store.put(data)
-    if storage == "native":
-        cache = KVCache(layers, tuple(prefix), runtime.identity, storage)
-    else:  # keep in memory exactly what a load from disk gives
-        cache = decode(data, dtype=runtime.dtype)
-    parts.tiers.put(digest, cache)
-    parts.tiers.enforce_disk(protect=[digest])
-    attributes = {
-        "model": runtime.identity.to_dict(),
-        "template": template,
-        "prompt_format": "chat" if runtime.prompter.chat else "plain",
-        "storage": storage,
-        "prefix_tokens": len(prefix),
-        "layers": len(layers),
-        "bytes_per_token": round(len(data) / len(prefix), 1),
-        "prefill_s": round(seconds, 4),
-    }
-    return digest, len(data), attributes
-
-
-def load(cube: MemCube, parts: RuntimeParts, item: MemoryItem) -> KVCache:
+def load(host: DerivedHost, parts: RuntimeParts, item: MemoryItem) -> KVCache:
     """The cache of a usable activation item, from the closest tier; a cold item (file
     evicted by the disk budget, or never on this host) is rebuilt from its sources.
 
@@ -137,23 +102,12 @@ def load(cube: MemCube, parts: RuntimeParts, item: MemoryItem) -> KVCache:
     except NotFoundError:
         pass
     # Cold. The item is fresh, so its sources are still the versions it records.
-    template = check_template(item.attributes.get("template"))
-    storage = check_storage(str(item.attributes.get("storage", "native")))
-    sources = current_sources(cube, item)
-    digest, size, attributes = _materialise(parts, sources, template, storage)
-    if digest != item.artifact:  # same model, same tokens: usually the very same bytes
-        record_rebuilt(
-            cube,
-            parts,
-            item,
-            content=_content(sources, attributes),
-            artifact=digest,
-            size=size,
-            sources=sources,
-            attributes=attributes,
-            force=True,
-        )
-    return parts.tiers.get(digest, checked)
+    recipe = KVRecipe.recorded(item)
+    sources = current_sources(host, item)
+    made = recipe.materialise(parts, sources)
+    if made.digest != item.artifact:  # same model, same tokens: usually the very same bytes
+        record_rebuilt(host, parts, item, recipe, made, sources, force=True)
+    return parts.tiers.get(made.digest, checked)
 
 
 def where(parts: RuntimeParts, item: MemoryItem) -> str:

@@ -31,7 +31,7 @@ from memos.cube import MemCube
 from memos.errors import InvalidInputError, NotFoundError
 from memos.mos import MemOS
 from memos.progress import progress
-from memos.retrieval.text import query_terms
+from memos.text import query_terms
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 # The benchmark sits beside the checkout (../shared/data), never inside it;

@@ -1,80 +1,52 @@
-"""Distilling, rebuilding and evaluating parametric items (LoRA adapters)."""
+"""Parametric memory as a `Recipe`: a LoRA adapter trained on plaintext items."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from memos.models import Kind, MemoryItem
 from memos.parametric import adapters
 from memos.parametric.data import QAFunction, build_examples
 from memos.parametric.train import TrainingPlan, downsample, train
-from memos.runtime.derived import (
-    current_sources,
-    describe,
-    record_new,
-    record_rebuilt,
-    source_items,
-)
+from memos.runtime.derived import Made, describe
 
 if TYPE_CHECKING:
-    from memos.cube import ItemRef, MemCube
     from memos.runtime.parts import RuntimeParts
 
-ADAPTER_TYPE = "lora_adapter"
-CREATED_BY = "memos.parametric"
 
+@dataclass(frozen=True, slots=True)
+class LoraRecipe:
+    """An adapter trained with `plan` on the sources' statements and question-answer
+    pairs (`qa` adds pairs, e.g. paraphrases from an LLM)."""
 
-def distill(
-    cube: MemCube,
-    parts: RuntimeParts,
-    refs: Iterable[ItemRef] | ItemRef,
-    plan: TrainingPlan,
-    *,
-    qa: QAFunction | None = None,
-) -> MemoryItem:
-    """A new parametric item: an adapter trained on the items `refs`."""
-    plan.check()
-    sources = source_items(cube, refs)
-    digest, size, attributes = _train(parts, sources, plan, qa)
-    return record_new(
-        cube,
-        kind=Kind.PARAMETRIC,
-        type=ADAPTER_TYPE,
-        content=_content(sources, attributes),
-        artifact=digest,
-        size=size,
-        sources=sources,
-        attributes=attributes,
-        created_by=CREATED_BY,
-    )
+    plan: TrainingPlan
+    qa: QAFunction | None = None
+    kind: Kind = Kind.PARAMETRIC
+    type: str = "lora_adapter"
+    created_by: str = "memos.parametric"
 
+    @classmethod
+    def recorded(cls, item: MemoryItem, qa: QAFunction | None = None) -> LoraRecipe:
+        """The recipe an adapter was trained with (its recorded hyper-parameters)."""
+        return cls(plan_of(item), qa)
 
-def rebuild(
-    cube: MemCube,
-    parts: RuntimeParts,
-    item: MemoryItem,
-    *,
-    force: bool = False,
-    qa: QAFunction | None = None,
-) -> MemoryItem:
-    """Retrain with the recorded hyper-parameters on the sources' current versions; a
-    forgotten source is left out of the training data entirely."""
-    sources = current_sources(cube, item)
-    plan = plan_of(item)
-    digest, size, attributes = _train(parts, sources, plan, qa)
-    return record_rebuilt(
-        cube,
-        parts,
-        item,
-        content=_content(sources, attributes),
-        artifact=digest,
-        size=size,
-        sources=sources,
-        attributes=attributes,
-        force=force,
-    )
+    def describe(self, sources: Sequence[MemoryItem], made: Made) -> str:
+        attributes = made.attributes
+        held = attributes.get("heldout_loss")
+        held_text = f", held-out loss {held:.3f}" if isinstance(held, float) else ""
+        return (
+            f"LoRA adapter (rank {attributes['hyperparameters']['rank']}) distilled from "
+            f"{describe(sources)} ({attributes['examples']['train']} examples, "
+            f"{attributes['steps']} steps{held_text})"
+        )
+
+    def materialise(self, parts: RuntimeParts, sources: Sequence[MemoryItem]) -> Made:
+        self.plan.check()
+        digest, size, attributes = _train(parts, sources, self.plan, self.qa)
+        return Made(digest, size, attributes)
 
 
 def plan_of(item: MemoryItem) -> TrainingPlan:
@@ -87,17 +59,6 @@ def plan_of(item: MemoryItem) -> TrainingPlan:
         if given.get(name) is not None:
             given[name] = tuple(given[name])
     return TrainingPlan(**given).check()
-
-
-def _content(sources: Sequence[MemoryItem], attributes: Mapping[str, Any]) -> str:
-    # Describes the adapter without quoting its sources (see activation.build._content).
-    held = attributes.get("heldout_loss")
-    held_text = f", held-out loss {held:.3f}" if isinstance(held, float) else ""
-    return (
-        f"LoRA adapter (rank {attributes['hyperparameters']['rank']}) distilled from "
-        f"{describe(sources)} ({attributes['examples']['train']} examples, "
-        f"{attributes['steps']} steps{held_text})"
-    )
 
 
 def _train(

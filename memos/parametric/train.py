@@ -9,6 +9,7 @@ layer, which for a 49k-token vocabulary is a large share of the work.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import statistics
@@ -57,6 +58,32 @@ class TrainingPlan:
     # (0 turns it off), and how many anchor texts each step sees.
     anchor_weight: float = 1.0
     anchor_batch: int = 4
+
+    @classmethod
+    def of(cls, *, rank: int = 8, **given: Any) -> TrainingPlan:
+        """A checked plan from caller options; `alpha` defaults to twice the rank.
+
+        Raises:
+            InvalidInputError: an unknown option or a value out of range.
+        """
+        known = {f.name for f in dataclasses.fields(cls)} - {"rank"}
+        unknown = set(given) - known
+        if unknown:
+            raise InvalidInputError(
+                f"unknown training option(s) {', '.join(sorted(unknown))}; known: "
+                f"rank, {', '.join(sorted(known))}"
+            )
+        for name, value in given.items():
+            if name in ("steps", "target_loss") and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidInputError(f"{name} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise InvalidInputError(f"{name} must be finite, got {value!r}")
+        if isinstance(rank, bool) or not isinstance(rank, int):
+            raise InvalidInputError(f"rank must be an integer, got {rank!r}")
+        given.setdefault("alpha", 2 * rank)
+        return cls(rank=rank, **given).check()
 
     def check(self) -> TrainingPlan:
         """Raises: InvalidInputError: a value is out of range."""

@@ -13,13 +13,13 @@ from memos import validation
 from memos.activation import build as kv_build
 from memos.errors import InvalidInputError, NotFoundError
 from memos.models import Kind, MemoryItem, Record
+from memos.protocols import DerivedHost, ItemRef
 from memos.runtime.derived import check_model, source_items, usable
 from memos.runtime.identity import ModelIdentity
 from memos.runtime.model import Runtime, perplexity
 from memos.runtime.prompts import check_template
 
 if TYPE_CHECKING:
-    from memos.cube import ItemRef, MemCube
     from memos.runtime.parts import RuntimeParts
 
 MAX_NEW_TOKENS = 4096
@@ -60,12 +60,12 @@ def _refs(values: Iterable[ItemRef] | ItemRef) -> list[ItemRef]:
 class CubeRuntime:
     """Generation and scoring over one cube's derived memory."""
 
-    def __init__(self, cube: MemCube, parts: RuntimeParts) -> None:
-        self.cube = cube
+    def __init__(self, host: DerivedHost, parts: RuntimeParts) -> None:
+        self.cube = host
         self.parts = parts
 
     def __repr__(self) -> str:
-        return f"CubeRuntime(cube={self.cube.name!r}, {self.parts.runtime!r})"
+        return f"CubeRuntime(cube={self.cube.cube_id}, {self.parts.runtime!r})"
 
     @property
     def runtime(self) -> Runtime:
@@ -118,9 +118,7 @@ class CubeRuntime:
             StaleMemoryError: the cache or an adapter is stale (rebuild it).
             ModelMismatchError: built with another model.
         """
-        text = validation.content(
-            prompt, max_chars=self.cube._mos.settings.max_content_chars, field="prompt"
-        )
+        text = validation.content(prompt, max_chars=self.cube.max_content_chars, field="prompt")
         count = new_tokens(max_new_tokens)
         if activation is not None and memories is not None:
             raise InvalidInputError("give activation= (a KV cache) or memories=, not both")
@@ -157,7 +155,7 @@ class CubeRuntime:
         with self._applied(adapter_items):
             tokens, ttft = runtime.generate(ids, past=past, max_new_tokens=count, started=started)
         total = time.perf_counter() - started
-        self.cube._mos.access_log.record(used)
+        self.cube.touch(used)
         return Generation(
             text=runtime.decode(tokens),
             tokens=tuple(tokens),
@@ -225,7 +223,7 @@ class CubeRuntime:
 
     def unload(self, adapter: ItemRef) -> bool:
         """Take an adapter off the model (it loads again when next used)."""
-        item = self.cube.get(adapter)
+        item = self.cube.read(adapter)
         if item.kind is not Kind.PARAMETRIC or item.artifact is None:
             raise InvalidInputError(f"item #{item.id} is not an adapter")
         return self.parts.adapters.unload(item.artifact)

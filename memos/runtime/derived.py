@@ -3,14 +3,15 @@
 A derived item records `derived_from` as `{"id", "uid", "version"}` of each plaintext
 source; the store marks it stale when a source is updated, forgotten, reverted or expires.
 This module resolves sources, refuses stale or foreign artifacts, and writes the item
-(a new one, or a new version on rebuild). It reaches into the cube's store and index as a
-kernel module: the SDK surface stays on `MemCube`.
+(a new one, or a new version on rebuild) through the kernel's `DerivedHost` protocol. KV
+caches and adapters are two `Recipe`s over one build/rebuild path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from memos.errors import (
     BackendError,
@@ -19,12 +20,11 @@ from memos.errors import (
     NotFoundError,
     StaleMemoryError,
 )
-from memos.models import Kind, MemoryItem, Status, Tier, Visibility
+from memos.models import ItemDraft, Kind, MemoryItem, Status, Tier, Visibility
+from memos.protocols import DerivedHost, ItemRef
 from memos.runtime.identity import ModelIdentity, require_same
-from memos.stores.base import ItemDraft
 
 if TYPE_CHECKING:
-    from memos.cube import ItemRef, MemCube
     from memos.runtime.parts import RuntimeParts
 
 # Sources a rebuild keeps: still true knowledge. Deleted, expired and merged ones drop out.
@@ -33,7 +33,7 @@ NOUNS = {Kind.ACTIVATION: "KV cache", Kind.PARAMETRIC: "adapter"}
 COMMANDS = {Kind.ACTIVATION: "kv", Kind.PARAMETRIC: "lora"}
 
 
-def source_items(cube: MemCube, refs: Iterable[ItemRef] | ItemRef) -> list[MemoryItem]:
+def source_items(cube: DerivedHost, refs: Iterable[ItemRef] | ItemRef) -> list[MemoryItem]:
     """The plaintext items to build from, in the order given, without repeats.
 
     Raises:
@@ -44,7 +44,7 @@ def source_items(cube: MemCube, refs: Iterable[ItemRef] | ItemRef) -> list[Memor
         refs = [refs]
     found: list[MemoryItem] = []
     for ref in refs:
-        item = cube.get(ref)
+        item = cube.read(ref)
         if item.kind is not Kind.PLAINTEXT or item.content is None:
             raise InvalidInputError(
                 f"item #{item.id} is {item.kind.value} memory; derived memory is built from "
@@ -61,7 +61,7 @@ def source_refs(items: Sequence[MemoryItem]) -> tuple[dict[str, Any], ...]:
     return tuple({"id": i.id, "uid": i.uid, "version": i.version} for i in items)
 
 
-def current_sources(cube: MemCube, item: MemoryItem) -> list[MemoryItem]:
+def current_sources(cube: DerivedHost, item: MemoryItem) -> list[MemoryItem]:
     """The live versions of an item's sources; forgotten or expired ones are left out.
 
     Raises:
@@ -70,7 +70,7 @@ def current_sources(cube: MemCube, item: MemoryItem) -> list[MemoryItem]:
     live: list[MemoryItem] = []
     for ref in item.derived_from:
         try:
-            source = cube.get(int(ref["id"]))
+            source = cube.read(int(ref["id"]))
         except NotFoundError:
             continue  # forgotten: the rebuilt memory must not contain it
         if source.status in LIVE_SOURCES and source.content is not None:
@@ -83,7 +83,7 @@ def current_sources(cube: MemCube, item: MemoryItem) -> list[MemoryItem]:
     return live
 
 
-def usable(cube: MemCube, ref: ItemRef, kind: Kind) -> MemoryItem:
+def usable(cube: DerivedHost, ref: ItemRef, kind: Kind) -> MemoryItem:
     """A derived item that may be used now.
 
     Raises:
@@ -91,7 +91,7 @@ def usable(cube: MemCube, ref: ItemRef, kind: Kind) -> MemoryItem:
         StaleMemoryError: a source changed or was forgotten since it was built.
         ConflictError: it is archived.
     """
-    item = cube.get(ref)
+    item = cube.read(ref)
     noun = NOUNS[kind]
     if item.kind is not kind:
         article = "an" if noun[0] in "aeiou" else "a"
@@ -128,71 +128,104 @@ def visibility_of(sources: Sequence[MemoryItem]) -> Visibility:
     return Visibility.SHARED
 
 
-def record_new(
-    cube: MemCube,
-    *,
-    kind: Kind,
-    type: str,
-    content: str,
-    artifact: str,
-    size: int,
-    sources: Sequence[MemoryItem],
-    attributes: Mapping[str, Any],
-    created_by: str,
+@dataclass(frozen=True, slots=True)
+class Made:
+    """What a recipe produced: the artifact's digest and size, and what to record."""
+
+    digest: str
+    size: int
+    attributes: dict[str, Any]
+
+
+class Recipe(Protocol):
+    """How one kind of derived memory is made from plaintext sources (a KV cache, an
+    adapter). Build, rebuild and cold reload all go through `derive` / `rebuild` below."""
+
+    @property
+    def kind(self) -> Kind: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def created_by(self) -> str: ...
+
+    def materialise(self, parts: RuntimeParts, sources: Sequence[MemoryItem]) -> Made:
+        """Run the model over the sources and store the artifact."""
+        ...
+
+    def describe(self, sources: Sequence[MemoryItem], made: Made) -> str:
+        """The item's text: names its sources by id, never quotes them (forgetting a
+        source purges its text, and a copy here would survive in this item's versions)."""
+        ...
+
+
+def derive(
+    host: DerivedHost, parts: RuntimeParts, recipe: Recipe, refs: Iterable[ItemRef] | ItemRef
 ) -> MemoryItem:
-    """Store a new derived item pointing at its artifact (no vector: it is not text)."""
+    """A new derived item made by `recipe` from the plaintext items `refs`."""
+    sources = source_items(host, refs)
+    made = recipe.materialise(parts, sources)
     draft = ItemDraft(
         visibility=visibility_of(sources),
-        content=content,
-        kind=kind,
-        type=type,
-        artifact=artifact,
-        size_bytes=size,
+        content=recipe.describe(sources, made),
+        kind=recipe.kind,
+        type=recipe.type,
+        artifact=made.digest,
+        size_bytes=made.size,
         derived_from=source_refs(sources),
-        attributes=dict(attributes),
+        attributes=dict(made.attributes),
         tier=Tier.DISK,
-        created_by=created_by,
+        created_by=recipe.created_by,
         source="memos",
     )
-    written = cube._store.add_items(cube.id, cube.user, [draft], None, operation="derive")
-    cube._index.catch_up()
-    return written[0].item
+    return host.write_derived(draft)
+
+
+def rebuild(
+    host: DerivedHost,
+    parts: RuntimeParts,
+    recipe: Recipe,
+    item: MemoryItem,
+    *,
+    force: bool = False,
+    sources: Sequence[MemoryItem] | None = None,
+) -> MemoryItem:
+    """A new version of a derived item from its sources' current versions (forgotten ones
+    left out); the old artifact is released unless another fresh item shares it.
+
+    Raises:
+        ConflictError: the item is frozen (pass force=True) or archived, or no source is left.
+    """
+    chosen = list(sources) if sources is not None else current_sources(host, item)
+    made = recipe.materialise(parts, chosen)
+    return record_rebuilt(host, parts, item, recipe, made, chosen, force=force)
 
 
 def record_rebuilt(
-    cube: MemCube,
+    host: DerivedHost,
     parts: RuntimeParts,
     item: MemoryItem,
-    *,
-    content: str,
-    artifact: str,
-    size: int,
+    recipe: Recipe,
+    made: Made,
     sources: Sequence[MemoryItem],
-    attributes: Mapping[str, Any],
+    *,
     force: bool,
 ) -> MemoryItem:
-    """A new version of a derived item on a fresh artifact; the old artifact is released
-    unless another fresh item shares it.
-
-    Raises:
-        ConflictError: the item is frozen (pass force=True) or archived.
-    """
+    """Point a derived item at a freshly made artifact, as a new version."""
     changes: dict[str, Any] = {
-        "content": content,
-        "artifact": artifact,
-        "size_bytes": size,
+        "content": recipe.describe(sources, made),
+        "artifact": made.digest,
+        "size_bytes": made.size,
         "derived_from": source_refs(sources),
-        "attributes": dict(attributes),
+        "attributes": dict(made.attributes),
         "visibility": visibility_of(sources),
         "stale": False,
     }
-    written = cube._store.update_item(
-        item.id, cube.user, changes, None, cube_id=cube.id, force=force, operation="rebuild"
-    )
-    cube._index.catch_up()
-    if item.artifact != artifact:
-        parts.release_unused(cube._store.engine, written.item, item.artifact)
-    return written.item
+    written = host.rewrite_derived(item.id, changes, force=force)
+    if item.artifact != made.digest:
+        parts.release_unused(written, item.artifact)
+    return written
 
 
 def describe(items: Sequence[MemoryItem], limit: int = 8) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from memos.errors import BackendError, ConfigError
+from memos.fsutil import atomic_write
 from memos.progress import enabled as progress_enabled
 from memos.progress import quiet_library_progress, status
 from memos.runtime.identity import ModelIdentity, tokenizer_digest, weights_digest
@@ -245,8 +246,7 @@ def _cached_identity(cache: Path, signature: list[list[Any]]) -> ModelIdentity |
 def _write_identity(cache: Path, signature: list[list[Any]], identity: ModelIdentity) -> None:
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        temp = cache.with_suffix(f".{secrets.token_hex(4)}.tmp")
-        temp.write_text(json.dumps({"signature": signature, "identity": identity.to_dict()}))
-        temp.replace(cache)
+        payload = json.dumps({"signature": signature, "identity": identity.to_dict()})
+        atomic_write(cache, payload, durable=False)
     except OSError:
         pass  # an unwritable cache only costs a re-hash next time

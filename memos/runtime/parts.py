@@ -10,16 +10,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-
 from memos.config import Settings
 from memos.models import Kind, MemoryItem
-from memos.stores.artifacts import (
-    FileArtifactStore,
-    artifact_in_use,
-    artifact_users,
-    derived_items,
-)
+from memos.protocols import ArtifactCatalog
+from memos.stores.artifacts import FileArtifactStore
 
 if TYPE_CHECKING:
     from memos.activation.tiers import TierCache
@@ -30,9 +24,17 @@ if TYPE_CHECKING:
 class RuntimeParts:
     """Runtime model, KV and adapter artifact stores, KV tiers and the adapter bank."""
 
-    def __init__(self, home: Path, settings: Settings, *, runtime: Runtime | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        settings: Settings,
+        catalog: ArtifactCatalog,
+        *,
+        runtime: Runtime | None = None,
+    ) -> None:
         self.home = home
         self.settings = settings
+        self.catalog = catalog
         self.kv_store = FileArtifactStore(home / "artifacts" / "kv")
         self.adapter_store = FileArtifactStore(home / "artifacts" / "lora")
         self._runtime = runtime
@@ -112,18 +114,18 @@ class RuntimeParts:
                 self._adapters.unload(digest)
         self.store_for(kind).delete(digest)
 
-    def release_unused(self, engine: Engine, item: MemoryItem, digest: str | None) -> bool:
+    def release_unused(self, item: MemoryItem, digest: str | None) -> bool:
         """Release `digest` (once `item`'s artifact) unless another fresh item uses it."""
-        if digest is None or artifact_in_use(engine, digest, excluding=item.id):
+        if digest is None or self.catalog.artifact_in_use(digest, excluding=item.id):
             return False
         self.release(item.kind, digest)
         return True
 
-    def release_orphans(self, engine: Engine, artifacts: Iterable[tuple[Kind, str]]) -> int:
+    def release_orphans(self, artifacts: Iterable[tuple[Kind, str]]) -> int:
         """Release the artifacts no live item points at any more (after a cube was
         dropped, its caches and adapters must not outlive it); returns how many."""
         wanted = list(artifacts)
-        users = artifact_users(engine, [digest for _, digest in wanted])
+        users = self.catalog.artifact_users([digest for _, digest in wanted])
         released = 0
         for kind, digest in wanted:
             if not users.get(digest):
@@ -131,15 +133,15 @@ class RuntimeParts:
                 released += 1
         return released
 
-    def purge(self, engine: Engine, item: MemoryItem) -> list[int]:
+    def purge(self, item: MemoryItem) -> list[int]:
         """After `item` was hard-forgotten: delete the artifacts that hold its text (its own,
         or those of every KV cache and adapter derived from it), on disk and in memory.
         Returns the ids of the derived items whose artifacts were released."""
         if item.kind is not Kind.PLAINTEXT:
-            self.release_unused(engine, item, item.artifact)
+            self.release_unused(item, item.artifact)
             return []
         released = []
-        for derived in derived_items(engine, item.cube_id, item.id):
-            if self.release_unused(engine, derived, derived.artifact):
+        for derived in self.catalog.derived_items(item.cube_id, item.id):
+            if self.release_unused(derived, derived.artifact):
                 released.append(derived.id)
         return released

@@ -22,7 +22,8 @@ definitions), `runner`, `report`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from memos.eval.memtrack.answerers import Answer, Answerer, LLMAnswerer, LLMJudge
 from memos.eval.memtrack.archive import convert_config, load_archive, load_paths
@@ -90,6 +91,60 @@ def default_backends(mos: MemOS) -> list[Backend]:
     return [make_backend(name, mos) for name in BACKENDS]
 
 
+def _configured_llm(mos: MemOS, role: str) -> LLMClient:
+    """The LLM configured for memos (MEMOS_LLM ...), or a clear error naming `role`."""
+    from memos.errors import ConfigError
+
+    client = mos.llm
+    if client is None:
+        raise ConfigError(
+            f"{role} needs an LLM: set MEMOS_LLM=openai with MEMOS_LLM_BASE_URL and "
+            "MEMOS_LLM_MODEL (any OpenAI-compatible server), or MEMOS_LLM=local"
+        )
+    return client
+
+
+def evaluate(
+    mos: MemOS,
+    instances: list[Instance],
+    *,
+    backends: Sequence[str] = BACKENDS,
+    answerer: str = "extractive",
+    judge: bool = False,
+    reader_llm: bool = False,
+    k: int = 10,
+    budget: int | None = FULL_CONTEXT_BUDGET,
+) -> dict[str, Any]:
+    """Run the named backends over `instances` and build the report (`memos eval
+    memtrack` runs this). `answerer` is 'extractive' or 'llm'; `judge` grades with the
+    configured LLM; `reader_llm` lets the memos backend's MemReader use it.
+
+    Raises:
+        InvalidInputError: an unknown backend or answerer.
+        ConfigError: an LLM role with no LLM configured.
+    """
+    from memos.errors import InvalidInputError
+
+    if answerer not in ("extractive", "llm"):
+        raise InvalidInputError(f"answerer is 'extractive' or 'llm', got {answerer!r}")
+    chosen: Answerer = ExtractiveAnswerer()
+    if answerer == "llm":
+        chosen = LLMAnswerer(_configured_llm(mos, "--answerer llm"))
+    grader = LLMJudge(_configured_llm(mos, "--judge")) if judge else None
+    reader = _configured_llm(mos, "--reader-llm") if reader_llm else None
+    built = [make_backend(name, mos, reader_llm=reader, budget=budget) for name in backends]
+    settings = RunSettings(k=k)
+    runs = run(built, instances, chosen, judge=grader, settings=settings)
+    return build_report(
+        runs,
+        instances=len(instances),
+        answerer=chosen.name,
+        judge=grader.name if grader else None,
+        settings=settings,
+        embedder=mos.embedder.spec.model,
+    )
+
+
 __all__ = [
     "BACKENDS",
     "Answer",
@@ -114,6 +169,7 @@ __all__ = [
     "build_report",
     "convert_config",
     "default_backends",
+    "evaluate",
     "generate",
     "generate_instance",
     "instance_from_dict",

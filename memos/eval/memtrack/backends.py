@@ -24,7 +24,7 @@ import numpy as np
 from memos.eval.memtrack.format import Event
 from memos.eval.memtrack.metrics import count_tokens
 from memos.protocols import Embedder, FloatArray
-from memos.retrieval.text import vector_text
+from memos.text import vector_text
 
 FULL_CONTEXT_BUDGET = 32_000  # tokens (metrics.count_tokens): a long-context model's window
 

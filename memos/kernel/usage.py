@@ -8,15 +8,15 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 
-from memos.stores.base import Clock
-from memos.stores.sql import SqlStore
+from memos.protocols import AccessSink
+from memos.timeutil import Clock
 
 
 class AccessLog:
     """Accumulates (count, last access) per item; flushes by size, age or on close."""
 
     def __init__(
-        self, store: SqlStore, clock: Clock, *, max_pending: int = 512, max_age_s: float = 5.0
+        self, store: AccessSink, clock: Clock, *, max_pending: int = 512, max_age_s: float = 5.0
     ) -> None:
         self.store = store
         self.clock = clock

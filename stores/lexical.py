@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 
 from memos.errors import ConfigError
 from memos.models import Kind, MemoryItem, Status
-from memos.retrieval.text import lexical_text, query_terms
+from memos.text import lexical_text, query_terms
 
 
 def indexable(item: MemoryItem) -> bool:
