@@ -21,6 +21,7 @@ from memos.agents.ledger import record_usage, usage_totals
 from memos.agents.reader import MemReader
 from memos.agents.report import IngestReport
 from memos.agents.zettelkasten import NoteResult, NoteSettings, NoteTaker
+from memos.cube_derived import DerivedMemory
 from memos.errors import InvalidInputError
 from memos.kernel import CubeKernel
 from memos.models import (
@@ -35,7 +36,6 @@ from memos.models import (
     Status,
     Version,
 )
-from memos.parametric.data import QAFunction, llm_pairs
 from memos.protocols import ItemRef, LLMClient
 from memos.requests import AddRequest, LinkRequest, SearchRequest, UpdateRequest, parse
 from memos.retrieval.hybrid import SearchWeights
@@ -45,21 +45,11 @@ from memos.timeutil import parse_time
 
 if TYPE_CHECKING:
     from memos.mos import MemOS
-    from memos.runtime.cube_runtime import CubeRuntime, Generation
 
 __all__ = ["ItemRef", "MemCube"]
 
 
-def parse_status(value: Status | str) -> Status:
-    """Raises: InvalidInputError: not a lifecycle status."""
-    try:
-        return Status(value)
-    except ValueError:
-        choices = ", ".join(s.value for s in Status)
-        raise InvalidInputError(f"status {value!r} is not one of: {choices}") from None
-
-
-class MemCube:
+class MemCube(DerivedMemory):
     """Memories of one cube, as seen by the acting user of the `MemOS` that opened it."""
 
     def __init__(self, mos: MemOS, info: CubeInfo) -> None:
@@ -183,7 +173,7 @@ class MemCube:
         Raises:
             InvalidTransitionError: the state machine does not allow the move.
         """
-        target = parse_status(status)
+        target = validation.status(status)
         if target is Status.DELETED:
             return self.forget(item)
         if target is Status.MERGED:
@@ -296,7 +286,7 @@ class MemCube:
     ) -> list[MemoryItem]:
         """Items of the cube, newest first."""
         return self._kernel.items(
-            statuses=None if status is None else [parse_status(s) for s in status],
+            statuses=None if status is None else [validation.status(s) for s in status],
             kinds=None if kind is None else [validation.kind(k) for k in kind],
             types=None if type is None else [validation.item_type(t) for t in type],
             limit=validation.limit(limit),
@@ -364,86 +354,6 @@ class MemCube:
         """Write the cube, versions and links included, to a JSONL file; returns the
         number of items written."""
         return write_export(self._kernel.export_records(), validation.output_file(path))
-
-    # -- derived memory: KV caches and LoRA adapters -------------------------------------
-
-    @property
-    def runtime(self) -> CubeRuntime:
-        """The runtime model as this cube uses it: `generate`, `perplexity`, `evaluate`,
-        `unload`, `merged`, `kv_stats`. The model loads on first real use."""
-        from memos.runtime.cube_runtime import CubeRuntime  # torch: only when used
-
-        return CubeRuntime(self._kernel, self._mos.runtime_parts)
-
-    def build_activation(
-        self,
-        item_ids: Iterable[ItemRef] | ItemRef,
-        *,
-        template: str | None = None,
-        storage: str = "native",
-    ) -> MemoryItem:
-        """Activation memory: the KV cache of a prefix rendered from these plaintext items
-        (`memos.runtime.prompts`); `storage` 'native' (lossless), 'float16', 'bfloat16'
-        or 'int8'."""
-        from memos.activation.build import KVRecipe
-        from memos.runtime.derived import derive
-
-        return derive(self._kernel, self._mos.runtime_parts, KVRecipe.of(template, storage),
-                      item_ids)  # fmt: skip
-
-    def generate(self, prompt: str, **options: Any) -> Generation:
-        """Greedy generation after a KV cache (`activation`), or the same memory prefix
-        recomputed (`memories`), with `adapters` stacked; same tokens either way. See
-        `CubeRuntime.generate` for the options."""
-        return self.runtime.generate(prompt, **options)
-
-    def distill(
-        self,
-        item_ids: Iterable[ItemRef] | ItemRef,
-        *,
-        qa: QAFunction | None = None,
-        rank: int = 8,
-        **plan: Any,
-    ) -> MemoryItem:
-        """Parametric memory: a LoRA adapter trained on these plaintext items. `plan`
-        holds the `TrainingPlan` fields (steps, seed, learning_rate, batch_size,
-        target_loss, heldout_fraction, anchor_weight); `qa` adds question-answer pairs
-        (default: paraphrases from `mos.llm`, if configured)."""
-        from memos.parametric.distill import LoraRecipe
-        from memos.parametric.train import TrainingPlan
-        from memos.runtime.derived import derive
-
-        recipe = LoraRecipe(TrainingPlan.of(rank=rank, **plan), self._qa(qa))
-        return derive(self._kernel, self._mos.runtime_parts, recipe, item_ids)
-
-    def _qa(self, qa: QAFunction | None) -> QAFunction | None:
-        client = self._mos.llm
-        return llm_pairs(client) if qa is None and client is not None else qa
-
-    def rebuild(
-        self, item: ItemRef, *, force: bool = False, qa: QAFunction | None = None
-    ) -> MemoryItem:
-        """Rebuild a KV cache or adapter from its sources' current versions, leaving out
-        forgotten ones (a new version, fresh again).
-
-        Raises:
-            InvalidInputError: the item is plaintext.
-            ConflictError: frozen (pass force=True) or archived, or no source is left.
-        """
-        from memos.activation.build import KVRecipe
-        from memos.parametric.distill import LoraRecipe
-        from memos.runtime.derived import Recipe, rebuild
-
-        current = self.get(item)
-        if current.kind is Kind.ACTIVATION:
-            recipe: Recipe = KVRecipe.recorded(current)
-        elif current.kind is Kind.PARAMETRIC:
-            recipe = LoraRecipe.recorded(current, self._qa(qa))
-        else:
-            raise InvalidInputError(
-                f"item #{current.id} is plaintext; only derived memory rebuilds"
-            )
-        return rebuild(self._kernel, self._mos.runtime_parts, recipe, current, force=force)
 
     # -- agents: MemReader, Zettelkasten notes, concepts, the link graph -----------------
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from memos.errors import InvalidInputError, NotFoundError
-from memos.models import Kind
+from memos.models import Kind, Status
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _TYPE = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -232,3 +232,12 @@ def input_file(path: object, *, what: str = "file") -> Path:
     if not source.is_file():
         raise NotFoundError(f"no {what} at {source}")
     return source
+
+
+def status(value: object) -> Status:
+    """A lifecycle status (see `memos.lifecycle`)."""
+    try:
+        return Status(str(value))
+    except ValueError:
+        choices = ", ".join(s.value for s in Status)
+        raise InvalidInputError(f"status {value!r} is not one of: {choices}") from None
