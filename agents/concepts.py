@@ -39,6 +39,7 @@ from pydantic import (
     field_validator,
 )
 
+from memos import validation
 from memos.agents import keyphrases
 from memos.agents.structured import Attempt, ask
 from memos.errors import InvalidInputError
@@ -180,25 +181,29 @@ def render(
     return "\n".join(lines)
 
 
-def spec_of(
-    name: str,
-    *,
-    kind: str,
-    description: str,
-    cues: Iterable[str] = (),
-    parameters: Iterable[str] = (),
-    notes: Iterable[str] = (),
-) -> ConceptSpec:
-    """A validated concept spec from plain values.
+def spec_of(name: object, *, kind: object, description: object, **lists: object) -> ConceptSpec:
+    """A validated concept spec from plain values; `lists` are `cues`, `parameters` and
+    `notes` (lists of text).
 
     Raises:
         InvalidInputError: a field does not fit (the message names it).
     """
+    unknown = set(lists) - {"cues", "parameters", "notes"}
+    if unknown:
+        raise InvalidInputError(
+            f"unknown concept field(s) {', '.join(sorted(unknown))}; lists are cues, "
+            "parameters and notes"
+        )
+    checked: dict[str, list[Any]] = {}
+    for field_name, given in lists.items():
+        if isinstance(given, str | bytes) or not isinstance(given, list | tuple):
+            raise InvalidInputError(f"{field_name} must be a list of text, got {given!r:.60}")
+        checked[field_name] = list(given)
     try:
+        # Strict: a number is not a name, nor a list of one text a description.
         return ConceptSpec.model_validate(
-            {"name": name, "kind": kind, "description": description, "cues": list(cues),
-             "parameters": list(parameters), "notes": list(notes)}
-        )  # fmt: skip
+            {"name": name, "kind": kind, "description": description, **checked}, strict=True
+        )
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:3]
@@ -206,6 +211,12 @@ def spec_of(
         raise InvalidInputError(
             f"invalid concept ({problems}); kind is one of {', '.join(KINDS)}"
         ) from None
+
+
+def _refs(given: object, field: str) -> list[int | str]:
+    """Concept ids or uids, each once, checked before any is used."""
+    listed = [given] if isinstance(given, int | str) else validation.listed(given, field=field)
+    return list(dict.fromkeys(validation.item_ref(ref, field=field) for ref in listed))
 
 
 def _union(old: Iterable[str], new: Iterable[str]) -> list[str]:
@@ -281,16 +292,21 @@ class ConceptMemory:
         outcome: str | None = None,
         refine: bool = False,
         into: MemoryItem | None = None,
+        copied: Iterable[int] = (),
     ) -> ConceptChange:
-        """Store a concept, merging into the one with the same name (or `into`)."""
+        """Store a concept, merging into the one with the same name (or `into`). Its text
+        copies the trace's (and the `copied` items'): the ids are recorded as provenance,
+        so a hard forget of any of them takes the concept back to a version without it."""
         existing = into or self._by_name().get(name_key(spec.name))
         used = [{"trace": trace.id, "outcome": outcome}] if trace is not None else []
+        sources = {*copied, *([trace.id] if trace is not None else [])}
         if existing is None:
-            attributes = {
-                "name": spec.name, "kind": spec.kind, "description": spec.description,
-                "parameters": spec.parameters, "cues": spec.cues, "notes": spec.notes,
-                "used_in": used, "uses": 0, "successes": 0, "failures": 0,
-            }  # fmt: skip
+            attributes = validation.with_copied_from(
+                {"name": spec.name, "kind": spec.kind, "description": spec.description,
+                 "parameters": spec.parameters, "cues": spec.cues, "notes": spec.notes,
+                 "used_in": used, "uses": 0, "successes": 0, "failures": 0},
+                {"content": sources},
+            )  # fmt: skip
             item = self.cube.add(
                 render(spec.name, spec.kind, spec.description, spec.cues, spec.parameters,
                        spec.notes),
@@ -299,7 +315,7 @@ class ConceptMemory:
             )  # fmt: skip
             action = "created"
         else:
-            item = self._merge(existing, spec, used, created_by=created_by, refine=refine)
+            item = self._merge(existing, spec, used, sources, created_by=created_by, refine=refine)
             action = "refined" if refine else "merged"
         if trace is not None:
             reason = f"abstracted from this {outcome or ''} trace".replace("  ", " ")
@@ -321,6 +337,7 @@ class ConceptMemory:
         existing: MemoryItem,
         spec: ConceptSpec,
         used: list[dict[str, Any]],
+        sources: set[int],
         *,
         created_by: str,
         refine: bool,
@@ -342,6 +359,12 @@ class ConceptMemory:
             "cues": merged.cues, "notes": merged.notes,
             "used_in": [*old.used_in, *used][-MAX_USED_IN:],
         }  # fmt: skip
+        earlier = validation.copied_from(existing.attributes)
+        attributes = validation.with_copied_from(
+            attributes,
+            {**{n: set(i) for n, i in earlier.items()},
+             "content": set(earlier.get("content", ())) | sources},
+        )  # fmt: skip
         return self.cube.revise(
             existing.id,
             render(merged.name, merged.kind, merged.description, merged.cues,
@@ -361,8 +384,10 @@ class ConceptMemory:
     ) -> list[Concept]:
         """Count a use of each concept and its outcome; importance becomes the smoothed
         success rate, so concepts that keep failing sink in retrieval."""
+        if not isinstance(success, bool):
+            raise InvalidInputError(f"success must be True or False, got {success!r:.40}")
         updated: list[Concept] = []
-        for ref in dict.fromkeys(concepts):
+        for ref in _refs(concepts, "concepts"):
             item = self._concept(ref)
             old = Concept.from_item(item)
             uses, wins = old.uses + 1, old.successes + int(success)
@@ -396,12 +421,15 @@ class ConceptMemory:
     ) -> Abstraction:
         """Store a solution trace and distil concepts from it (module docstring)."""
         result = _outcome(outcome)
-        steps = [trace] if isinstance(trace, str) else list(trace)
-        lines = [line.strip() for step in steps for line in str(step).splitlines()]
+        steps = [trace] if isinstance(trace, str) else validation.listed(trace, field="trace")
+        if not all(isinstance(step, str) for step in steps):
+            raise InvalidInputError("a trace is text, or a list of steps as text")
+        task = validation.optional_text(task, field="task", max_chars=2000)
+        lines = [line.strip() for step in steps for line in step.splitlines()]
         lines = [line for line in lines if line]
         if not lines:
             raise InvalidInputError("the trace is empty; pass the agent's steps and result")
-        applied = [self._concept(ref).id for ref in dict.fromkeys(used)]  # check first
+        applied = [self._concept(ref).id for ref in _refs(used, "used")]  # check first
         text = "\n".join([*([f"Task: {task}"] if task else []), *lines, f"Outcome: {result}"])
         stored = self.cube.add(
             text, type=TRACE_TYPE, attributes={"outcome": result, "task": task},
@@ -464,6 +492,12 @@ class ConceptMemory:
         answer = ask(self.llm, messages, ConceptAnswer, max_tokens=1024, attempts=self.attempts)
         if answer is None:
             return None
+        # The LLM saw the concepts shown: what it writes may copy them and their sources.
+        lent = set(shown)
+        for concept_id in shown:
+            lent |= validation.copied_from(self.cube.get(concept_id).attributes).get(
+                "content", frozenset()
+            )
         changes: list[ConceptChange] = []
         for spec in answer.concepts:
             into = None
@@ -474,7 +508,7 @@ class ConceptMemory:
                     ignored.append(f"reuses #{spec.reuses}: not an existing concept shown")
             changes.append(
                 self.add(spec, created_by=origin, trace=trace, outcome=outcome,
-                         refine=into is not None, into=into)
+                         refine=into is not None, into=into, copied=lent)
             )  # fmt: skip
         return changes
 

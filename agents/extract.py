@@ -18,6 +18,7 @@ from memos.agents.candidates import THING, Candidate, State, canonical_attribute
 from memos.agents.events import Utterance
 from memos.agents.keyphrases import IGNORED, keyphrases
 from memos.agents.patterns import display_author, states
+from memos.agents.statements import Context, general_states
 
 EXTRACTOR = "offline"
 MAX_SENTENCE_CHARS = 2000
@@ -220,8 +221,35 @@ def _event_state(utterance: Utterance) -> State | None:
     return state if state.makes_sense() else None
 
 
-def extract(utterance: Utterance) -> tuple[list[Candidate], list[Skip]]:
-    """Candidate memories of one message or event, and the parts skipped (with why)."""
+_QUOTE_LINE = re.compile(r"^\s*>|^\s*On .{4,80} wrote:\s*$")
+
+
+def _merged(
+    seen: list[State], sentence: str, utterance: Utterance, context: Context
+) -> list[State]:
+    """The patterns' states, and the general rules' for keys the patterns did not read;
+    a general 'resolved X as Won't Fix' says more than the pattern's 'resolved'."""
+    for state in seen:
+        context.note(state, utterance.author)
+    keyed = {state.key: index for index, state in enumerate(seen)}
+    merged = list(seen)
+    for state, reason in general_states(sentence, utterance, context, utterance.text):
+        if state.key not in keyed:
+            keyed[state.key] = len(merged)
+            merged.append(state)
+        elif reason.endswith(" as"):
+            merged[keyed[state.key]] = state
+    return merged
+
+
+def extract(
+    utterance: Utterance, context: Context | None = None
+) -> tuple[list[Candidate], list[Skip]]:
+    """Candidate memories of one message or event, and the parts skipped (with why).
+
+    With a `context` (the states the reader already knows), the general rules of
+    `memos.agents.statements` read what the patterns do not, and every state read is
+    added to the context for the messages after it."""
     if utterance.machine:
         return [], [Skip(utterance, f"{utterance.role} turn: memories come from people")]
     found: dict[str, Candidate] = {}
@@ -233,8 +261,16 @@ def extract(utterance: Utterance) -> tuple[list[Candidate], list[Skip]]:
     named = things_in(utterance.text) or (
         [utterance.subject_hint] if utterance.subject_hint else []
     )
+    quoted = "\n".join(line for line in utterance.text.splitlines() if _QUOTE_LINE.match(line))
+    if context is not None:
+        context.focus = []  # what this message is about, sentence by sentence
     for sentence in sentences(utterance.text):
+        if quoted and sentence in quoted:
+            skipped.append(Skip(utterance, "a quoted earlier message", sentence[:200]))
+            continue
         seen = states(sentence, utterance)
+        if context is not None:
+            seen = _merged(seen, sentence, utterance, context)
         if not seen and structured is not None and len(_content_words(sentence)) < 4:
             skipped.append(Skip(utterance, "restates the event's change", sentence[:200]))
             continue

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memos import validation
 from memos.errors import InvalidInputError, NotFoundError
 from memos.models import Link, MemoryItem, Record
 
@@ -64,6 +65,15 @@ class Topic(Record):
     items: tuple[int, ...]
     label: str
     tags: tuple[str, ...] = field(default=())
+
+
+def _names(kinds: object) -> list[object]:
+    """Link kinds given as one name or a list of names."""
+    if isinstance(kinds, str):
+        return [kinds]
+    if isinstance(kinds, list | tuple | set | frozenset):
+        return list(kinds)
+    raise InvalidInputError(f"kinds must be link kinds (a list of names), got {kinds!r:.40}")
 
 
 def _label(item: MemoryItem) -> str:
@@ -142,10 +152,10 @@ class MemoryGraph:
             NotFoundError: the item is not in the graph.
             InvalidInputError: depth below 1.
         """
-        if depth < 1:
-            raise InvalidInputError("depth must be at least 1")
+        item_id = validation.item_id(item_id)
+        depth = validation.limit(depth, field="depth", most=1000)
         self._require(item_id)
-        wanted = None if kinds is None else set(kinds)
+        wanted = None if kinds is None else {validation.link_kind(k) for k in _names(kinds)}
         seen = {item_id}
         found: list[Neighbour] = []
         queue: deque[tuple[int, int]] = deque([(item_id, 0)])
@@ -178,6 +188,7 @@ class MemoryGraph:
         """
         import networkx as nx  # loaded when a graph is built, not at import
 
+        src, dst = validation.item_id(src, field="src"), validation.item_id(dst, field="dst")
         self._require(src)
         self._require(dst)
         try:
@@ -198,8 +209,15 @@ class MemoryGraph:
 
     def topics(self, *, min_size: int = 2, seed: int = 0) -> list[Topic]:
         """Connected topics by Louvain community detection on the undirected, weighted
-        graph (seeded, so the same links give the same topics), largest first."""
+        graph (seeded, so the same links give the same topics), largest first.
+
+        Raises:
+            InvalidInputError: `min_size` below 1, or a seed that is not an integer.
+        """
         import networkx as nx  # loaded when a graph is built, not at import
+
+        min_size = validation.limit(min_size, field="min_size", most=validation.MAX_ID)
+        seed = validation.offset(seed, field="seed")
 
         simple = nx.Graph()
         simple.add_nodes_from(self.graph.nodes)
@@ -269,7 +287,12 @@ class MemoryGraph:
         """
         import networkx as nx  # loaded when a graph is built, not at import
 
-        target = Path(path)
+        try:
+            target = validation.output_file(path)
+        except InvalidInputError as error:
+            raise InvalidInputError(f"cannot write the graph: {error}") from None
+        if format is not None and not isinstance(format, str):
+            raise InvalidInputError(f"format must be graphml or json, got {format!r:.40}")
         chosen = (format or target.suffix.lstrip(".") or "json").lower()
         if chosen not in ("graphml", "json"):
             raise InvalidInputError(f"unknown graph format {chosen!r}; use graphml or json")
@@ -300,9 +323,7 @@ class MemoryGraph:
         """
         import networkx as nx  # loaded when a graph is built, not at import
 
-        source = Path(path)
-        if not source.is_file():
-            raise NotFoundError(f"no graph file at {source}")
+        source = validation.input_file(path, what="graph file")
         if source.suffix.lower() == ".graphml":
             try:
                 graph = nx.read_graphml(source, node_type=int, edge_key_type=int,

@@ -150,8 +150,9 @@ _pattern(
     rf"(?:(?P<f>{_V}){_ARROW})?(?P<v>{_V}){_END}"
 )(lambda m: Found(_group(m, "s"), "status", _group(m, "v") or "", _group(m, "f")))
 
+_CHANGED_WORD = re.compile(r"(?i)\s+(?:changed|updated|set|change|update)$")
 _pattern(rf"(?P<a>\b[A-Za-z][A-Za-z ]{{1,20}}?)\s*:\s*(?P<f>{_V}){_ARROW}(?P<v>{_V}){_END}")(
-    lambda m: Found(None, canonical_attribute(m["a"]), m["v"], m["f"])
+    lambda m: Found(None, canonical_attribute(_CHANGED_WORD.sub("", m["a"])), m["v"], m["f"])
 )
 
 _pattern(rf"(?P<s>{_THING})\s*:?\s*(?P<f>{_V}){_ARROW}(?P<v>{_V}){_END}")(_thing_change)

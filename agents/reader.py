@@ -28,6 +28,7 @@ from memos.agents.reader_llm import advise_with_llm, extract_with_llm
 from memos.agents.reconcile import Advice, Reconciler
 from memos.agents.report import Action, Entry, IngestReport
 from memos.agents.similarity import Shape, jaccard
+from memos.agents.statements import Context
 from memos.errors import ConfigError, InvalidInputError
 from memos.progress import progress
 from memos.protocols import LLMClient
@@ -67,6 +68,7 @@ class _Run:
     candidates: int = 0
     fallbacks: list[str] = field(default_factory=list)
     failures_in_a_row: int = 0
+    context: Context = field(default_factory=Context)
 
 
 class MemReader:
@@ -98,7 +100,7 @@ class MemReader:
             near_duplicate=self.settings.near_duplicate,
             event_window=self.settings.event_window,
         )
-        run = _Run()
+        run = _Run(context=Context.of(cube))
         size = self.settings.batch_size
         batches = [found[start : start + size] for start in range(0, len(found), size)]
         for batch in progress(batches, desc="ingesting", total=len(batches)):
@@ -136,7 +138,7 @@ class MemReader:
     ) -> tuple[list[Candidate], list[Skip]]:
         people = [u for u in batch if not u.machine]
         if meter is None or not people or run.failures_in_a_row >= self.settings.max_llm_failures:
-            return _offline(batch)
+            return _offline(batch, run.context)
         found, dropped, problem = extract_with_llm(
             meter, people, max_tokens=self.settings.llm_max_tokens, extractor=f"llm:{meter.model}"
         )
@@ -151,12 +153,12 @@ class MemReader:
                     f"{run.failures_in_a_row} LLM batches failed in a row; the rest of this "
                     "ingest is read offline"
                 )
-            candidates, skipped = _offline(batch)
+            candidates, skipped = _offline(batch, run.context)
             return candidates, dropped + skipped
         run.failures_in_a_row = 0
         # Exact state changes that events carry as fields need no model.
         keyed = {c.state.key for c in found if c.state is not None}
-        for candidate in _offline(batch)[0]:
+        for candidate in _offline(batch, run.context)[0]:
             if candidate.structured and candidate.state and candidate.state.key not in keyed:
                 found.append(candidate)
         machine = [Skip(u, f"{u.role} turn: memories come from people") for u in batch if u.machine]
@@ -188,11 +190,13 @@ class MemReader:
         return {indexes[i]: a for i, a in advice.items()}
 
 
-def _offline(batch: Sequence[Utterance]) -> tuple[list[Candidate], list[Skip]]:
+def _offline(
+    batch: Sequence[Utterance], context: Context | None = None
+) -> tuple[list[Candidate], list[Skip]]:
     candidates: list[Candidate] = []
     skipped: list[Skip] = []
     for utterance in batch:
-        found, passed = extract(utterance)
+        found, passed = extract(utterance, context)
         candidates += found
         skipped += passed
     return candidates, skipped

@@ -14,6 +14,13 @@ neighbours.
    whose `created_by` is `zettelkasten:evolve:note#<id>` (operation `evolve`), so
    `evolutions` lists them and `cube.revert` / `undo_evolution` take them back.
 
+Text only flows to readers who could read it at its source: a candidate lends words to a
+note only if everyone who may read the note may read the candidate (a private item only
+to a private note of the same owner), and a note evolves only neighbours whose readers may
+read the note. Every field that copies other items' text records their ids
+(`attributes["copied_from"]`, see `memos.validation.copied_from`), so a hard forget of
+one of them purges that field in every version of every item that carries it.
+
 Deliberately unlike the public A-MEM code: candidates are referred to by id, never by
 their position in a ranked list (there, a position indexed another list and the wrong
 notes evolved); construction runs on every note; everything is stored in the cube (SQL);
@@ -24,7 +31,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -33,8 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from memos import validation
 from memos.agents import keyphrases
 from memos.agents.structured import Attempt, ask
-from memos.errors import ConflictError, InvalidInputError
-from memos.models import Hit, Kind, Link, MemoryItem, Record, Status
+from memos.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from memos.models import Hit, Kind, Link, MemoryItem, Record, Status, Visibility
 from memos.protocols import ChatMessage, LLMClient
 
 if TYPE_CHECKING:
@@ -51,6 +58,27 @@ MAX_TAGS_AFTER_EVOLUTION = 8
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Sentence = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+
+
+def may_copy(source: MemoryItem, visibility: Visibility, owner: str) -> bool:
+    """Whether text of `source` may go into an item of `visibility` owned by `owner`:
+    only if everyone who may read that item may read `source` too."""
+    if source.visibility is Visibility.PUBLIC:
+        return True
+    if source.visibility is Visibility.SHARED:
+        return visibility is not Visibility.PUBLIC
+    return visibility is Visibility.PRIVATE and source.owner == owner
+
+
+def lineage(items: Iterable[MemoryItem]) -> set[int]:
+    """The ids of `items` and of every item whose text they copied: the sources of text
+    taken from them."""
+    found: set[int] = set()
+    for item in items:
+        found.add(item.id)
+        for ids in validation.copied_from(item.attributes).values():
+            found |= ids
+    return found
 
 
 def evolution_tag(note_id: int) -> str:
@@ -148,6 +176,8 @@ class _Change:
     item: MemoryItem
     context: str | None
     tags: tuple[str, ...] | None
+    # The items whose text the new context and tags may copy.
+    sources: frozenset[int] = frozenset()
 
 
 _SYSTEM = (
@@ -180,7 +210,7 @@ class NoteTaker:
     ) -> None:
         self.cube = cube
         self.llm = llm
-        self.settings = settings or NoteSettings()
+        self.settings = validation.part(settings, NoteSettings, field="settings") or NoteSettings()
         self.attempts: list[Attempt] = []
 
     # -- the pipeline ---------------------------------------------------------------------
@@ -191,22 +221,24 @@ class NoteTaker:
         Raises:
             InvalidInputError: empty or oversized text, or a field note() sets itself.
         """
+        agent = validation.optional_text(agent, field="agent", max_chars=128)
         reserved = _RESERVED & set(fields)
         if reserved:
             raise InvalidInputError(
                 f"note() sets {', '.join(sorted(reserved))} itself; pass agent= for the "
                 "author, and tags= or attributes= to add your own"
             )
-        pool = self._pool(content)
+        audience = validation.visibility(fields.get("visibility", Visibility.SHARED))
+        pool = self._pool(content, audience)
         candidates = pool[: self.settings.candidates]
-        vocabulary = Counter(tag for hit in pool for tag in hit.item.tags)
-        construction, built_by = self._construct(content, agent, candidates, vocabulary)
+        construction, built_by, sources = self._construct(content, agent, candidates, pool)
         own_tags = list(validation.labels(fields.pop("tags", None)))
         attributes = validation.attributes(fields.pop("attributes", None))
         attributes[AGENT] = {
             "construction": built_by,
             "candidates": [hit.item.id for hit in candidates],
         }
+        attributes = validation.with_copied_from(attributes, sources)
         note = self.cube.add(
             content,
             type=NOTE_TYPE,
@@ -241,11 +273,18 @@ class NoteTaker:
             ignored=tuple(ignored),
         )
 
-    def _pool(self, content: str) -> list[Hit]:
+    def _pool(self, content: str, audience: Visibility) -> list[Hit]:
+        """Live plaintext items near the note whose text the note's readers may read."""
         hits = self.cube.search(
             content, k=self.settings.vocabulary_pool, types=self.settings.neighbour_types
         )
-        return [h for h in hits if h.item.kind is Kind.PLAINTEXT and h.item.content]
+        return [
+            h
+            for h in hits
+            if h.item.kind is Kind.PLAINTEXT
+            and h.item.content
+            and may_copy(h.item, audience, self.cube.user)
+        ]
 
     def _llm_name(self) -> str:
         assert self.llm is not None
@@ -258,8 +297,11 @@ class NoteTaker:
         content: str,
         agent: str | None,
         candidates: Sequence[Hit],
-        vocabulary: Mapping[str, int],
-    ) -> tuple[Construction, str]:
+        pool: Sequence[Hit],
+    ) -> tuple[Construction, str, dict[str, set[int]]]:
+        """The note's keywords, tags and context, who built them, and the ids of the items
+        whose text each field may copy."""
+        vocabulary = Counter(tag for hit in pool for tag in hit.item.tags)
         if self.llm is not None:
             vocabulary_line = ", ".join(t for t, _ in Counter(vocabulary).most_common(30))
             prompt = "\n".join(
@@ -276,15 +318,23 @@ class NoteTaker:
                 ]
             )
             answer = ask(self.llm, self._messages(prompt), Construction, attempts=self.attempts)
+            shown = lineage(h.item for h in candidates)
+            # The link plan's reasons are written by an LLM that sees the same candidates.
+            sources = {"keywords": shown, "context": shown, "reason": shown,
+                       "tags": shown | lineage(h.item for h in pool if h.item.tags)}  # fmt: skip
             if answer is not None:
                 answer.tags = [t.lower() for t in answer.tags]
-                return answer, self._llm_name()
+                return answer, self._llm_name(), sources
+            sources = {"reason": shown}
+        else:
+            sources = {}
         # Offline, only neighbours close enough to link lend topics: a far one would
         # describe the note by what it is not about.
         close = [
             h for h in candidates if h.scores.get("vector", 0.0) >= self.settings.min_similarity
         ]
-        return self._construct_offline(content, agent, close, vocabulary), "offline"
+        construction, offline = self._construct_offline(content, agent, close, vocabulary)
+        return construction, "offline", {**sources, **offline}
 
     @staticmethod
     def _construct_offline(
@@ -292,9 +342,10 @@ class NoteTaker:
         agent: str | None,
         candidates: Sequence[Hit],
         vocabulary: Mapping[str, int],
-    ) -> Construction:
+    ) -> tuple[Construction, dict[str, set[int]]]:
         nearby = [h.item.content or "" for h in candidates]
         keywords = keyphrases.keyphrases(content, nearby=nearby)
+        borrowed: set[int] = set()
         if len(keywords) < 2 and candidates:
             # A short remark ("Wow, great!") is about what was being discussed.
             keywords += [
@@ -302,11 +353,18 @@ class NoteTaker:
                 for k in keyphrases.keyphrases(" ".join(nearby[:2]), limit=3)
                 if k.lower() not in {w.lower() for w in keywords}
             ][: 2 - len(keywords)]
+            borrowed = lineage(h.item for h in candidates[:2])
+        # Tags are words of the text or of the keywords: they copy what the keywords do.
         tags = keyphrases.choose_tags(content, keywords, vocabulary)
-        topics = [k for h in candidates[:2] for k in h.item.keywords[:2]]
+        lenders = [h.item for h in candidates[:2] if h.item.keywords]
+        topics = [k for item in lenders for k in item.keywords[:2]]
         context = keyphrases.describe(keywords, author=agent, nearby_topics=topics)
+        sources = {"keywords": borrowed, "tags": borrowed, "context": borrowed | lineage(lenders)}
         # Built from validated pieces; an empty keyword list is allowed offline only.
-        return Construction.model_construct(keywords=keywords, tags=tags, context=context[:400])
+        construction = Construction.model_construct(
+            keywords=keywords, tags=tags, context=context[:400]
+        )
+        return construction, sources
 
     # -- linking and evolution decisions ----------------------------------------------------
 
@@ -318,7 +376,7 @@ class NoteTaker:
         if self.llm is not None:
             plan = self._ask_plan(note, candidates)
             if plan is not None:
-                choices, changes = self._accept(plan, candidates, ignored)
+                choices, changes = self._accept(plan, note, candidates, ignored)
                 return choices, changes, self._llm_name()
         choices, changes = self._decide_offline(note, candidates)
         return choices, changes, "offline"
@@ -345,10 +403,12 @@ class NoteTaker:
 
     @staticmethod
     def _accept(
-        plan: LinkPlan, candidates: Sequence[Hit], ignored: list[str]
+        plan: LinkPlan, note: MemoryItem, candidates: Sequence[Hit], ignored: list[str]
     ) -> tuple[list[LinkChoice], list[_Change]]:
         """Keep the decisions about real candidates, matched by id (never by position)."""
         by_id = {h.item.id: h.item for h in candidates}
+        # The LLM saw the note and every candidate: an evolution may copy any of them.
+        shown = frozenset(lineage([note, *by_id.values()]))
         choices: list[LinkChoice] = []
         for choice in plan.links:
             if choice.id not in by_id:
@@ -364,7 +424,7 @@ class NoteTaker:
                 ignored.append(f"evolve #{wish.id}: not a candidate")
                 continue
             tags = None if wish.tags is None else tuple(dict.fromkeys(t.lower() for t in wish.tags))
-            changes.append(_Change(target, wish.context, tags))
+            changes.append(_Change(target, wish.context, tags, shown))
         return choices, changes
 
     def _decide_offline(
@@ -379,7 +439,13 @@ class NoteTaker:
             shared = keyphrases.shared_words([*note.keywords, *note.tags], theirs)
             if similarity < self.settings.min_similarity or len(shared) < self.settings.min_shared:
                 continue
-            reason = f"shares {', '.join(shared[:4])}; similarity {similarity:.2f}"
+            # The reason quotes only words of both texts themselves, never words either
+            # copied from a third item (which a forget of that item would have to chase).
+            quoted = keyphrases.shared_words(
+                keyphrases.shared_words(shared, [note.content or ""]), [neighbour.content or ""]
+            )
+            about = f"shares {', '.join(quoted[:4])}" if quoted else "related topics"
+            reason = f"{about}; similarity {similarity:.2f}"
             choices.append(LinkChoice(id=neighbour.id, kind="related", reason=reason))
             change = self._offline_change(note, neighbour)
             if change is not None:
@@ -408,7 +474,8 @@ class NoteTaker:
             )
         if tags is None and context is None:
             return None
-        return _Change(neighbour, context, tags)
+        own_sources = validation.copied_from(neighbour.attributes).get("keywords", frozenset())
+        return _Change(neighbour, context, tags, frozenset(lineage([note]) | own_sources))
 
     def _evolve(
         self, note: MemoryItem, changes: Sequence[_Change], ignored: list[str]
@@ -427,11 +494,21 @@ class NoteTaker:
             if target.status not in _EVOLVABLE:
                 ignored.append(f"evolve #{target.id}: it is {target.status.value}")
                 continue
+            if not may_copy(note, target.visibility, target.owner):
+                ignored.append(f"evolve #{target.id}: its readers may not read this note")
+                continue
+            sources = {
+                name: set(ids) for name, ids in validation.copied_from(target.attributes).items()
+            }
+            sources.update({name: set(change.sources) for name in updates})
+            attributes = validation.with_copied_from(dict(target.attributes), sources)
             try:
                 new = self.cube.revise(
-                    target.id, created_by=tag, operation=EVOLVE_OPERATION, **updates
-                )
-            except ConflictError as error:  # frozen or archived since it was retrieved
+                    target.id, created_by=tag, operation=EVOLVE_OPERATION,
+                    attributes=attributes, **updates,
+                )  # fmt: skip
+            except (ConflictError, PermissionDeniedError) as error:
+                # Frozen or archived since it was retrieved, or another user's item.
                 ignored.append(f"evolve #{target.id}: {error}")
                 continue
             done.append(Evolution(target.id, new.version - 1, new.version, tuple(updates), tag))
@@ -450,9 +527,16 @@ def evolutions(cube: Memory, note: int | str) -> list[Evolution]:
     item = cube.get(note)
     tag = evolution_tag(item.id)
     state = item.attributes.get(AGENT, {})
+    listed = state.get("candidates") if isinstance(state, dict) else None
     found: list[Evolution] = []
-    for neighbour in state.get("candidates", []) if isinstance(state, dict) else []:
-        history = cube.history(int(neighbour))
+    for neighbour in listed if isinstance(listed, list) else []:
+        if isinstance(neighbour, bool) or not isinstance(neighbour, int):
+            continue  # attributes edited by hand
+        try:
+            history = cube.history(neighbour)
+        except (NotFoundError, PermissionDeniedError, InvalidInputError):
+            # Hidden from this user, or an id written by hand: no evolution to show.
+            continue
         for before, after in itertools.pairwise(history):
             if after.operation == EVOLVE_OPERATION and after.item.created_by == tag:
                 changed = tuple(
@@ -460,7 +544,7 @@ def evolutions(cube: Memory, note: int | str) -> list[Evolution]:
                     for name in ("context", "tags")
                     if getattr(before.item, name) != getattr(after.item, name)
                 )
-                found.append(Evolution(int(neighbour), before.version, after.version, changed, tag))
+                found.append(Evolution(neighbour, before.version, after.version, changed, tag))
     return found
 
 

@@ -7,17 +7,26 @@ same kind of text. The ratio storage / embedding is the number that matters: mem
 bookkeeping (SQL row, version, log entry, vector, index) should be small next to
 embedding.
 
-    python bench/store.py --sizes 10000,100000 [--record docs/BENCHMARKS.md]
+    python bench/store.py --sizes 10000,100000 [--backends sqlite,postgresql]
+                          [--pg-url postgresql://postgres@127.0.0.1:5432/test]
+                          [--record docs/BENCHMARKS.md]
+
+With several backends every size runs on each in the same process, on the same data, and
+the table gives PostgreSQL's search latency as a ratio to SQLite's (the machines are
+shared and noisy; ratios from one run are what to compare). PostgreSQL runs in a fresh
+schema of the given database, dropped afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -89,12 +98,34 @@ def bench_embedding(samples: int) -> dict[str, float]:
     }
 
 
-def bench_size(size: int, singles: int, queries: int, batch: int) -> dict[str, float]:
+@contextlib.contextmanager
+def database(backend: str, pg_url: str) -> Iterator[str | None]:
+    """None for SQLite under the home; a fresh PostgreSQL schema's URL, dropped after."""
+    if backend == "sqlite":
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"memos_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{pg_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def bench_size(
+    size: int, singles: int, queries: int, batch: int, url: str | None
+) -> dict[str, float]:
     texts = sentences(size + singles + queries, seed=2)
     embedder = TableEmbedder(texts)
     home = Path(tempfile.mkdtemp(prefix=f"memos-bench-{size}-"))
     result: dict[str, float] = {"size": size}
-    with memos.open(home, embedder=embedder, user="bench") as mos:
+    with memos.open(home, url=url, embedder=embedder, user="bench") as mos:
         cube = mos.create_cube("bench")
         load = texts[:size]
         started = time.perf_counter()
@@ -111,9 +142,12 @@ def bench_size(size: int, singles: int, queries: int, batch: int) -> dict[str, f
         result["search_p50_ms"] = 1000 * statistics.median(searches)
         result["search_p95_ms"] = 1000 * percentile(searches, 0.95)
         result["searches_per_s"] = len(probes) / sum(searches)
+        searches = [timed(lambda q=q: cube.search(q, k=10, weights={"lexical": 0})) for q in probes]
+        result["vector_only_p50_ms"] = 1000 * statistics.median(searches)
         mos.flush()
         db = home / "memos.db"
-        result["db_bytes_per_item"] = db.stat().st_size / (size + singles)
+        if url is None:
+            result["db_bytes_per_item"] = db.stat().st_size / (size + singles)
     return result
 
 
@@ -124,30 +158,43 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="searches timed per size")
     parser.add_argument("--batch", type=int, default=1000, help="add_many batch for loading")
     parser.add_argument("--embed-samples", type=int, default=2000)
+    parser.add_argument("--backends", default="sqlite", help="sqlite, postgresql or both")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--record", type=Path, help="append the table to this Markdown file")
     args = parser.parse_args()
 
     embedding = bench_embedding(args.embed_samples)
-    rows = [
-        bench_size(int(s), args.singles, args.queries, args.batch) for s in args.sizes.split(",")
-    ]
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        for backend in backends:
+            with database(backend, args.pg_url) as url:
+                row = bench_size(size, args.singles, args.queries, args.batch, url)
+            row["backend"] = backend  # type: ignore[assignment]
+            rows.append(row)
     lines = [
         f"MiniLM embedding (the baseline): {embedding['batched_ms_per_item']:.2f} ms/item "
         f"batched, {embedding['single_p50_ms']:.2f} ms single document, "
         f"{embedding['query_p50_ms']:.2f} ms single query (p50)",
         "",
-        "| items | bulk add (items/s) | add p50 / p95 (ms) | add storage / embed | "
-        "search p50 / p95 (ms) | search storage / query embed | DB bytes/item |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| items | database | bulk add (items/s) | add p50 / p95 (ms) | add storage / embed | "
+        "search p50 / p95 (ms) | vector-only search p50 (ms) | search vs SQLite (p50) | "
+        "search storage / query embed | DB bytes/item |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    sqlite_p50 = {r["size"]: r["search_p50_ms"] for r in rows if r["backend"] == "sqlite"}
     for row in rows:
+        baseline = sqlite_p50.get(row["size"])
+        ratio = f"{row['search_p50_ms'] / baseline:.2f}x" if baseline else "-"
+        db_bytes = row.get("db_bytes_per_item")
+        db_text = f"{db_bytes:,.0f}" if db_bytes else "-"
         lines.append(
-            f"| {row['size']:,.0f} | {row['bulk_items_per_s']:,.0f} | "
+            f"| {row['size']:,.0f} | {row['backend']} | {row['bulk_items_per_s']:,.0f} | "
             f"{row['add_p50_ms']:.2f} / {row['add_p95_ms']:.2f} | "
             f"{row['add_p50_ms'] / embedding['single_p50_ms']:.2f}x | "
             f"{row['search_p50_ms']:.2f} / {row['search_p95_ms']:.2f} | "
-            f"{row['search_p50_ms'] / embedding['query_p50_ms']:.2f}x | "
-            f"{row['db_bytes_per_item']:,.0f} |"
+            f"{row['vector_only_p50_ms']:.2f} | {ratio} | "
+            f"{row['search_p50_ms'] / embedding['query_p50_ms']:.2f}x | {db_text} |"
         )
     table = "\n".join(lines)
     print(table)

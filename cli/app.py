@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+# typer vendors click; its usage errors are these classes, not the click package's.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
 from memos.cli import render
 from memos.cli.concept import concept_app
 from memos.cli.eval import eval_app
 from memos.cli.graph import graph_app
+from memos.cli.index import index_app
 from memos.cli.ingest import ingest
+from memos.cli.keys import keys_app
 from memos.cli.kv import kv_app
 from memos.cli.lora import lora_app
 from memos.cli.note import note_app
+from memos.cli.scheduler import scheduler_app
+from memos.cli.serve import NoServerOption, cube_for_command, mcp, serve
 from memos.cli.state import State, state_of
 from memos.errors import (
     BackendError,
@@ -57,6 +66,31 @@ class MemosGroup(typer.core.TyperGroup):
             typer.echo(f"memos: error: {error}", err=True)
             raise typer.Exit(exit_code(error)) from None
 
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None,
+        complete_var: str | None = None, standalone_mode: bool = True,
+        windows_expand_args: bool = True, **extra: Any,
+    ) -> Any:  # fmt: skip
+        """Usage errors (an unknown option, a missing argument, a value of the wrong
+        type) end the same way as a refused value: one `memos: error:` line, exit 2."""
+        given = (args, prog_name, complete_var, False, windows_expand_args)
+        if not standalone_mode:
+            return super().main(*given, **extra)
+        try:
+            code = super().main(*given, **extra)
+        except NoArgsIsHelpError as error:
+            error.show()  # `memos cube` alone: its help
+            sys.exit(error.exit_code)
+        except ClickException as error:
+            where = getattr(getattr(error, "ctx", None), "command_path", "memos")
+            message = " ".join(error.format_message().split())
+            typer.echo(f"memos: error: {message} (see `{where} --help`)", err=True)
+            sys.exit(2)
+        except typer.Abort:
+            typer.echo("memos: error: aborted; nothing was changed", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     cls=MemosGroup,
@@ -73,8 +107,13 @@ app.add_typer(lora_app, name="lora")
 app.add_typer(eval_app, name="eval")
 app.add_typer(note_app, name="note")
 app.add_typer(graph_app, name="graph")
+app.add_typer(index_app, name="index")
+app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(concept_app, name="concept")
 app.command("ingest")(ingest)
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve)
+app.command("mcp")(mcp)
 
 
 @app.callback()
@@ -111,11 +150,17 @@ OptionalCube = Annotated[
 
 
 @cube_app.command("create")
-def cube_create(ctx: typer.Context, name: str) -> None:
+def cube_create(
+    ctx: typer.Context,
+    name: str,
+    exist_ok: Annotated[
+        bool, typer.Option("--exist-ok", help="Succeed if the cube exists already.")
+    ] = False,
+) -> None:
     """Create a cube owned by the acting user."""
     state = state_of(ctx)
-    cube = state.mos.create_cube(name)
-    state.out(cube.info, f"created cube {cube.name!r}")
+    cube = state.mos.cube(name, create=True) if exist_ok else state.mos.create_cube(name)
+    state.out(cube.info, f"cube {cube.name!r} ready" if exist_ok else f"created cube {cube.name!r}")
 
 
 @cube_app.command("list")
@@ -180,10 +225,11 @@ def add(
     valid_to: Annotated[str | None, typer.Option(help="ISO date it stopped being true.")] = None,
     ttl: Annotated[str | None, typer.Option(help="Time to live: seconds or 30m, 12h, 7d.")] = None,
     visibility: Annotated[str, typer.Option(help="private, shared or public.")] = "shared",
+    no_server: NoServerOption = False,
 ) -> None:
     """Remember TEXT in a cube."""
     state = state_of(ctx)
-    item = state.cube(cube).add(
+    item = cube_for_command(ctx, state, cube, no_server=no_server).add(
         text,
         type=type,
         source=source,
@@ -215,10 +261,11 @@ def search(
         list[str] | None, typer.Option(help="Signal weight NAME=VALUE, e.g. graph=0.")
     ] = None,
     explain: Annotated[bool, typer.Option(help="Show each hit's score by signal.")] = False,
+    no_server: NoServerOption = False,
 ) -> None:
     """Find the memories that best answer QUERY (hybrid vector + BM25 + links)."""
     state = state_of(ctx)
-    found = state.cube(cube).search(
+    found = cube_for_command(ctx, state, cube, no_server=no_server).search(
         query, k=k, types=type, sources=source, authors=author, tags=tag, statuses=status,
         valid_from=valid_from, valid_to=valid_to, as_of=as_of, weights=_weights(weight),
     )  # fmt: skip

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from memos import validation
 from memos.agents.concepts import Abstraction, Concept
 from memos.cli.derived import CubeOption
 from memos.cli.state import state_of
-from memos.errors import InvalidInputError, NotFoundError
+from memos.errors import InvalidInputError
 
 concept_app = typer.Typer(
     help="Concept memory: reusable routines, heuristics, patterns and pitfalls from traces.",
@@ -102,13 +102,13 @@ def abstract(
     if trace == "-":
         text = sys.stdin.read()
     else:
-        source = Path(trace)
-        if not source.is_file():
-            raise NotFoundError(f"no trace file at {source}; pass a file, or - for stdin")
+        source = validation.input_file(trace, what="trace file (pass a file, or - for stdin)")
         try:
             text = source.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InvalidInputError(f"{source} is not UTF-8 text") from None
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read {source}: {exc.strerror}") from None
     result = state.mos.cube(cube).abstract(text, outcome=outcome, task=task, used=used or [])
     state.out(result, _abstraction_text(result))
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from memos.agents.events import read_jsonl
-from memos.agents.reader import MemReader, ReaderSettings
-from memos.agents.report import Entry, IngestReport
 from memos.cli.derived import CubeOption
 from memos.cli.state import state_of
+
+if TYPE_CHECKING:
+    from memos.agents.report import Entry, IngestReport
 
 
 def _short(text: str, width: int) -> str:
@@ -54,6 +54,10 @@ def ingest(
 ) -> None:
     """Read messages or events from FILE into a cube: extract memories, skip duplicates,
     supersede outdated states. Every line is checked before anything is stored."""
+    # The reader loads here, not with the CLI: commands that do not read stay fast.
+    from memos.agents.events import read_jsonl
+    from memos.agents.reader import MemReader, ReaderSettings
+
     state = state_of(ctx)
     records = read_jsonl(file, source=source)
     holder = state.cube(cube)

@@ -46,6 +46,7 @@ from memos.models import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
+    from memos.client import connect, connect_async
     from memos.cube import MemCube
     from memos.mos import MemOS, open
 
@@ -56,6 +57,8 @@ _LAZY = {
     "MemCube": "memos.cube",
     "MemOS": "memos.mos",
     "open": "memos.mos",
+    "connect": "memos.client",
+    "connect_async": "memos.client",
 }
 
 
@@ -92,5 +95,7 @@ __all__ = [
     "Tier",
     "Version",
     "Visibility",
+    "connect",
+    "connect_async",
     "open",
 ]

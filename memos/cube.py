@@ -7,20 +7,14 @@ kernel (`memos.kernel.CubeKernel`) or to a feature (`memos.agents`, `memos.activ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from memos import validation
-from memos.agents import conversation
-from memos.agents.concepts import Abstraction, Concept, ConceptChange, ConceptMemory, spec_of
-from memos.agents.events import Utterance
-from memos.agents.graph import MemoryGraph
-from memos.agents.ledger import record_usage, usage_totals
-from memos.agents.reader import MemReader
-from memos.agents.report import IngestReport
-from memos.agents.zettelkasten import NoteResult, NoteSettings, NoteTaker
+from memos.agents.ledger import usage_totals
+from memos.cube_agents import AgentMemory
 from memos.cube_derived import DerivedMemory
 from memos.errors import InvalidInputError
 from memos.kernel import CubeKernel
@@ -36,8 +30,16 @@ from memos.models import (
     Status,
     Version,
 )
-from memos.protocols import ItemRef, LLMClient
-from memos.requests import AddRequest, LinkRequest, SearchRequest, UpdateRequest, parse
+from memos.protocols import ItemRef
+from memos.requests import (
+    AddRequest,
+    SearchRequest,
+    UpdateRequest,
+    add_drafts,
+    link_requests,
+    parse,
+)
+from memos.retrieval.cube_index import IndexReport
 from memos.retrieval.hybrid import SearchWeights
 from memos.stores.jsonl import write_export
 from memos.stores.links import LinkDraft
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["ItemRef", "MemCube"]
 
 
-class MemCube(DerivedMemory):
+class MemCube(AgentMemory, DerivedMemory):
     """Memories of one cube, as seen by the acting user of the `MemOS` that opened it."""
 
     def __init__(self, mos: MemOS, info: CubeInfo) -> None:
@@ -98,29 +100,7 @@ class MemCube(DerivedMemory):
         """Remember many texts (strings, or mappings with `content` and the fields of
         `add`) in one transaction and one embedding batch; nothing is stored if any record
         is invalid."""
-        if isinstance(records, str | bytes | Mapping):
-            raise InvalidInputError("add_many takes a list of records; use add() for one text")
-        drafts = []
-        for position, record in enumerate(records):
-            data = {"content": record} if isinstance(record, str) else record
-            try:
-                drafts.append(parse(AddRequest, data, **self._context()).draft())
-            except InvalidInputError as exc:
-                raise InvalidInputError(f"record {position}: {exc}") from None
-        return self._kernel.write(drafts)
-
-    def add_conversation(
-        self,
-        turns: Iterable[Mapping[str, Any]],
-        *,
-        session: str | None = None,
-        at: datetime | str | None = None,
-        source: str = "chat",
-    ) -> list[MemoryItem]:
-        """Store chat turns (`{speaker, text, timestamp?, id?}`) as messages by their
-        speakers, each with the previous turn as context and `next` links between them;
-        `at` dates turns without a timestamp. See `memos.agents.conversation`."""
-        return conversation.add_conversation(self, turns, session=session, at=at, source=source)
+        return self._kernel.write(add_drafts(records, **self._context()))
 
     def update(
         self,
@@ -197,9 +177,10 @@ class MemCube(DerivedMemory):
         return self._kernel.set_status(source, Status.MERGED, changes={"merged_into": target})
 
     def forget(self, item: ItemRef, *, hard: bool = False) -> MemoryItem:
-        """Forget an item: it leaves search and `get`. `hard=True` also purges its text from
-        every version, its vector and its links; KV caches and adapters built from it go
-        stale and their files are deleted.
+        """Forget an item: it leaves search and `get`. `hard=True` also purges its text,
+        author and source reference from every version, its vector, its links and text
+        other items copied from it; KV caches and adapters built from it go stale and their
+        files are deleted.
 
         Raises:
             NotFoundError: no such item in this cube.
@@ -234,13 +215,11 @@ class MemCube(DerivedMemory):
     def link_many(self, edges: Iterable[tuple[ItemRef, ItemRef] | Mapping[str, Any]]) -> list[Link]:
         """Create links in one transaction, all or none: (src, dst) pairs or mappings with
         `src`, `dst` and optionally `kind`, `reason`, `weight`, `created_by`."""
-        drafts = []
-        for edge in edges:
-            data = edge if isinstance(edge, Mapping) else {"src": edge[0], "dst": edge[1]}
-            spec = parse(LinkRequest, data)
-            drafts.append(LinkDraft(self._id(spec.src), self._id(spec.dst), spec.kind,
-                                    spec.reason, spec.weight, spec.created_by))  # fmt: skip
-        return self._kernel.link_many(drafts)
+        return self._kernel.link_many([
+            LinkDraft(self._id(spec.src), self._id(spec.dst), spec.kind, spec.reason,
+                      spec.weight, spec.created_by)
+            for spec in link_requests(edges)
+        ])  # fmt: skip
 
     def unlink(self, link_id: int) -> None:
         self._kernel.unlink(validation.item_id(link_id, field="link id"))
@@ -286,9 +265,9 @@ class MemCube(DerivedMemory):
     ) -> list[MemoryItem]:
         """Items of the cube, newest first."""
         return self._kernel.items(
-            statuses=None if status is None else [validation.status(s) for s in status],
-            kinds=None if kind is None else [validation.kind(k) for k in kind],
-            types=None if type is None else [validation.item_type(t) for t in type],
+            statuses=validation.each(status, validation.status, field="status"),
+            kinds=validation.each(kind, validation.kind, field="kind"),
+            types=validation.each(type, validation.item_type, field="type"),
             limit=validation.limit(limit),
             offset=validation.offset(offset),
         )
@@ -317,14 +296,26 @@ class MemCube(DerivedMemory):
         """
         request = parse(SearchRequest, {**filters, "query": query, "k": k}, **self._context())
         return self._kernel.search(
-            request.query, k=request.k, filters=request.filters(), weights=SearchWeights.of(weights)
-        )
+            request.query, k=request.k, filters=request.filters(),
+            weights=weights if isinstance(weights, SearchWeights)
+            else SearchWeights.of(validation.weights(weights)),
+        )  # fmt: skip
 
     def operations(self, *, after: int = 0, limit: int = 1000) -> list[Operation]:
         """The cube's operation log past sequence number `after`."""
         return self._kernel.operations(
             after=validation.offset(after), limit=validation.limit(limit)
         )
+
+    def verify_index(self) -> IndexReport:
+        """Compare the cube's vector index with SQL (counts, presence, log place, and a
+        sample of vectors finding themselves); `rebuild_index` repairs a failed one."""
+        return self._kernel.index.verify()
+
+    def rebuild_index(self) -> IndexReport:
+        """Build the cube's vector index again from the vectors in SQL."""
+        self._kernel.index.rebuild()
+        return self._kernel.index.verify()
 
     def stats(self) -> dict[str, Any]:
         """Counts by status and kind, index size, log position and LLM usage."""
@@ -336,13 +327,7 @@ class MemCube(DerivedMemory):
 
     def grant(self, user: str, permission: Permission | str) -> Grant:
         """Give a user read, write or admin on this cube ('*' means everyone)."""
-        try:
-            level = Permission(permission)
-        except ValueError:
-            raise InvalidInputError(
-                f"permission {permission!r} is not read, write or admin"
-            ) from None
-        return self._kernel.grant(validation.user_name(user), level)
+        return self._kernel.grant(validation.user_name(user), validation.permission(permission))
 
     def revoke(self, user: str) -> None:
         self._kernel.revoke(validation.user_name(user))
@@ -354,85 +339,3 @@ class MemCube(DerivedMemory):
         """Write the cube, versions and links included, to a JSONL file; returns the
         number of items written."""
         return write_export(self._kernel.export_records(), validation.output_file(path))
-
-    # -- agents: MemReader, Zettelkasten notes, concepts, the link graph -----------------
-
-    def _llm(self, llm: LLMClient | None) -> LLMClient | None:
-        return llm if llm is not None else self._mos.llm
-
-    def ingest(
-        self,
-        records: Iterable[Mapping[str, Any] | str | Utterance] | Mapping[str, Any],
-        *,
-        source: str | None = None,
-        reader: MemReader | None = None,
-        llm: LLMClient | None = None,
-    ) -> IngestReport:
-        """MemReader: chat messages (`{role or speaker, content, timestamp?, id?}`) and
-        platform events (`{platform, actor, timestamp, text, id, ...}`) become memories
-        with provenance, reconciled with what the cube holds (duplicates skipped,
-        extensions as versions, contradicted states superseded). See `memos.agents.reader`.
-
-        Raises:
-            InvalidInputError: a malformed record (nothing is stored).
-            PermissionDeniedError: the user may not write to this cube.
-            ConfigError: the LLM server refused its credentials.
-        """
-        self._kernel.require(Permission.WRITE)
-        chosen = reader if reader is not None else MemReader(self._llm(llm))
-        report = chosen.ingest(self, records, source=source)
-        record_usage(self._mos.kernel.store, self.id, "ingest", messages=report.messages,
-                     usage=report.usage)  # fmt: skip
-        return report
-
-    def note(
-        self,
-        content: str,
-        *,
-        agent: str | None = None,
-        llm: LLMClient | None = None,
-        settings: NoteSettings | None = None,
-        **fields: Any,
-    ) -> NoteResult:
-        """Add a Zettelkasten note (A-MEM): keywords, tags and context, linked to its nearest
-        neighbours, evolving theirs as versions; offline without an LLM. `fields` are those
-        of `add`. See `memos.agents.zettelkasten`."""
-        taker = NoteTaker(self, llm=self._llm(llm), settings=settings)
-        return taker.add(validation.content(content, max_chars=self._kernel.max_content_chars),
-                         agent=agent, **fields)  # fmt: skip
-
-    def graph(self) -> MemoryGraph:
-        """A networkx view of the links the user may see, built now. See
-        `memos.agents.graph`."""
-        return MemoryGraph.build(*self._kernel.graph_data())
-
-    def abstract(
-        self,
-        trace: str | Sequence[str],
-        *,
-        outcome: str | bool = "success",
-        task: str | None = None,
-        used: Iterable[ItemRef] = (),
-        llm: LLMClient | None = None,
-    ) -> Abstraction:
-        """Concept memory (ArcMemo): store a solution trace and distil reusable concepts,
-        merged with same-named ones; `used` concepts get the outcome counted."""
-        memory = ConceptMemory(self, llm=self._llm(llm))
-        return memory.abstract(trace, outcome=outcome, task=task, used=used)
-
-    def concepts_for(self, problem: str, *, k: int = 5) -> list[Concept]:
-        """The k concepts whose cues best fit a problem."""
-        return ConceptMemory(self).retrieve(problem, k=k)
-
-    def record_concept_use(self, concepts: Iterable[ItemRef], *, success: bool) -> list[Concept]:
-        """Count that these concepts were applied and whether it worked."""
-        return ConceptMemory(self).record_use(concepts, success=success)
-
-    def add_concept(self, name: str, *, kind: str, description: str, **lists: Any) -> ConceptChange:
-        """Store a concept by hand (`cues`, `parameters`, `notes` lists); one with the same
-        name is merged into, as a new version."""
-        return ConceptMemory(self).add(spec_of(name, kind=kind, description=description, **lists))
-
-    def concepts(self, *, kind: str | None = None, limit: int = 1000) -> list[Concept]:
-        """Live concepts, newest first."""
-        return ConceptMemory(self).all(kind=kind, limit=limit)

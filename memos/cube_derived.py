@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from memos.activation.prefix import chronological
 from memos.errors import InvalidInputError
-from memos.models import Kind, MemoryItem
+from memos.kernel.events import Generated
+from memos.models import Hit, Kind, MemoryItem
 from memos.parametric.data import QAFunction, llm_pairs
 from memos.protocols import ItemRef
+from memos.runtime.prompts import check_template
 
 if TYPE_CHECKING:
     from memos.kernel import CubeKernel
@@ -27,6 +30,8 @@ class DerivedMemory:
     if TYPE_CHECKING:
 
         def get(self, item: ItemRef) -> MemoryItem: ...
+
+        def search(self, query: str, *, k: int = 10) -> list[Hit]: ...
 
     @property
     def runtime(self) -> CubeRuntime:
@@ -52,11 +57,64 @@ class DerivedMemory:
         return derive(self._kernel, self._mos.runtime_parts, KVRecipe.of(template, storage),
                       item_ids)  # fmt: skip
 
-    def generate(self, prompt: str, **options: Any) -> Generation:
-        """Greedy generation after a KV cache (`activation`), or the same memory prefix
-        recomputed (`memories`), with `adapters` stacked; same tokens either way. See
-        `CubeRuntime.generate` for the options."""
-        return self.runtime.generate(prompt, **options)
+    def generate(
+        self,
+        prompt: str,
+        *,
+        retrieve: int | None = None,
+        activation: ItemRef | None = None,
+        memories: Iterable[ItemRef] | None = None,
+        adapters: Iterable[ItemRef] | ItemRef = (),
+        template: str | None = None,
+        max_new_tokens: int = 32,
+    ) -> Generation:
+        """Greedy generation. With `retrieve=k`: search the cube for the prompt and read
+        the k best memories first (in the order they became true); when a fresh KV cache
+        covers a leading run of them (the scheduler builds those for runs that recur) it is
+        continued instead of recomputing that run, and `.activation_id` names it. Without:
+        after a KV cache (`activation`), or memories recomputed (`memories`), with
+        `adapters` stacked (see `CubeRuntime.generate`). The tokens are the same with or
+        without a cache.
+
+        Raises:
+            InvalidInputError: bad options (retrieve= chooses the memories itself).
+            StaleMemoryError: a given cache or adapter is stale; rebuild it.
+        """
+        if retrieve is None:
+            return self.runtime.generate(
+                prompt, activation=activation, adapters=adapters, memories=memories,
+                template=template, max_new_tokens=max_new_tokens,
+            )  # fmt: skip
+        if activation is not None or memories is not None or adapters != ():
+            raise InvalidInputError(
+                "retrieve= picks the memories itself; it takes no activation=, memories= or "
+                "adapters="
+            )
+        template = check_template(template)
+        hits = self.search(prompt, k=retrieve)
+        sources = chronological(hit.item for hit in hits)
+        scheduler = self._mos.scheduler
+        cache = scheduler.prefix_cache(self._kernel, sources, template) if sources else None
+        generation, segments = self.runtime.generate_over(
+            prompt,
+            sources,
+            cache=cache,
+            template=template,
+            max_new_tokens=max_new_tokens,
+        )
+        self._mos.kernel.events.emit(
+            Generated(
+                cube_id=self._kernel.cube_id,
+                user=self._kernel.user,
+                sources=tuple((s.id, s.version) for s in sources),
+                template=template,
+                tokens=tuple(segments.tokens(j) for j in range(len(sources) + 1)),
+                cached=generation.cached_tokens,
+                activation=generation.activation_id,
+                ttft_s=generation.ttft_s,
+            )
+        )
+        return generation
 
     def distill(
         self,
@@ -78,6 +136,8 @@ class DerivedMemory:
         return derive(self._kernel, self._mos.runtime_parts, recipe, item_ids)
 
     def _qa(self, qa: QAFunction | None) -> QAFunction | None:
+        if qa is not None and not callable(qa):
+            raise InvalidInputError(f"qa must be a function of a statement, got {qa!r:.40}")
         client = self._mos.llm
         return llm_pairs(client) if qa is None and client is not None else qa
 

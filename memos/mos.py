@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from os import PathLike
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -14,22 +15,21 @@ from memos.config import Settings, load_settings
 from memos.cube import MemCube
 from memos.errors import InvalidInputError, NotFoundError
 from memos.fsutil import private_directory, restrict_file
-from memos.kernel import Kernel
+from memos.kernel import CubeKernel, Kernel
 from memos.kernel.events import CubeDropped, Event, Forgotten
 from memos.models import CubeInfo
-from memos.protocols import Embedder, ItemRef
+from memos.protocols import Embedder, ItemRef, LLMClient
 from memos.retrieval.embedders import make_embedder
 from memos.retrieval.rerank import Reranker
+from memos.runtime.parts import RuntimeParts
+from memos.scheduler import KernelHost, Scheduler
 from memos.stores.engine import sqlite_url
 from memos.stores.jsonl import read_export
 from memos.stores.sql import SqlStore
-from memos.text import vector_text
 from memos.timeutil import Clock, utcnow
 
 if TYPE_CHECKING:
-    from memos.protocols import LLMClient
     from memos.runtime.model import Runtime
-    from memos.runtime.parts import RuntimeParts
 
 
 class _Shared:
@@ -38,6 +38,7 @@ class _Shared:
 
     def __init__(self, kernel: Kernel, runtime: Runtime | None) -> None:
         self.kernel = kernel
+        self.scheduler = Scheduler(KernelHost(kernel, self.parts))
         self.lock = threading.Lock()
         self.runtime = runtime
         self.runtime_parts: RuntimeParts | None = None
@@ -46,8 +47,6 @@ class _Shared:
         self.llm_owned = False
 
     def parts(self) -> RuntimeParts:
-        from memos.runtime.parts import RuntimeParts
-
         with self.lock:
             if self.runtime_parts is None:
                 kernel = self.kernel
@@ -88,6 +87,14 @@ class MemOS:
     @property
     def embedder(self) -> Embedder:
         return self._shared.kernel.embedder
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """Moves memory across kinds and tiers: `tick()` runs a pass now, `status()` tells
+        tier use and counters, `decisions()` what it did and why. It watches every
+        generation and change; with `memos.open(..., scheduler=True)` it also runs passes
+        on a background thread."""
+        return self._shared.scheduler
 
     @property
     def runtime_parts(self) -> RuntimeParts:
@@ -155,6 +162,7 @@ class MemOS:
             NotFoundError: no such cube (and `create` is off).
             IndexMismatchError: the cube was built with another embedder.
         """
+        validation.flag(create, field="create")
         try:
             info = self.kernel.store.cube_by_name(validation.cube_name(name))
         except NotFoundError:
@@ -209,16 +217,7 @@ class MemOS:
 
     def embed_missing(self, cube: CubeInfo) -> int:
         """Embed live items that have no stored vector; returns how many."""
-        store = self.kernel.store
-        missing = store.items_missing_vectors(cube.id)
-        for start in range(0, len(missing), 256):
-            chunk = missing[start : start + 256]
-            vectors = self.embedder.embed_documents(
-                [vector_text(m.content or "", m.author) for m in chunk]
-            )
-            store.put_vectors(cube.id, [m.id for m in chunk], vectors)
-        self.kernel.index_of(cube).catch_up()
-        return len(missing)
+        return CubeKernel(self.kernel, cube, cube.owner).embed_missing()
 
     # -- lifetime -----------------------------------------------------------------------
 
@@ -230,6 +229,7 @@ class MemOS:
         shared = self._shared
         if shared.kernel.closed:
             return
+        shared.scheduler.stop()
         if shared.llm_owned:
             close = getattr(shared.llm, "close", None)
             if callable(close):
@@ -260,6 +260,7 @@ def open(
     runtime: Runtime | None = None,
     reranker: Reranker | None = None,
     llm: LLMClient | str | None = None,
+    scheduler: bool = False,
     **settings: Any,
 ) -> MemOS:
     """Open (creating if needed) a memos home, or a database by SQLAlchemy `url`.
@@ -269,13 +270,30 @@ def open(
     `memos.runtime.model.Runtime` for KV caches and adapters (default: MEMOS_RUNTIME_MODEL,
     loaded on first use). `reranker` re-orders the head of every search (see
     `memos.retrieval.rerank`). `llm` is an `LLMClient` or 'openai' / 'local' / 'none' for
-    the agents (default: MEMOS_LLM; see `memos.agents.llm`). Nothing heavy loads here.
+    the agents (default: MEMOS_LLM; see `memos.agents.llm`). `scheduler=True` runs the
+    scheduler's passes on a background thread (`mos.scheduler`; off for the plain SDK, on
+    for `memos serve`). Nothing heavy loads here.
 
     Raises:
         ConfigError: invalid settings.
         BackendError: the database is unreachable, corrupt, or not a memos database.
         InvalidInputError: `home` is not a usable folder.
     """
+    if home is not None and (not isinstance(home, str | PathLike) or "\x00" in str(home)):
+        raise InvalidInputError(f"home must be a folder path, got {home!r:.80}")
+    if not isinstance(embedder, str):
+        validation.part(embedder, Embedder, field="embedder")
+    if not isinstance(llm, str):
+        validation.part(llm, LLMClient, field="llm")
+    if clock is not None and not callable(clock):
+        raise InvalidInputError("clock must be a function returning aware datetimes")
+    for part, method in ((runtime, "generate"), (reranker, "score")):
+        if part is not None and not callable(getattr(part, method, None)):
+            raise InvalidInputError(
+                f"{type(part).__name__} has no {method}(); pass a part of memos"
+            )
+    if not isinstance(scheduler, bool):
+        raise InvalidInputError(f"scheduler must be True or False, got {scheduler!r:.40}")
     chosen = load_settings(
         home=Path(home) if home is not None else None,
         url=url,
@@ -312,6 +330,9 @@ def open(
     )  # fmt: skip
     shared = _Shared(kernel, runtime)
     kernel.events.subscribe(shared.on_event)
+    kernel.events.subscribe(shared.scheduler.observe)
     if llm is not None and not isinstance(llm, str):
         shared.llm, shared.llm_ready = llm, True
+    if scheduler:
+        shared.scheduler.start()
     return MemOS(shared, chosen.user)

@@ -68,6 +68,8 @@ class VectorIndex(Protocol):
         """Top-k ids and scores per query (higher = closer); -1 where fewer than k."""
         ...
 
+    def contains(self, item_id: int) -> bool: ...
+
     def __len__(self) -> int: ...
 
     @property
@@ -191,18 +193,15 @@ class SearchSource(Protocol):
 
 
 class VectorLog(Protocol):
-    """What a derived vector index replays: log positions and the stored vectors."""
+    """What a derived vector index replays: log places and the stored vectors."""
 
-    @property
-    def dialect(self) -> str: ...
+    def max_seq(self, cube_id: int) -> int:
+        """The last place given in the cube's log (places are given in commit order)."""
+        ...
 
-    def clock(self) -> datetime: ...
-
-    def max_seq(self, cube_id: int) -> int: ...
-
-    def log_since(
-        self, cube_id: int, seq: int, *, recorded_after: datetime | None = None
-    ) -> list[tuple[int, int | None, datetime]]: ...
+    def log_since(self, cube_id: int, seq: int) -> list[tuple[int, int, int | None]]:
+        """(place, row id, item id) of the entries past place `seq`, in order."""
+        ...
 
     def index_state(
         self, cube_id: int, ids: Sequence[int]

@@ -10,7 +10,7 @@ naming the field, never a raw pydantic or Python exception.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from memos.models import (
     SEARCHABLE_STATUSES,
     ItemDraft,
     Kind,
+    Permission,
     SearchFilters,
     Status,
     Tier,
@@ -69,7 +70,7 @@ def _enum(value: Any, enum: type[Any], field: str) -> Any:
         return enum(value)
     except ValueError:
         choices = ", ".join(e.value for e in enum)
-        raise InvalidInputError(f"{field} {value!r} is not one of: {choices}") from None
+        raise InvalidInputError(f"{field} {value!r:.80} is not one of: {choices}") from None
 
 
 def _max_chars(info: ValidationInfo) -> int:
@@ -286,16 +287,14 @@ class SearchRequest(_Request):
     def _statuses(cls, value: Any) -> Any:
         if value is None:
             return SEARCHABLE_STATUSES
-        values = [value] if isinstance(value, str) else list(value)
-        return frozenset(_enum(s, Status, "status") for s in values)
+        return frozenset(validation.each(value, validation.status, field="statuses") or ())
 
     @field_validator("kinds", mode="before")
     @classmethod
     def _kinds(cls, value: Any) -> Any:
         if value is None:
             return frozenset({Kind.PLAINTEXT})
-        values = [value] if isinstance(value, str) else list(value)
-        return frozenset(_enum(k, Kind, "kind") for k in values)
+        return frozenset(validation.each(value, validation.kind, field="kinds") or ())
 
     @field_validator(
         "valid_from", "valid_to", "recorded_from", "recorded_to", "as_of", mode="before"
@@ -331,6 +330,20 @@ def _window(
     return low, high
 
 
+def _link_weight(value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 < value <= validation.MAX_LINK_WEIGHT
+    ):
+        raise InvalidInputError(
+            f"link weight must be a number above 0 and at most "
+            f"{validation.MAX_LINK_WEIGHT:g}, got {value!r:.80}"
+        )
+    return float(value)
+
+
 class LinkRequest(_Request):
     """A link between two items (`MemCube.link`, `link_many`); ids are resolved by the
     caller."""
@@ -360,22 +373,100 @@ class LinkRequest(_Request):
     @field_validator("weight", mode="before")
     @classmethod
     def _weight(cls, value: Any) -> Any:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or not 0 < value <= validation.MAX_LINK_WEIGHT
-        ):
-            raise InvalidInputError(
-                f"link weight must be a number above 0 and at most "
-                f"{validation.MAX_LINK_WEIGHT:g}, got {value!r}"
-            )
-        return float(value)
+        return _link_weight(value)
 
     @field_validator("created_by", mode="before")
     @classmethod
     def _created_by(cls, value: Any) -> Any:
         return validation.optional_text(value, field="created_by", max_chars=128)
+
+
+def add_drafts(records: object, **context: Any) -> list[ItemDraft]:
+    """The drafts of `MemCube.add_many`: texts, or mappings with `content` and the fields
+    of `add`; all are checked before any is stored.
+
+    Raises:
+        InvalidInputError: not a list of records, or a bad record (named by position).
+    """
+    if isinstance(records, str | bytes | Mapping) or not isinstance(records, Iterable):
+        raise InvalidInputError(
+            f"add_many takes a list of records (texts or objects with 'content'), got "
+            f"{type(records).__name__}; use add() for one text"
+        )
+    drafts = []
+    for position, record in enumerate(records):
+        data = {"content": record} if isinstance(record, str) else record
+        try:
+            drafts.append(parse(AddRequest, data, **context).draft())
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"record {position}: {exc}") from None
+    return drafts
+
+
+def link_requests(edges: object) -> list[LinkRequest]:
+    """The links of `MemCube.link_many`: (src, dst) pairs or mappings of `LinkRequest`'s
+    fields, all checked before any is made.
+
+    Raises:
+        InvalidInputError: not a list of links, or a bad one (named by position).
+    """
+    if isinstance(edges, str | bytes | Mapping) or not isinstance(edges, Iterable):
+        raise InvalidInputError(
+            f"link_many takes a list of links ((src, dst) pairs or objects with 'src' and "
+            f"'dst'), got {type(edges).__name__}"
+        )
+    found = []
+    for position, edge in enumerate(edges):
+        if isinstance(edge, Mapping):
+            data: Mapping[str, Any] = edge
+        elif isinstance(edge, tuple | list) and len(edge) == 2:
+            data = {"src": edge[0], "dst": edge[1]}
+        else:
+            raise InvalidInputError(
+                f"link {position}: expected a (src, dst) pair or an object, got {edge!r:.80}"
+            )
+        try:
+            found.append(parse(LinkRequest, data))
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"link {position}: {exc}") from None
+    return found
+
+
+# Chat roles MemReader reads: a person's turn, or a machine's (read for context only). An
+# unknown role would be taken for a person's; `speaker` names who said it.
+MESSAGE_ROLES = ("user", "human", "assistant", "system", "tool", "function", "developer")
+
+
+def ingest_records(records: object, source: object = None) -> tuple[list[Any], str | None]:
+    """The records of `MemCube.ingest` as a list, each message's role checked (events and
+    MemReader's own checks do the rest), and the source they come from.
+
+    Raises:
+        InvalidInputError: not records, a message with a role memos does not know, or a
+            source that is not a short name.
+    """
+    source = validation.optional_text(source, field="source", max_chars=128)
+    if isinstance(records, str | bytes | Mapping):
+        batch: list[Any] = [records]
+    elif isinstance(records, Iterable):
+        batch = list(records)
+    else:
+        raise InvalidInputError(
+            f"ingest takes messages or events (a list of objects), got {type(records).__name__}"
+        )
+    for position, record in enumerate(batch):
+        if isinstance(record, Mapping):
+            role = None if "platform" in record else record.get("role")
+        else:
+            role = getattr(record, "role", None)
+        if role is not None and (
+            not isinstance(role, str) or role.strip().lower() not in MESSAGE_ROLES
+        ):
+            raise InvalidInputError(
+                f"record {position}: role {role!r:.40} is not one of: {', '.join(MESSAGE_ROLES)}"
+                "; name the person with 'speaker' instead"
+            )
+    return batch, source
 
 
 # -- import: records of a JSONL export --------------------------------------------------
@@ -385,7 +476,7 @@ def _text_list(value: Any, info: ValidationInfo) -> Any:
     if value is None:
         return ()
     if not isinstance(value, list | tuple):
-        raise InvalidInputError(f"{info.field_name} must be a list of text, got {value!r}")
+        raise InvalidInputError(f"{info.field_name} must be a list of text, got {value!r:.80}")
     return validation.labels(value, field=str(info.field_name))
 
 
@@ -442,9 +533,7 @@ class ExportedVersion(_Request):
     @field_validator("uid", mode="before")
     @classmethod
     def _uid(cls, value: Any) -> Any:
-        if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isprintable():
-            raise InvalidInputError(f"uid must be 1-64 printable characters, got {value!r}")
-        return value
+        return _uid(value, "uid")
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -519,7 +608,7 @@ class ExportedVersion(_Request):
         if value is None:
             return ()
         if not isinstance(value, list | tuple) or not all(isinstance(v, dict) for v in value):
-            raise InvalidInputError(f"derived_from must be a list of objects, got {value!r}")
+            raise InvalidInputError(f"derived_from must be a list of objects, got {value!r:.80}")
         return tuple(value)
 
     @field_validator("created_at", "updated_at", "valid_from", "valid_to", "expires_at",
@@ -563,4 +652,111 @@ class ExportedItem(ExportedVersion):
     def _versions(cls, value: Any) -> Any:
         if not isinstance(value, list | tuple) or not value:
             raise InvalidInputError("an item needs a non-empty list of versions")
+        return tuple(value)
+
+
+def _uid(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isprintable():
+        raise InvalidInputError(f"{field} must be 1-64 printable characters, got {value!r:.80}")
+    return value
+
+
+class ExportedLink(_Request):
+    """A link line of an export: between two items of the file, by uid."""
+
+    record: str = "link"
+    src_uid: str
+    dst_uid: str
+    kind: str
+    reason: str | None = None
+    weight: float = 1.0
+    created_by: str
+    created_at: datetime
+
+    @field_validator("src_uid", "dst_uid", mode="before")
+    @classmethod
+    def _uids(cls, value: Any, info: ValidationInfo) -> Any:
+        return _uid(value, str(info.field_name))
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> Any:
+        return validation.link_kind(value)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> Any:
+        return validation.optional_text(value, field="reason", max_chars=4096)
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _weight(cls, value: Any) -> Any:
+        return _link_weight(value)
+
+    @field_validator("created_by", mode="before")
+    @classmethod
+    def _created_by(cls, value: Any) -> Any:
+        if value is None:
+            raise InvalidInputError("created_by is missing (required)")
+        return validation.optional_text(value, field="created_by", max_chars=128)
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        return parse_time(value, field="created_at")
+
+
+class ExportedGrant(_Request):
+    """One access grant in an export's header."""
+
+    user: str
+    permission: Permission
+    granted_by: str
+    granted_at: datetime
+
+    @field_validator("user", "granted_by", mode="before")
+    @classmethod
+    def _user(cls, value: Any) -> Any:
+        return validation.user_name(value)
+
+    @field_validator("permission", mode="before")
+    @classmethod
+    def _permission(cls, value: Any) -> Any:
+        return validation.permission(value)
+
+    @field_validator("granted_at", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> Any:
+        return parse_time(value, field="granted_at")
+
+
+class ExportedCube(BaseModel):
+    """The header line of an export: the cube's name, attributes and grants (other keys,
+    such as its embedder, are kept but not used)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+
+    record: str
+    format: str
+    name: str
+    attributes: dict[str, Any] = {}
+    acl: tuple[ExportedGrant, ...] = ()
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> Any:
+        return validation.cube_name(value)
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _attributes(cls, value: Any) -> Any:
+        return validation.attributes(value)
+
+    @field_validator("acl", mode="before")
+    @classmethod
+    def _acl(cls, value: Any) -> Any:
+        if value is None:
+            return ()
+        if not isinstance(value, list | tuple) or not all(isinstance(g, dict) for g in value):
+            raise InvalidInputError(f"acl must be a list of grants, got {value!r:.80}")
         return tuple(value)

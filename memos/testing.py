@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from memos.protocols import ChatMessage, Completion
-from memos.retrieval.embedders import HashEmbedder as HashEmbedder  # re-exported for tests
+from memos.retrieval.embedders import HashEmbedder  # noqa: F401  (re-exported for tests)
 
 if TYPE_CHECKING:
     from memos.runtime.model import Runtime

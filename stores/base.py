@@ -10,12 +10,23 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, CursorResult, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    bindparam,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
 
-from memos.errors import ConflictError, NotFoundError, PermissionDeniedError
+from memos.errors import ConfigError, ConflictError, NotFoundError, PermissionDeniedError
 from memos.models import (
     CubeInfo,
     EmbedderSpec,
@@ -27,8 +38,10 @@ from memos.models import (
 )
 from memos.protocols import FloatArray
 from memos.stores import schema
-from memos.stores.engine import transaction
-from memos.stores.lexical import lexical_for
+from memos.stores.engine import reading, transaction
+from memos.stores.lexical import LexicalIndex
+from memos.stores.lexical_postgres import PostgresLexical
+from memos.stores.lexical_sqlite import Fts5Lexical
 from memos.stores.rows import cube_from_row, item_from_row, item_values
 from memos.stores.schema import cube_acl, cubes, embeddings, item_versions
 from memos.stores.schema import items as items_table
@@ -73,6 +86,15 @@ UPDATABLE_FIELDS = frozenset(
 EXPIRABLE = (Status.GENERATED, Status.ACTIVATED, Status.MERGED, Status.ARCHIVED)
 
 
+def lexical_for(dialect: str) -> LexicalIndex:
+    """Raises: ConfigError: no lexical index for this database."""
+    if dialect == "sqlite":
+        return Fts5Lexical()
+    if dialect == "postgresql":
+        return PostgresLexical()
+    raise ConfigError(f"no lexical index for database {dialect!r}")
+
+
 def new_uid(clock: Clock) -> str:
     """A time-ordered public id: 12 hex digits of milliseconds, then 20 random."""
     millis = int(clock().timestamp() * 1000)
@@ -101,10 +123,16 @@ class StoreBase:
         self._cubes: dict[int, CubeInfo] = {}
         self._known_users: set[str] = set()
         self.lexical = lexical_for(engine.dialect.name)
+        # What the lexical index caches may have been undone with a transaction.
+        event.listen(engine, "rollback", lambda _connection: self.lexical.reset())
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A read session: the reads inside share one connection and transaction."""
+        return reading(self.engine)
 
     def _ensure_user(self, conn: Connection, name: str) -> None:
         if name in self._known_users:  # users are never deleted, so this cache stays true

@@ -7,8 +7,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
+from memos import validation
 from memos.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from memos.lifecycle import MUTABLE_STATES, check_transition
 from memos.models import (
@@ -200,6 +213,7 @@ class ItemOps(StoreBase):
         unknown = set(changes) - UPDATABLE_FIELDS
         if unknown:
             raise InvalidInputError(f"cannot update field(s): {', '.join(sorted(unknown))}")
+        validation.flag(force, field="force")
         with transaction(self.engine, write=True) as conn:
             current = self._load_for_write(conn, item_id, actor, cube_id)
             if current.status not in MUTABLE_STATES:
@@ -219,6 +233,11 @@ class ItemOps(StoreBase):
             new = dataclasses.replace(
                 current, **fields, version=current.version + 1, updated_at=now
             )
+            if new.valid_to is not None and new.valid_to <= new.valid_from:
+                raise InvalidInputError(
+                    f"valid_to {new.valid_to.isoformat()} must be after the item's valid_from "
+                    f"{new.valid_from.isoformat()}; give both to move the window"
+                )
             seq = self._store_change(
                 conn, new, operation, actor, {"fields": sorted(fields), "force": force}
             )
@@ -267,52 +286,181 @@ class ItemOps(StoreBase):
     def forget(
         self, item_id: int, actor: str, *, hard: bool = False, cube_id: int | None = None
     ) -> Written:
-        """Mark an item deleted; `hard` also purges its text from every version.
+        """Mark an item deleted; `hard` also purges its text, author and source reference
+        from every version, and text copied from it out of every other item of the cube
+        (see `_purge_copies`).
 
         Raises:
             InvalidTransitionError: the item is already deleted and `hard` is not set.
         """
+        validation.flag(hard, field="hard")
         with transaction(self.engine, write=True) as conn:
             current = self._load_for_write(conn, item_id, actor, cube_id)
             if not (hard and current.status is Status.DELETED):
                 check_transition(current.status, Status.DELETED)
-            purge: dict[str, Any] = {}
+            written = self._forget_in(conn, current, actor, hard=hard, done=set())
             if hard:
-                purge = {
-                    "content": None,
-                    "keywords": (),
-                    "tags": (),
-                    "context": None,
-                    "attributes": {},
-                    "size_bytes": 0,
-                }
-            new = dataclasses.replace(
-                current,
-                **purge,
-                status=Status.DELETED,
-                version=current.version + 1,
-                updated_at=self.clock(),
-            )
-            seq = self._store_change(
-                conn, new, "forget:hard" if hard else "forget", actor, {"hard": hard}
-            )
-            conn.execute(delete(embeddings).where(embeddings.c.item_id == item_id))
-            if hard:
-                conn.execute(
-                    update(item_versions)
-                    .where(item_versions.c.item_id == item_id)
-                    .values(content=None, keywords=[], tags=[], context=None, attributes={})
-                )
-                conn.execute(
-                    delete(links_table).where(
-                        or_(links_table.c.src_id == item_id, links_table.c.dst_id == item_id)
-                    )
-                )
                 self.lexical.compact(conn, current.cube_id)
-            self._mark_dependents_stale(conn, new, actor, "source forgotten")
         if hard:
             self._reclaim_space()
+        return written
+
+    def _forget_in(
+        self,
+        conn: Connection,
+        current: MemoryItem,
+        actor: str,
+        *,
+        hard: bool,
+        done: set[int],
+        cause: int | None = None,
+    ) -> Written:
+        done.add(current.id)
+        texts = self._texts(conn, current.id) if hard else []
+        new = dataclasses.replace(
+            current,
+            **(_PURGED if hard else {}),
+            status=Status.DELETED,
+            version=current.version + 1,
+            updated_at=self.clock(),
+        )
+        payload: dict[str, Any] = {"hard": hard}
+        if cause is not None:
+            payload["copied_from"] = cause
+        seq = self._store_change(conn, new, "forget:hard" if hard else "forget", actor, payload)
+        conn.execute(delete(embeddings).where(embeddings.c.item_id == current.id))
+        if hard:
+            purged = item_values(dataclasses.replace(current, **_PURGED))
+            conn.execute(
+                update(item_versions)
+                .where(item_versions.c.item_id == current.id)
+                .values(**{name: purged[name] for name in _PURGED})
+            )
+            conn.execute(
+                delete(links_table).where(
+                    or_(links_table.c.src_id == current.id, links_table.c.dst_id == current.id)
+                )
+            )
+            self._purge_copies(conn, new, texts, actor, done)
+        self._mark_dependents_stale(conn, new, actor, "source forgotten")
         return Written(new, seq)
+
+    @staticmethod
+    def _texts(conn: Connection, item_id: int) -> list[str]:
+        """The distinct texts an item held, in any version."""
+        return [
+            str(text)
+            for text in conn.execute(
+                select(item_versions.c.content)
+                .where(item_versions.c.item_id == item_id, item_versions.c.content.is_not(None))
+                .distinct()
+                .limit(_MAX_QUOTED_TEXTS)
+            ).scalars()
+        ]
+
+    def _purge_copies(
+        self,
+        conn: Connection,
+        source: MemoryItem,
+        texts: Sequence[str],
+        actor: str,
+        done: set[int],
+    ) -> None:
+        """Take the text of a hard-forgotten item out of the cube's other items: fields
+        whose provenance (`attributes["copied_from"]`, `memos.validation.copied_from`)
+        names it, and contexts that quote it (a conversation turn's context is the turn
+        before it). In every version that carries it, a context, keywords or tags field
+        goes back to its value in the last version that did not (or empty), and the
+        reasons of links an item made with such text are cleared; content copied from it
+        (a concept distilled from a forgotten trace) rolls the item back, as a new
+        version, to its last version without it, and an item with none is forgotten
+        too. All in the forget's transaction; the lexical index follows."""
+        marker = f'"{validation.COPIED_FROM}"'
+        carriers = (
+            conn.execute(
+                select(item_versions.c.item_id)
+                .where(
+                    item_versions.c.cube_id == source.cube_id,
+                    item_versions.c.item_id != source.id,
+                    or_(
+                        cast(item_versions.c.attributes, Text).contains(marker, autoescape=True),
+                        *_quote_clauses(item_versions.c.context, texts),
+                    ),
+                )
+                .distinct()
+            )
+            .scalars()
+            .all()
+        )
+        for item_id in sorted(int(i) for i in carriers):
+            if item_id not in done:
+                self._purge_item(conn, item_id, source.id, texts, actor, done)
+
+    def _purge_item(
+        self,
+        conn: Connection,
+        item_id: int,
+        source_id: int,
+        texts: Sequence[str],
+        actor: str,
+        done: set[int],
+    ) -> None:
+        row = conn.execute(select(items_table).where(items_table.c.id == item_id)).mappings()
+        current = item_from_row(row.one())
+        versions = [
+            version_from_row(r)
+            for r in conn.execute(
+                select(item_versions)
+                .where(item_versions.c.item_id == item_id)
+                .order_by(item_versions.c.version)
+            ).mappings()
+        ]
+        plan = _PurgePlan(source_id, texts)
+        for version in versions:
+            plan.visit(version.item)
+        if not plan.fixes and not plan.clear_reasons:
+            return
+        for number, fixes in plan.fixes.items():
+            snapshot = next(v.item for v in versions if v.version == number)
+            values = item_values(dataclasses.replace(snapshot, **fixes))
+            conn.execute(
+                update(item_versions)
+                .where(item_versions.c.item_id == item_id, item_versions.c.version == number)
+                .values(**{name: values[name] for name in fixes})
+            )
+        if plan.clear_reasons:
+            conn.execute(
+                update(links_table).where(links_table.c.src_id == item_id).values(reason=None)
+            )
+        latest = plan.fixes.get(current.version, {})
+        if "content" in latest:
+            clean = plan.content_clean
+            if clean is None or current.status is Status.DELETED:
+                self._forget_in(conn, current, actor, hard=True, done=done, cause=source_id)
+                return
+            # Back to the last version without the forgotten text, as a new version; its
+            # vector goes too (the facade embeds items left without one).
+            clean = dataclasses.replace(clean, **plan.fixes.get(clean.version, {}))
+            fields = {name: getattr(clean, name) for name in UPDATABLE_FIELDS}
+            new = dataclasses.replace(
+                current, **fields, version=current.version + 1, updated_at=self.clock()
+            )
+            self._store_change(conn, new, "purge", actor, {"copied_from": source_id})
+            conn.execute(delete(embeddings).where(embeddings.c.item_id == item_id))
+            self._mark_dependents_stale(conn, new, actor, "source purged")
+        elif latest:
+            fixed = dataclasses.replace(current, **latest)
+            values = item_values(fixed)
+            conn.execute(
+                update(items_table)
+                .where(items_table.c.id == item_id)
+                .values(**{name: values[name] for name in latest})
+            )
+            self.lexical.put(conn, [fixed])
+            self._log(
+                conn, current.cube_id, item_id, "purge", actor,
+                {"copied_from": source_id, "fields": sorted(latest)},
+            )  # fmt: skip
 
     def _reclaim_space(self) -> None:
         # With secure_delete the freed pages are zeroed; checkpointing moves that into the
@@ -634,3 +782,93 @@ def _pick_version(
     if chosen.item.status is Status.DELETED:
         raise NotFoundError(f"item {item_id} was forgotten by then")
     return chosen.item
+
+
+# What a hard forget empties, on the item and on every one of its versions.
+_PURGED: dict[str, Any] = {
+    "content": None,
+    "keywords": (),
+    "tags": (),
+    "context": None,
+    "attributes": {},
+    "author": None,
+    "source_ref": None,
+    "size_bytes": 0,
+}
+_COPIED_FIELDS: dict[str, Any] = {"context": None, "keywords": (), "tags": ()}
+# A text this short is quoted only as a whole turn ("speaker: text"), not as any substring.
+_MIN_QUOTE_CHARS = 16
+_QUOTE_CHARS = 200
+_MAX_QUOTED_TEXTS = 50
+
+
+def _quote_clauses(column: Any, texts: Sequence[str]) -> list[Any]:
+    """SQL conditions that `column` may quote one of `texts` (a superset of `_quotes`:
+    LIKE ignores case on SQLite)."""
+    clauses = []
+    for text in texts:
+        body = text.strip()
+        if len(body) >= _MIN_QUOTE_CHARS:
+            clauses.append(column.contains(body[:_QUOTE_CHARS], autoescape=True))
+        elif body:
+            clauses.append(column.endswith(f": {text}", autoescape=True))
+    return clauses
+
+
+def _quotes(context: str | None, texts: Sequence[str]) -> bool:
+    if not context:
+        return False
+    for text in texts:
+        body = text.strip()
+        if len(body) >= _MIN_QUOTE_CHARS and body[:_QUOTE_CHARS] in context:
+            return True
+        if body and len(body) < _MIN_QUOTE_CHARS and context.endswith(f": {text}"):
+            return True
+    return False
+
+
+class _PurgePlan:
+    """Walks an item's versions, oldest first, and decides what each must lose of the
+    text copied from one forgotten item (`ItemOps._purge_copies`)."""
+
+    def __init__(self, source_id: int, texts: Sequence[str]) -> None:
+        self.source_id = source_id
+        self.texts = texts
+        self.fixes: dict[int, dict[str, Any]] = {}
+        self.clear_reasons = False
+        # The last version free of the copy: as a whole, and field by field.
+        self.content_clean: MemoryItem | None = None
+        self.clean: dict[str, tuple[Any, frozenset[int]]] = {
+            name: (empty, frozenset()) for name, empty in _COPIED_FIELDS.items()
+        }
+        # Values that held the copy: a later version keeping one still holds it, even if
+        # an update dropped the provenance with the attributes.
+        self.copies: dict[str, list[Any]] = {name: [] for name in _COPIED_FIELDS}
+
+    def visit(self, item: MemoryItem) -> None:
+        sources = validation.copied_from(item.attributes)
+        tainted = {name for name, ids in sources.items() if self.source_id in ids}
+        if "content" in tainted:
+            self.fixes[item.version] = dict(_PURGED)
+            for name in _COPIED_FIELDS:
+                self.copies[name].append(getattr(item, name))
+            return
+        self.content_clean = item
+        if _quotes(item.context, self.texts):
+            tainted.add("context")
+        fixes: dict[str, Any] = {}
+        remaining = {name: set(ids) for name, ids in sources.items()}
+        for name in _COPIED_FIELDS:
+            value = getattr(item, name)
+            if name in tainted or (value and value in self.copies[name]):
+                self.copies[name].append(value)
+                fixes[name], kept = self.clean[name]
+                remaining[name] = set(kept)
+            else:
+                self.clean[name] = (value, frozenset(sources.get(name, ())))
+        if "reason" in tainted:
+            self.clear_reasons = True
+            remaining["reason"].discard(self.source_id)
+        if fixes or "reason" in tainted:
+            fixes["attributes"] = validation.with_copied_from(dict(item.attributes), remaining)
+            self.fixes[item.version] = fixes

@@ -12,9 +12,8 @@ from typing import Any
 from memos.config import DEFAULT_MAX_CONTENT_CHARS
 from memos.errors import InvalidInputError, NotFoundError
 from memos.fsutil import atomic_file
-from memos.models import Kind, MemoryItem, Permission, Status, Tier, Visibility
-from memos.requests import ExportedItem, parse
-from memos.timeutil import parse_time
+from memos.models import Kind, MemoryItem, Status, Tier, Visibility
+from memos.requests import ExportedCube, ExportedItem, ExportedLink, parse
 
 FORMAT = "memos-export"
 FORMAT_VERSION = 1
@@ -83,8 +82,7 @@ def read_export(path: Path, *, max_chars: int = DEFAULT_MAX_CONTENT_CHARS) -> Ex
                         f"{where}: export format version {record.get('format_version')} is not "
                         f"supported (this memos reads version {FORMAT_VERSION})"
                     )
-                _validate_header(record, where)
-                header = record
+                header = _checked(ExportedCube, record, where, max_chars)
             elif kind == "item":
                 record = _validate_item(record, where, max_chars)
                 if record["uid"] in uids:
@@ -92,11 +90,7 @@ def read_export(path: Path, *, max_chars: int = DEFAULT_MAX_CONTENT_CHARS) -> Ex
                 uids.add(record["uid"])
                 items.append(record)
             elif kind == "link":
-                for key in ("src_uid", "dst_uid", "kind", "created_by", "created_at"):
-                    if not isinstance(record.get(key), str):
-                        raise InvalidInputError(f"{where}: link field {key!r} missing")
-                record["created_at"] = _time(record, "created_at", where)
-                links.append(record)
+                links.append(_checked(ExportedLink, record, where, max_chars))
             else:
                 raise InvalidInputError(f"{where}: unknown record type {kind!r}")
     if header is None:
@@ -108,26 +102,23 @@ def read_export(path: Path, *, max_chars: int = DEFAULT_MAX_CONTENT_CHARS) -> Ex
     return Export(header, items, links)
 
 
-def _time(record: dict[str, Any], key: str, where: str) -> Any:
-    value = record.get(key)
-    if value is None:
-        return None
+def _checked(
+    model: type[ExportedLink] | type[ExportedCube],
+    record: dict[str, Any],
+    where: str,
+    max_chars: int,
+) -> dict[str, Any]:
+    """A header or link line checked by its request model, as plain values."""
     try:
-        return parse_time(value, field=key)
+        checked = parse(model, record, max_chars=max_chars)
     except InvalidInputError as exc:
         raise InvalidInputError(f"{where}: {exc}") from None
-
-
-def _validate_header(record: dict[str, Any], where: str) -> None:
-    if not isinstance(record.get("name"), str) or not record["name"]:
-        raise InvalidInputError(f"{where}: cube header has no name")
-    for grant in record.get("acl") or ():
-        try:
-            Permission(grant["permission"])
-            grant["granted_at"] = _time(grant, "granted_at", where)
-            str(grant["user"]), str(grant["granted_by"])
-        except (KeyError, ValueError, TypeError):
-            raise InvalidInputError(f"{where}: malformed access grant {grant!r}") from None
+    values = checked.model_dump()
+    if isinstance(checked, ExportedCube):
+        values["acl"] = [
+            {**grant.model_dump(), "permission": grant.permission.value} for grant in checked.acl
+        ]
+    return values
 
 
 def _validate_item(record: dict[str, Any], where: str, max_chars: int) -> dict[str, Any]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import Connection, delete, insert, or_, select
 
 from memos.errors import InvalidInputError, NotFoundError
-from memos.models import Link, Permission, Status
+from memos.models import CubeInfo, Link, Permission, Status, Visibility
 from memos.stores.base import StoreBase, inserted_id
 from memos.stores.engine import transaction
 from memos.stores.rows import link_from_row
@@ -66,21 +66,11 @@ class LinkOps(StoreBase):
                 raise InvalidInputError(f"item {draft.src_id} cannot be linked to itself")
         links: list[Link] = []
         with transaction(self.engine, write=True) as conn:
-            self._require(conn, cube_id, actor, Permission.WRITE)
-            wanted = sorted({d.src_id for d in drafts} | {d.dst_id for d in drafts})
-            live: set[int] = set()
-            for start in range(0, len(wanted), 500):
-                live.update(
-                    int(i)
-                    for i in conn.execute(
-                        select(items_table.c.id).where(
-                            items_table.c.cube_id == cube_id,
-                            items_table.c.id.in_(wanted[start : start + 500]),
-                            items_table.c.status != Status.DELETED.value,
-                        )
-                    ).scalars()
-                )
-            missing = set(wanted) - live
+            cube, granted = self._require(conn, cube_id, actor, Permission.WRITE)
+            wanted = {d.src_id for d in drafts} | {d.dst_id for d in drafts}
+            # Another user's private item reads as missing: linking must not reveal that
+            # it exists, nor hand back the reason of a link its owner made to it.
+            missing = wanted - self._visible(conn, cube, granted, actor, wanted)
             if missing:
                 raise NotFoundError(
                     f"no live item with id {min(missing)} in this cube; cannot link"
@@ -120,9 +110,10 @@ class LinkOps(StoreBase):
         return links
 
     def remove_link(self, cube_id: int, actor: str, link_id: int) -> None:
-        """Raises: NotFoundError: no such link in the cube."""
+        """Raises: NotFoundError: no such link in the cube (or one whose ends the actor
+        may not both read)."""
         with transaction(self.engine, write=True) as conn:
-            self._require(conn, cube_id, actor, Permission.WRITE)
+            cube, granted = self._require(conn, cube_id, actor, Permission.WRITE)
             row = (
                 conn.execute(
                     select(links_table).where(
@@ -132,7 +123,8 @@ class LinkOps(StoreBase):
                 .mappings()
                 .first()
             )
-            if row is None:
+            ends = {int(row["src_id"]), int(row["dst_id"])} if row is not None else set()
+            if row is None or self._visible(conn, cube, granted, actor, ends) != ends:
                 raise NotFoundError(f"no link with id {link_id} in this cube")
             conn.execute(delete(links_table).where(links_table.c.id == link_id))
             self._log(
@@ -145,22 +137,76 @@ class LinkOps(StoreBase):
             )
 
     def links(self, item_id: int, actor: str, *, cube_id: int | None = None) -> list[Link]:
-        """Links from or to an item. Raises: NotFoundError, PermissionDeniedError."""
+        """Links from or to an item whose other end the actor may read too (a private
+        item of someone else, or a forgotten one, is never named, nor the link's reason).
+
+        Raises: NotFoundError, PermissionDeniedError: the item itself is not readable."""
         with transaction(self.engine, write=False) as conn:
-            self._readable(conn, item_id, actor, cube_id)
-            rows = conn.execute(
-                select(links_table)
-                .where(or_(links_table.c.src_id == item_id, links_table.c.dst_id == item_id))
-                .order_by(links_table.c.id)
-            ).mappings()
-            return [link_from_row(r) for r in rows]
+            item = self._readable(conn, item_id, actor, cube_id)
+            cube = self.cube_by_id(item.cube_id)
+            found = [
+                link_from_row(r)
+                for r in conn.execute(
+                    select(links_table)
+                    .where(or_(links_table.c.src_id == item_id, links_table.c.dst_id == item_id))
+                    .order_by(links_table.c.id)
+                ).mappings()
+            ]
+            return self._readable_links(conn, cube, self._permission(conn, cube, actor), actor,
+                                        found)  # fmt: skip
 
     def cube_links(self, cube_id: int, actor: str) -> list[Link]:
+        """The cube's links whose two ends the actor may read."""
         with transaction(self.engine, write=False) as conn:
-            self._require(conn, cube_id, actor, Permission.READ)
-            rows = conn.execute(
-                select(links_table)
-                .where(links_table.c.cube_id == cube_id)
-                .order_by(links_table.c.id)
-            ).mappings()
-            return [link_from_row(r) for r in rows]
+            cube, granted = self._require(conn, cube_id, actor, Permission.READ)
+            found = [
+                link_from_row(r)
+                for r in conn.execute(
+                    select(links_table)
+                    .where(links_table.c.cube_id == cube_id)
+                    .order_by(links_table.c.id)
+                ).mappings()
+            ]
+            return self._readable_links(conn, cube, granted, actor, found)
+
+    def _readable_links(
+        self,
+        conn: Connection,
+        cube: CubeInfo,
+        granted: Permission | None,
+        actor: str,
+        found: Sequence[Link],
+    ) -> list[Link]:
+        ends = {link.src_id for link in found} | {link.dst_id for link in found}
+        visible = self._visible(conn, cube, granted, actor, ends)
+        return [link for link in found if link.src_id in visible and link.dst_id in visible]
+
+    def _visible(
+        self,
+        conn: Connection,
+        cube: CubeInfo,
+        granted: Permission | None,
+        actor: str,
+        ids: Iterable[int],
+    ) -> set[int]:
+        """The ids among `ids` of live items of the cube that the actor may read (the
+        rules of `_check_read`)."""
+        wanted = sorted(ids)
+        visible: set[int] = set()
+        for start in range(0, len(wanted), 500):
+            query = select(items_table.c.id).where(
+                items_table.c.cube_id == cube.id,
+                items_table.c.id.in_(wanted[start : start + 500]),
+                items_table.c.status != Status.DELETED.value,
+            )
+            if granted is None:
+                query = query.where(items_table.c.visibility == Visibility.PUBLIC.value)
+            elif granted is not Permission.ADMIN:
+                query = query.where(
+                    or_(
+                        items_table.c.visibility != Visibility.PRIVATE.value,
+                        items_table.c.owner == actor,
+                    )
+                )
+            visible.update(int(i) for i in conn.execute(query).scalars())
+        return visible

@@ -16,12 +16,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, delete, insert, inspect, select
+from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, text
 
 from memos.errors import BackendError
 from memos.stores import schema
 from memos.stores.engine import transaction
 from memos.stores.lexical import LexicalIndex
+from memos.stores.lexical_postgres import PostgresLexical
 
 VERSION_KEY = "schema_version"
 
@@ -64,7 +65,72 @@ def _v3_usage_table(conn: Connection) -> None:
         conn.execute(delete(schema.meta).where(schema.meta.c.key == key))
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(3, "LLM usage ledger as a table", _v3_usage_table),)
+def _v4_api_keys(conn: Connection) -> None:
+    """API keys for `memos serve`: a new table, nothing to copy."""
+    schema.api_keys.create(conn, checkfirst=True)
+
+
+def _v5_commit_ordered_log(conn: Connection) -> None:
+    """Each cube's log gets positions in commit order (`cube_seq`) and a head row; older
+    entries are numbered in their existing order. Local indexes notice the new numbering
+    (retrieval/cube_index.py's identity) and rebuild from SQL."""
+    columns = {c["name"] for c in inspect(conn).get_columns(schema.oplog.name)}
+    if "cube_seq" not in columns:
+        conn.execute(text(f"ALTER TABLE {schema.oplog.name} ADD COLUMN cube_seq BIGINT"))
+    conn.execute(
+        text(
+            f"""UPDATE {schema.oplog.name} SET cube_seq = (
+                SELECT COUNT(*) FROM {schema.oplog.name} AS earlier
+                WHERE earlier.cube_id = {schema.oplog.name}.cube_id
+                  AND earlier.seq <= {schema.oplog.name}.seq)"""
+        )
+    )
+    for index in schema.oplog.indexes:
+        if index.name in ("ux_memos_oplog_cube_log", "ix_memos_oplog_unsealed"):
+            index.create(conn, checkfirst=True)
+    schema.log_heads.create(conn, checkfirst=True)
+    conn.execute(
+        insert(schema.log_heads).from_select(
+            ["cube_id", "seq"],
+            select(schema.oplog.c.cube_id, func.max(schema.oplog.c.cube_seq)).group_by(
+                schema.oplog.c.cube_id
+            ),
+        )
+    )
+
+
+def _v6_postgres_postings(conn: Connection) -> None:
+    """PostgreSQL's lexical index moves from a GIN-indexed tsvector per item to postings
+    (stores/lexical_postgres.py); SQLite's FTS5 tables are unchanged."""
+    if conn.dialect.name != "postgresql":
+        return
+    lexical = PostgresLexical()
+    lexical.install(conn)  # the postings table; memos_lexical exists already
+    columns = {c["name"] for c in inspect(conn).get_columns("memos_lexical")}
+    if "tsv" in columns:
+        conn.execute(
+            text(
+                "INSERT INTO memos_lexical_postings (cube_id, lexeme, item_id, tf, doclen) "
+                "SELECT l.cube_id, u.lexeme, l.item_id, coalesce(array_length(u.positions, 1), 1),"
+                " l.doclen FROM memos_lexical l, unnest(l.tsv) u ON CONFLICT DO NOTHING"
+            )
+        )
+        conn.execute(text("DROP INDEX IF EXISTS ix_memos_lexical_tsv"))
+        conn.execute(text("ALTER TABLE memos_lexical DROP COLUMN tsv"))
+
+
+def _v7_scheduler_log(conn: Connection) -> None:
+    """The scheduler's decisions get a table; nothing to copy."""
+    schema.scheduler_log.create(conn, checkfirst=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(3, "LLM usage ledger as a table", _v3_usage_table),
+    Migration(4, "API keys of the server", _v4_api_keys),
+    Migration(5, "commit-ordered log positions per cube", _v5_commit_ordered_log),
+    Migration(6, "PostgreSQL lexical postings", _v6_postgres_postings),
+    Migration(7, "scheduler decision log", _v7_scheduler_log),
+)
 
 
 def stored_version(conn: Connection) -> int | None:

@@ -3,61 +3,89 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 
 import numpy as np
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, insert, select
 
-from memos.models import Kind, MemoryItem, Operation, Permission, Status
+from memos.models import Kind, MemoryItem, Operation, Permission, Status, Visibility
 from memos.protocols import FloatArray, IdArray
 from memos.stores.base import SYSTEM_ACTOR, StoreBase, vector_bytes
 from memos.stores.engine import transaction
 from memos.stores.rows import item_from_row, operation_from_row
-from memos.stores.schema import embeddings
+from memos.stores.schema import embeddings, log_heads
 from memos.stores.schema import items as items_table
 from memos.stores.schema import oplog as oplog_table
+
+
+def _names(payload: dict[str, object], ids: set[int]) -> bool:
+    """Whether a log payload names one of `ids` (a link's ends, a copy's sources, ...)."""
+    for value in payload.values():
+        values = value if isinstance(value, list | tuple) else [value]
+        if isinstance(value, dict):
+            values = [
+                v
+                for inner in value.values()
+                for v in (inner if isinstance(inner, list) else [inner])
+            ]
+        if any(isinstance(v, int) and not isinstance(v, bool) and v in ids for v in values):
+            return True
+    return False
 
 
 class LogOps(StoreBase):
     """What derived indexes need: log positions, touched items and stored vectors."""
 
     def max_seq(self, cube_id: int) -> int:
+        """The last place given in the cube's log (0 for an empty log)."""
         with transaction(self.engine, write=False) as conn:
             found = conn.execute(
-                select(func.max(oplog_table.c.seq)).where(oplog_table.c.cube_id == cube_id)
+                select(log_heads.c.seq).where(log_heads.c.cube_id == cube_id)
             ).scalar()
         return int(found or 0)
 
     def operations(
         self, cube_id: int, actor: str, *, after: int = 0, limit: int = 1000
     ) -> list[Operation]:
-        """The operation log of a cube past `after`. Raises: PermissionDeniedError."""
+        """The operation log of a cube past place `after`. Raises: PermissionDeniedError."""
         with transaction(self.engine, write=False) as conn:
-            self._require(conn, cube_id, actor, Permission.READ)
-            rows = conn.execute(
-                select(oplog_table)
-                .where(oplog_table.c.cube_id == cube_id, oplog_table.c.seq > after)
-                .order_by(oplog_table.c.seq)
-                .limit(limit)
-            ).mappings()
-            return [operation_from_row(r) for r in rows]
+            _, granted = self._require(conn, cube_id, actor, Permission.READ)
+            query = select(oplog_table).where(
+                oplog_table.c.cube_id == cube_id, oplog_table.c.cube_seq > after
+            )
+            hidden: set[int] = set()
+            if granted is not Permission.ADMIN:
+                # Another user's private items: their entries, and payloads naming them
+                # (a link's far end), are not this reader's to see.
+                hidden = {
+                    int(i)
+                    for i in conn.execute(
+                        select(items_table.c.id).where(
+                            items_table.c.cube_id == cube_id,
+                            items_table.c.visibility == Visibility.PRIVATE.value,
+                            items_table.c.owner != actor,
+                        )
+                    ).scalars()
+                }
+            rows = conn.execute(query.order_by(oplog_table.c.cube_seq)).mappings()
+            found: list[Operation] = []
+            for row in rows:
+                entry = operation_from_row(row)
+                if hidden and (entry.item_id in hidden or _names(entry.payload, hidden)):
+                    continue
+                found.append(entry)
+                if len(found) == limit:
+                    break
+            return found
 
-    def log_since(
-        self, cube_id: int, seq: int, *, recorded_after: datetime | None = None
-    ) -> list[tuple[int, int | None, datetime]]:
-        """(seq, item id, time) of log entries past `seq`, or recorded after a time."""
-        condition = oplog_table.c.seq > seq
-        if recorded_after is not None:
-            # PostgreSQL hands out sequence numbers before commit, so a slow transaction can
-            # commit a number below one already applied; re-reading recent entries finds it.
-            condition = or_(condition, oplog_table.c.at >= recorded_after)
+    def log_since(self, cube_id: int, seq: int) -> list[tuple[int, int, int | None]]:
+        """(place, row id, item id) of the cube's log entries past place `seq`, in order."""
         with transaction(self.engine, write=False) as conn:
             rows = conn.execute(
-                select(oplog_table.c.seq, oplog_table.c.item_id, oplog_table.c.at).where(
-                    oplog_table.c.cube_id == cube_id, condition
-                )
+                select(oplog_table.c.cube_seq, oplog_table.c.seq, oplog_table.c.item_id)
+                .where(oplog_table.c.cube_id == cube_id, oplog_table.c.cube_seq > seq)
+                .order_by(oplog_table.c.cube_seq)
             ).all()
-        return [(int(r[0]), None if r[1] is None else int(r[1]), r[2]) for r in rows]
+        return [(int(r[0]), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
 
     def index_state(self, cube_id: int, ids: Sequence[int]) -> tuple[IdArray, FloatArray, IdArray]:
         """For derived indexes: which of `ids` belong in the vector index (with vectors)

@@ -126,7 +126,7 @@ def grant_from_row(row: Mapping[Any, Any]) -> Grant:
 
 def operation_from_row(row: Mapping[Any, Any]) -> Operation:
     return Operation(
-        seq=int(row["seq"]),
+        seq=int(row["cube_seq"]),
         cube_id=int(row["cube_id"]),
         item_id=row["item_id"],
         operation=row["operation"],

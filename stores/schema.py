@@ -26,12 +26,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # Bump on any change to the tables below (or to the lexical tables of stores/lexical.py),
 # and add the step that takes an older database there to stores/migrations.py.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 7
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -226,8 +227,26 @@ oplog = Table(
     Column("at", UtcDateTime, nullable=False),
     # Never content: forgetting must not leave text behind in the log.
     Column("payload", JSON, nullable=False),
+    # The entry's place in its cube's log, given as the writing transaction commits (see
+    # stores/oplog.py): commit order, so a reader never skips a late-committing writer.
+    Column("cube_seq", BigInteger, nullable=True),
     Index("ix_memos_oplog_cube_seq", "cube_id", "seq"),
+    Index("ux_memos_oplog_cube_log", "cube_id", "cube_seq", unique=True),
+    Index(
+        "ix_memos_oplog_unsealed",
+        "cube_id",
+        sqlite_where=text("cube_seq IS NULL"),
+        postgresql_where=text("cube_seq IS NULL"),
+    ),
     sqlite_autoincrement=True,
+)
+
+# Each cube's last given log position; its row lock orders committing writers of a cube.
+log_heads = Table(
+    "memos_log_heads",
+    metadata,
+    Column("cube_id", Id, ForeignKey("memos_cubes.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
 )
 
 # What agents spent on LLMs, per cube and operation (MemReader's `ingest`, ...); rows are
@@ -238,4 +257,37 @@ llm_usage = Table(
     Column("cube_id", Id, ForeignKey("memos_cubes.id", ondelete="CASCADE"), primary_key=True),
     Column("operation", String(64), primary_key=True),
     *(Column(name, BigInteger, nullable=False, default=0) for name in USAGE_COUNTERS),
+)
+
+# API keys of `memos serve` (stores/keys.py): only a hash of each secret is kept; the id is
+# the public part of the key, printed by `memos keys list` and used to revoke it.
+api_keys = Table(
+    "memos_api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user", String(128), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("label", String(128), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Index("ix_memos_api_keys_user", "user"),
+)
+
+# What the scheduler did and why (memos.scheduler): one row per decision.
+scheduler_log = Table(
+    "memos_scheduler_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("cube_id", Id, ForeignKey("memos_cubes.id", ondelete="CASCADE"), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("policy", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject", String(512), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("details", JSON, nullable=False),
+    Index("ix_memos_scheduler_log_cube", "cube_id", "id"),
+    sqlite_autoincrement=True,
 )

@@ -17,12 +17,15 @@ from memos.models import CubeInfo, EmbedderSpec, Grant, Permission
 from memos.stores import schema
 from memos.stores.base import EVERYONE
 from memos.stores.catalog import CatalogOps
-from memos.stores.engine import make_engine, transaction
+from memos.stores.engine import before_commit, make_engine, transaction
 from memos.stores.items import ItemOps
+from memos.stores.keys import KeyOps
 from memos.stores.links import LinkOps
+from memos.stores.logheads import seal_log
 from memos.stores.migrations import upgrade
 from memos.stores.oplog import LogOps
 from memos.stores.rows import cube_from_row, grant_from_row
+from memos.stores.scheduling import SchedulingOps
 from memos.stores.schema import cube_acl, cubes, embeddings, item_versions
 from memos.stores.schema import items as items_table
 from memos.stores.schema import links as links_table
@@ -33,7 +36,17 @@ from memos.stores.usage import UsageOps
 from memos.timeutil import Clock, utcnow
 
 
-class SqlStore(ItemOps, LinkOps, LogOps, SearchOps, TransferOps, CatalogOps, UsageOps):
+class SqlStore(
+    ItemOps,
+    LinkOps,
+    LogOps,
+    SearchOps,
+    TransferOps,
+    CatalogOps,
+    UsageOps,
+    KeyOps,
+    SchedulingOps,
+):
     """The SQLAlchemy store; one schema on SQLite and PostgreSQL."""
 
     @classmethod
@@ -52,7 +65,11 @@ class SqlStore(ItemOps, LinkOps, LogOps, SearchOps, TransferOps, CatalogOps, Usa
 
     def initialise(self) -> list[int]:
         """Create the schema, or migrate an older one; returns the versions applied."""
-        return upgrade(self.engine, self.lexical)
+        applied = upgrade(self.engine, self.lexical)
+        # From here on every write transaction seals its log entries (stores/logheads.py);
+        # not before: an older schema has no place for them until migrated.
+        before_commit(self.engine, seal_log)
+        return applied
 
     def integrity_check(self) -> list[str]:
         """Problems the database engine finds in its own files (SQLite only)."""
@@ -101,7 +118,8 @@ class SqlStore(ItemOps, LinkOps, LogOps, SearchOps, TransferOps, CatalogOps, Usa
             # Explicit deletes: SQLite only cascades with foreign keys on, and being
             # explicit keeps both databases on the same path.
             self.lexical.drop(conn, cube_id)
-            for table in (oplog_table, links_table, embeddings, cube_acl, schema.llm_usage):
+            for table in (oplog_table, links_table, embeddings, cube_acl, schema.llm_usage,
+                          schema.log_heads, schema.scheduler_log):  # fmt: skip
                 conn.execute(delete(table).where(table.c.cube_id == cube_id))
             item_ids = select(items_table.c.id).where(items_table.c.cube_id == cube_id)
             conn.execute(delete(item_versions).where(item_versions.c.item_id.in_(item_ids)))

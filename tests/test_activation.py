@@ -245,9 +245,9 @@ def test_ram_tier_evicts_least_recently_used_under_its_budget(home: Path) -> Non
         cube = mos.create_cube("lab")
         ids = add_facts(cube)
         caches = [cube.build_activation([i]) for i in ids]
-        sizes = [mos.runtime_parts.tiers._memory[Tier.CPU][c.artifact or ""].nbytes for c in caches]
+        sizes = [mos.runtime_parts.tiers._memory[Tier.CPU][c.artifact or ""].size for c in caches]
     budget = sizes[0] + sizes[1] + 1
-    with open_memos(home, runtime, kv_ram_bytes=budget) as mos:
+    with open_memos(home, runtime, kv_ram_bytes=budget, kv_eviction="lru") as mos:
         cube = mos.cube("lab")
         tiers = mos.runtime_parts.tiers
         digest = [c.artifact or "" for c in caches]
@@ -260,6 +260,27 @@ def test_ram_tier_evicts_least_recently_used_under_its_budget(home: Path) -> Non
         assert stats["tiers"]["cpu"]["bytes"] <= budget
         assert stats["counters"]["cpu_evictions"] == 1
         assert stats["counters"]["disk_loads"] == 3
+
+
+def test_cost_aware_eviction_keeps_the_cache_used_most_where_lru_drops_it(home: Path) -> None:
+    """A used three times, then B and C once each, under a budget for two: LRU evicts A
+    (used longest ago), the cost-aware policy evicts B (same cost per byte, fewer uses)."""
+    runtime = tiny_runtime()
+    with open_memos(home, runtime) as mos:
+        cube = mos.create_cube("lab")
+        caches = [cube.build_activation([i]) for i in add_facts(cube)]
+        sizes = [mos.runtime_parts.tiers._memory[Tier.CPU][c.artifact or ""].size for c in caches]
+    budget = max(sizes) * 2 + 1
+    where: dict[str, list[Tier]] = {}
+    for policy in ("lru", "cost"):
+        with open_memos(home, runtime, kv_ram_bytes=budget, kv_eviction=policy) as mos:
+            cube = mos.cube("lab")
+            for index in (0, 0, 0, 1, 2):
+                cube.generate("hi", activation=caches[index].id, max_new_tokens=1)
+            tiers = mos.runtime_parts.tiers
+            where[policy] = [tiers.where(c.artifact or "") for c in caches]
+    assert where["lru"] == [Tier.DISK, Tier.CPU, Tier.CPU]
+    assert where["cost"] == [Tier.CPU, Tier.DISK, Tier.CPU]
 
 
 def test_disk_budget_turns_old_caches_cold_and_they_rebuild_on_use(home: Path) -> None:

@@ -33,8 +33,12 @@ def test_heldout_is_frozen_and_valid() -> None:
         for path in HELDOUT.rglob("*")
         if path.is_file() and path != MANIFEST
     }
-    problems = [f"{name}: added (not in MANIFEST.sha256)" for name in sorted(present - set(expected))]
-    problems += [f"{name}: removed (listed in MANIFEST.sha256)" for name in sorted(set(expected) - present)]
+    problems = [
+        f"{name}: added (not in MANIFEST.sha256)" for name in sorted(present - set(expected))
+    ]
+    problems += [
+        f"{name}: removed (listed in MANIFEST.sha256)" for name in sorted(set(expected) - present)
+    ]
     for name in sorted(present & set(expected)):
         digest = hashlib.sha256((HELDOUT / name).read_bytes()).hexdigest()
         if digest != expected[name]:

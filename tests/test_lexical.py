@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import memos
@@ -114,3 +116,25 @@ def test_scores_depend_on_the_cube_only(mos: memos.MemOS) -> None:
     after = dict(mos.kernel.store.lexical_search(first.id, mos.user, "heron river", 10))
     assert after == pytest.approx(before)
     assert set(after) == {item.id, item.id + 1}
+
+
+@pytest.mark.postgres
+def test_postgresql_scores_only_the_postings_of_the_query_terms(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The BM25 query reads postings through their (cube, lexeme) key, never a scan of
+    the cube (EXPLAIN of the real query on a cube big enough for the planner to care)."""
+    with memos.open(tmp_path / "home", url=pg_url, user="alice", embedder="hash") as mos:
+        cube = mos.create_cube("big")
+        words = ["harbour", "lantern", "quarry", "meadow", "furnace", "glacier", "orchard"]
+        cube.add_many(
+            f"note {n} about the {words[n % 7]} and the {words[(n * 3) % 7]} {n % 97}"
+            for n in range(3000)
+        )
+        store = mos.kernel.store
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            plan = store.lexical.explain(conn, cube.id, ["harbour", "glacier"])
+        assert "memos_lexical_postings_pkey" in plan, plan
+        assert "Seq Scan on memos_lexical_postings" not in plan, plan
+        assert [h.item.content for h in cube.search("harbour glacier 5", k=1)]

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import PG_URL, require_postgres
 from sqlalchemy import create_engine, text
 
 import memos
 from memos.stores.schema import SCHEMA_VERSION
 from memos.testing import HashEmbedder
-from conftest import PG_URL, require_postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -683,8 +683,10 @@ def test_ingest_needs_write_permission(
     lite: memos.MemCube, tmp_path: Path, clock: FakeClock
 ) -> None:
     lite.grant("bob", "read")
-    with memos.open(
-        tmp_path / "lite", user="bob", embedder=HashEmbedder(dim=64), clock=clock
-    ) as as_bob:
-        with pytest.raises(PermissionDeniedError, match=r"write permission.*cube grant"):
-            as_bob.cube("team").ingest(["The printer on floor 2 is broken."])
+    with (
+        memos.open(
+            tmp_path / "lite", user="bob", embedder=HashEmbedder(dim=64), clock=clock
+        ) as as_bob,
+        pytest.raises(PermissionDeniedError, match=r"write permission.*cube grant"),
+    ):
+        as_bob.cube("team").ingest(["The printer on floor 2 is broken."])

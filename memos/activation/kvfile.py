@@ -21,12 +21,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from memos.errors import BackendError, InvalidInputError
+from memos.activation.storage import check_storage
+from memos.errors import BackendError
 from memos.runtime.identity import ModelIdentity
 from memos.runtime.model import KVLayers
 
 FORMAT = "memos.kv/1"
-STORAGES = ("native", "float16", "bfloat16", "int8")
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,6 @@ class KVCache:
     def to(self, device: torch.device | str) -> KVCache:
         moved = tuple((k.to(device), v.to(device)) for k, v in self.layers)
         return KVCache(moved, self.prefix_ids, self.identity, self.storage)
-
-
-def check_storage(storage: str) -> str:
-    """Raises: InvalidInputError: not a known storage."""
-    if storage not in STORAGES:
-        raise InvalidInputError(f"KV storage {storage!r} is not one of: {', '.join(STORAGES)}")
-    return storage
 
 
 def quantize(tensor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

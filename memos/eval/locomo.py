@@ -13,6 +13,7 @@ over the same turn texts, and (optionally) memos with single stages switched off
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -142,34 +143,26 @@ def _conversation(entry: dict[str, Any]) -> Conversation:
 
 
 def ingest(mos: MemOS, conversation: Conversation, name: str) -> MemCube:
-    """One memory per turn, with context and `next` links (see the module docstring)."""
+    """One cube per conversation, one `cube.add_conversation` call per session: exactly
+    what a user of the SDK does with a chat log (see `memos.agents.conversation`)."""
     cube = mos.create_cube(name)
-    records = []
-    for position, turn in enumerate(conversation.turns):
-        previous = conversation.turns[position - 1] if position else None
-        same_session = previous is not None and previous.session == turn.session
-        records.append(
-            {
-                "content": turn.text,
-                "type": "message",
-                "author": turn.speaker,
-                "source": "locomo",
-                "source_ref": turn.dia_id,
-                "valid_from": turn.when,
-                "context": f"{previous.speaker}: {previous.text}"[:4096]
-                if previous and same_session
-                else None,
-                "attributes": {"session": turn.session, "sample": conversation.sample_id},
-            }
+    for session, turns in itertools.groupby(conversation.turns, key=lambda t: t.session):
+        held = list(turns)
+        cube.add_conversation(
+            [{"speaker": t.speaker, "text": t.text, "id": t.dia_id} for t in held],
+            session=f"session_{session}",
+            at=held[0].when,
+            source="locomo",
         )
-    items = cube.add_many(records)
-    cube.link_many(
-        {"src": a.id, "dst": b.id, "kind": "next"}
-        for a, b, ta, tb in zip(
-            items, items[1:], conversation.turns, conversation.turns[1:], strict=False
-        )
-        if ta.session == tb.session
-    )
+    return cube
+
+
+def ingest_plain(mos: MemOS, conversation: Conversation, name: str) -> MemCube:
+    """The baseline: `cube.add` per turn with the speaker as author and the session time
+    as `valid_from` (and the `dia_id`, for scoring), nothing else."""
+    cube = mos.create_cube(name)
+    for turn in conversation.turns:
+        cube.add(turn.text, author=turn.speaker, valid_from=turn.when, source_ref=turn.dia_id)
     return cube
 
 

@@ -151,6 +151,8 @@ class CubeKernel:
         written = self._store.forget(item_id, self.user, hard=hard, cube_id=self.cube_id)
         self._reindex(written, None)
         if hard:
+            # Items whose text was rolled back past what they copied from it need vectors.
+            self.embed_missing()
             self.index.flush()  # the vector must not survive in an index snapshot either
         self._kernel.events.emit(Forgotten(self.cube_id, written.item, hard))
         return self._changed("forget", [written])[0]
@@ -180,6 +182,17 @@ class CubeKernel:
         written = self._store.revert(item_id, self.user, version, vector, cube_id=self.cube_id)
         self._reindex(written, vector)
         return self._changed("revert", [written])[0]
+
+    def embed_missing(self) -> int:
+        """Embed live items that have no stored vector (imported ones, or ones rolled back
+        by a hard forget); returns how many."""
+        missing = self._store.items_missing_vectors(self.cube_id)
+        for start in range(0, len(missing), 256):
+            chunk = missing[start : start + 256]
+            vectors = self._embed([vector_text(m.content or "", m.author) for m in chunk])
+            self._store.put_vectors(self.cube_id, [m.id for m in chunk], vectors)
+        self.index.catch_up()
+        return len(missing)
 
     def _reindex(self, written: Written, vector: FloatArray | None) -> None:
         if written.item.status is Status.DELETED or written.item.content is None:
@@ -258,16 +271,17 @@ class CubeKernel:
     def search(
         self, query: str, *, k: int, filters: SearchFilters, weights: SearchWeights
     ) -> list[Hit]:
-        hits = self._kernel.retriever.search(
-            self.info,
-            self.index,
-            self.user,
-            query,
-            k=k,
-            filters=filters,
-            weights=weights,
-            now=self.now(),
-        )
+        with self._store.reading():  # one connection for the search's many reads
+            hits = self._kernel.retriever.search(
+                self.info,
+                self.index,
+                self.user,
+                query,
+                k=k,
+                filters=filters,
+                weights=weights,
+                now=self.now(),
+            )
         ids = tuple(h.item.id for h in hits)
         self._kernel.access_log.record(ids)
         self._kernel.events.emit(Retrieved(self.cube_id, self.user, query, ids))

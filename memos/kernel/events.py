@@ -51,6 +51,22 @@ class Used:
 
 
 @dataclass(frozen=True, slots=True)
+class Generated:
+    """A generation read these memories (in order) as its prefix. `tokens` are the prefix
+    tokens of each leading run (`tokens[j]`: the head and the first j memories), so a
+    scheduler knows what caching a run would save; `cached` how many came from a cache."""
+
+    cube_id: int
+    user: str
+    sources: tuple[tuple[int, int], ...]  # (item id, version), in prompt order
+    template: str
+    tokens: tuple[int, ...]
+    cached: int
+    activation: int | None
+    ttft_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class CubeDropped:
     """A cube was deleted; these artifacts were its caches and adapters."""
 
@@ -58,7 +74,7 @@ class CubeDropped:
     artifacts: tuple[tuple[Kind, str], ...]
 
 
-Event = Changed | Forgotten | Retrieved | Used | CubeDropped
+Event = Changed | Forgotten | Retrieved | Used | Generated | CubeDropped
 
 
 class Listener(Protocol):

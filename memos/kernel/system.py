@@ -15,6 +15,7 @@ from memos.kernel.usage import AccessLog
 from memos.models import CubeInfo
 from memos.protocols import Embedder
 from memos.retrieval.cube_index import CubeIndex
+from memos.retrieval.factory import index_backend
 from memos.retrieval.hybrid import HybridRetriever
 from memos.retrieval.rerank import Reranker
 from memos.stores.engine import sqlite_url
@@ -43,6 +44,7 @@ class Kernel:
         self.events = EventBus()
         self.access_log = AccessLog(store, clock)
         self.retriever = HybridRetriever(store, embedder, reranker=reranker)
+        self.index_backend = index_backend(settings.vectors or settings.index)
         self._indexes: dict[int, CubeIndex] = {}
         self._lock = threading.Lock()
         self.closed = False
@@ -65,6 +67,7 @@ class Kernel:
                     cube,
                     self.index_root / str(cube.id),
                     snapshot_ops=self.settings.index_snapshot_ops,
+                    backend=self.index_backend,
                 )
                 self._indexes[cube.id] = index
             return index
@@ -102,4 +105,9 @@ class Kernel:
             return
         self.flush()
         self.closed = True
+        with self._lock:
+            indexes = list(self._indexes.values())
+        for index in indexes:
+            index.close()
+        self.index_backend.close()
         self.store.close()

@@ -73,15 +73,18 @@ class TrainingPlan:
                 f"unknown training option(s) {', '.join(sorted(unknown))}; known: "
                 f"rank, {', '.join(sorted(known))}"
             )
-        for name, value in given.items():
-            if name in ("steps", "target_loss") and value is None:
+        whole = {"rank", "alpha", "steps", "batch_size", "seed", "anchor_batch"}
+        for name, value in {"rank": rank, **given}.items():
+            if name in ("steps", "target_loss", "target_modules", "layers") and value is None:
                 continue
+            if name in ("target_modules", "layers"):
+                continue  # sequences, checked when the adapter is built
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InvalidInputError(f"{name} must be a number, got {value!r}")
+                raise InvalidInputError(f"{name} must be a number, got {value!r:.40}")
+            if name in whole and not isinstance(value, int):
+                raise InvalidInputError(f"{name} must be a whole number, got {value!r}")
             if not math.isfinite(value):
                 raise InvalidInputError(f"{name} must be finite, got {value!r}")
-        if isinstance(rank, bool) or not isinstance(rank, int):
-            raise InvalidInputError(f"rank must be an integer, got {rank!r}")
         given.setdefault("alpha", 2 * rank)
         return cls(rank=rank, **given).check()
 
@@ -99,6 +102,8 @@ class TrainingPlan:
             raise InvalidInputError("heldout_fraction must be in [0, 1)")
         if self.target_loss is not None and self.target_loss <= 0:
             raise InvalidInputError("target_loss must be positive")
+        if not 0 <= self.seed < 2**63:
+            raise InvalidInputError(f"seed must be 0..2**63-1, got {self.seed}")
         if self.anchor_weight < 0 or self.anchor_batch < 1:
             raise InvalidInputError("anchor_weight must be >= 0 and anchor_batch >= 1")
         return self

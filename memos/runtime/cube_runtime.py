@@ -16,8 +16,8 @@ from memos.models import Kind, MemoryItem, Record
 from memos.protocols import DerivedHost, ItemRef
 from memos.runtime.derived import check_model, source_items, usable
 from memos.runtime.identity import ModelIdentity
-from memos.runtime.model import Runtime, perplexity
-from memos.runtime.prompts import check_template
+from memos.runtime.model import KVLayers, Runtime, perplexity
+from memos.runtime.prompts import Segments, check_template
 
 if TYPE_CHECKING:
     from memos.runtime.parts import RuntimeParts
@@ -42,6 +42,11 @@ class Generation(Record):
     activation: int | None = None
     adapters: tuple[int, ...] = ()
 
+    @property
+    def activation_id(self) -> int | None:
+        """The KV cache this generation continued from; None when its prefix was recomputed."""
+        return self.activation
+
 
 def new_tokens(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
@@ -52,9 +57,7 @@ def new_tokens(value: object) -> int:
 
 
 def _refs(values: Iterable[ItemRef] | ItemRef) -> list[ItemRef]:
-    if isinstance(values, int | str):
-        return [values]
-    return list(values)
+    return validation.item_refs(values, field="adapters")
 
 
 class CubeRuntime:
@@ -167,6 +170,70 @@ class CubeRuntime:
             adapters=tuple(i.id for i in adapter_items),
         )
 
+    def generate_over(
+        self,
+        prompt: str,
+        sources: Sequence[MemoryItem],
+        *,
+        cache: MemoryItem | None = None,
+        template: str | None = None,
+        max_new_tokens: int = 32,
+    ) -> tuple[Generation, Segments]:
+        """Greedy generation after `sources` (memories already read and ordered), their
+        prefix tokenized in segments; `cache` is an open-prefix KV cache over a leading run
+        of them (`memos.activation.prefix`), continued instead of recomputing that run.
+        The tokens are the same with or without it. Returns the generation and the
+        segments (their sizes tell a scheduler what caching them would save).
+
+        Raises:
+            InvalidInputError: bad prompt or options.
+        """
+        text = validation.content(prompt, max_chars=self.cube.max_content_chars, field="prompt")
+        count = new_tokens(max_new_tokens)
+        chosen = check_template(template)
+        started = time.perf_counter()
+        runtime = self.runtime
+        prompter = runtime.prompter
+        segments = prompter.segments([s.content or "" for s in sources], chosen)
+        used = [s.id for s in sources]
+        past = self._prefix_cache(cache, segments) if cache is not None and sources else None
+        covered = len(cache.derived_from) if past is not None and cache is not None else 0
+        if past is not None and cache is not None:
+            used.append(cache.id)
+            ids = segments.rest(covered) + prompter.prompt_ids(text, after_prefix=True)
+        elif sources:
+            everything = segments.prefix(len(sources)) + segments.rest(len(sources))
+            ids = everything + prompter.prompt_ids(text, after_prefix=True)
+        else:
+            ids = prompter.prompt_ids(text, after_prefix=False)
+        tokens, ttft = runtime.generate(ids, past=past, max_new_tokens=count, started=started)
+        self.cube.touch(used)
+        cached = segments.tokens(covered) if past is not None else 0
+        generation = Generation(
+            text=runtime.decode(tokens),
+            tokens=tuple(tokens),
+            ttft_s=ttft,
+            total_s=time.perf_counter() - started,
+            prompt_tokens=cached + len(ids),
+            cached_tokens=cached,
+            activation=cache.id if past is not None and cache is not None else None,
+        )
+        return generation, segments
+
+    def _prefix_cache(self, cache: MemoryItem, segments: Segments) -> KVLayers | None:
+        """The layers of a prefix cache if using it beats recomputing; None otherwise (a
+        cache whose tokens differ from the segments' is never used)."""
+        item = usable(self.cube, cache.id, Kind.ACTIVATION)
+        check_model(item, self.runtime.identity)
+        covered = len(item.derived_from)
+        cost = float(item.attributes.get("prefill_s", 0.0))
+        if not self.parts.tiers.worth_loading(item.artifact or "", item.size_bytes, cost):
+            return None
+        loaded = kv_build.load(self.cube, self.parts, item)
+        if list(loaded.prefix_ids) != segments.prefix(covered):
+            return None
+        return loaded.layers
+
     def perplexity(
         self,
         texts: Sequence[str] | str,
@@ -181,7 +248,11 @@ class CubeRuntime:
         Raises:
             InvalidInputError: no texts, or prompts that do not pair with them.
         """
-        batch = [texts] if isinstance(texts, str) else list(texts)
+        batch = (
+            [texts]
+            if isinstance(texts, str)
+            else validation.listed(texts, field="texts", of="texts")
+        )
         if not batch or any(not isinstance(t, str) or not t.strip() for t in batch):
             raise InvalidInputError("perplexity needs one or more non-empty texts")
         if prompts is not None and len(prompts) != len(batch):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from memos import validation
 from memos.errors import (
     BackendError,
     ConflictError,
@@ -20,6 +21,7 @@ from memos.errors import (
     NotFoundError,
     StaleMemoryError,
 )
+from memos.faults import crash_point
 from memos.models import ItemDraft, Kind, MemoryItem, Status, Tier, Visibility
 from memos.protocols import DerivedHost, ItemRef
 from memos.runtime.identity import ModelIdentity, require_same
@@ -40,10 +42,8 @@ def source_items(cube: DerivedHost, refs: Iterable[ItemRef] | ItemRef) -> list[M
         InvalidInputError: no items, or one is not plaintext.
         NotFoundError, PermissionDeniedError: as `cube.get`.
     """
-    if isinstance(refs, int | str):
-        refs = [refs]
     found: list[MemoryItem] = []
-    for ref in refs:
+    for ref in validation.item_refs(refs):
         item = cube.read(ref)
         if item.kind is not Kind.PLAINTEXT or item.content is None:
             raise InvalidInputError(
@@ -166,6 +166,9 @@ def derive(
     """A new derived item made by `recipe` from the plaintext items `refs`."""
     sources = source_items(host, refs)
     made = recipe.materialise(parts, sources)
+    # The artifact is written (atomically, by content hash) but no item points at it yet: a
+    # crash here leaves an unused file, never an item with a missing or torn one.
+    crash_point("derive-before-record")
     draft = ItemDraft(
         visibility=visibility_of(sources),
         content=recipe.describe(sources, made),

@@ -56,7 +56,7 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings, home: Path) -> Runtime:
         """The runtime MEMOS_RUNTIME_MODEL names; nothing loads until first use."""
-        models_dir = (settings.models_dir or home / "models").expanduser()
+        models_dir = settings.resolved_models_dir()
 
         def load() -> LoadedModel:
             device = _resolve_device(settings.runtime_device)

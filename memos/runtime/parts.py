@@ -52,6 +52,16 @@ class RuntimeParts:
             return self._runtime
 
     @property
+    def runtime_loaded(self) -> bool:
+        """Whether the runtime model is in memory (nothing here loads it)."""
+        return self._runtime is not None and self._runtime.loaded
+
+    @property
+    def tiers_loaded(self) -> TierCache | None:
+        """The KV tiers if they exist yet (None before any cache was used)."""
+        return self._tiers
+
+    @property
     def tiers(self) -> TierCache:
         with self._lock:
             if self._tiers is None:
@@ -64,6 +74,7 @@ class RuntimeParts:
                     disk_bytes=self.settings.kv_disk_bytes,
                     gpu_bytes=self.settings.kv_gpu_bytes,
                     accelerator=str(device) if device.type != "cpu" else None,
+                    policy=self.settings.kv_eviction,
                 )
             return self._tiers
 

@@ -17,6 +17,7 @@ the full text feed the model exactly the same tokens.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from memos.errors import InvalidInputError
@@ -25,6 +26,34 @@ DEFAULT_TEMPLATE = "Use these memories when you answer.\n{memories}"
 PLACEHOLDER = "{memories}"
 # Stands in for the system message when only the text after it is wanted.
 _SYSTEM_STANDIN = "memos"
+# Marks where the memories go while the template is rendered, to cut it there.
+_MEMORIES_MARK = "\u2063memos-memories\u2063"
+
+
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """A memory prefix as separately tokenized pieces: the head (all before the first
+    memory), one piece per memory (`- text`, the second on with a leading newline), and
+    the tail (all after the last memory). Because each piece is tokenized on its own, the
+    tokens of the first j memories are a prefix of the tokens of any longer run that starts
+    with them: a KV cache of the open prefix `prefix(j)` continues with `rest(j)` and gives
+    the very tokens recomputing `prefix(j) + rest(j)` would."""
+
+    head: tuple[int, ...]
+    memories: tuple[tuple[int, ...], ...]
+    tail: tuple[int, ...]
+
+    def prefix(self, count: int) -> list[int]:
+        """The head and the first `count` memories (an open prefix: no tail)."""
+        return [*self.head, *(t for piece in self.memories[:count] for t in piece)]
+
+    def rest(self, count: int) -> list[int]:
+        """What follows `prefix(count)`: the other memories and the tail."""
+        return [*(t for piece in self.memories[count:] for t in piece), *self.tail]
+
+    def tokens(self, count: int) -> int:
+        """How many tokens `prefix(count)` holds."""
+        return len(self.head) + sum(len(piece) for piece in self.memories[:count])
 
 
 def check_template(template: str | None) -> str:
@@ -77,6 +106,20 @@ class Prompter:
         if self.chat:
             return self.encode(self._render([_system(system)], cue=False))
         return self.encode(f"{system}\n\n", special=True)
+
+    def segments(self, memories: Sequence[str], template: str) -> Segments:
+        """The prefix cut into pieces for prefix caching (see `Segments`); the memories go
+        where the template's first `{memories}` is."""
+        system = template.replace(PLACEHOLDER, _MEMORIES_MARK, 1)
+        plain = f"{system}\n\n"
+        rendered = self._render([_system(system)], cue=False) if self.chat else plain
+        head, _, tail = rendered.partition(_MEMORIES_MARK)
+        pieces = [("\n" if n else "") + f"- {text.strip()}" for n, text in enumerate(memories)]
+        return Segments(
+            head=tuple(self.encode(head, special=not self.chat)),
+            memories=tuple(tuple(self.encode(piece)) for piece in pieces),
+            tail=tuple(self.encode(tail)) if tail else (),
+        )
 
     def prompt_ids(self, prompt: str, *, after_prefix: bool) -> list[int]:
         """The tokens of a prompt, either following a memory prefix or on its own."""

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 
 from memos.eval.memtrack.answerers import UNKNOWN, Answer
 from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.spans import newer_span, typed_span
+from memos.eval.memtrack.states import answer_from_states, who_did
 
 _TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
 _PR = re.compile(r"(?i)(?:\bPR|\bpull request|\bMR|\bmerge request)?\s*#(\d+)\b")
@@ -320,11 +322,21 @@ class ExtractiveAnswerer:
         self, question: str, items: Sequence[Retrieved], *, asked_at: datetime | None = None
     ) -> Answer:
         reading = read_question(question)
-        if reading.slot == "other":
-            return Answer(sentences(items[0].text)[0] if items else UNKNOWN)
+        if reading.slot != "actor":
+            from_state = answer_from_states(question, items, asked_at)
+            if from_state is not None:
+                newer = newer_span(question, items, asked_at, from_state)
+                return Answer(newer or from_state)
+            actor = who_did(question, items)
+            if actor is not None:
+                return Answer(actor)
+        if reading.slot == "other" or (reading.slot != "actor" and reading.subject is None):
+            typed = typed_span(question, items, asked_at)
+            if typed is not None or reading.slot == "other":
+                return Answer(typed or UNKNOWN)
         found = self.candidates(reading, items)
         if not found:
-            return Answer(UNKNOWN)
+            return Answer(typed_span(question, items, asked_at) or UNKNOWN)
         if reading.before:
             return Answer(self._previous(reading, found) or UNKNOWN)
         return Answer(max(found, key=self._authority(reading)).value)

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
 from typing import Any
 
 from memos.agents.events import SUBJECT_FIELDS
@@ -30,6 +31,49 @@ from memos.eval.memtrack.format import Event
 from memos.models import MemoryItem
 from memos.mos import MemOS
 from memos.protocols import LLMClient
+
+
+@dataclass(frozen=True, slots=True)
+class StateRetrieved(Retrieved):
+    """A recalled keyed state: the item's `state` (subject, attribute, value, previous,
+    state_key), the sentence it was read from (`said`), and when it held (`valid_from`,
+    `valid_to`), so an answerer can read the value itself, the one before it or the one at
+    a past time, instead of a text span."""
+
+    state: Mapping[str, Any] = field(default_factory=dict)
+    said: str = ""
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+_STATE_FIELDS = ("subject", "attribute", "value", "previous", "state_key", "ended")
+# "What was X on March 12?", "as of 2026-03-12": the instant a question asks about.
+_AS_OF = re.compile(
+    r"(?i)\b(?:on|as of|at|by|in)\s+(?P<d>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?:,?\s+\d{4})?|\d{4}-\d{2}-\d{2})"
+)
+
+
+def asked_as_of(question: str, asked_at: datetime | None) -> datetime | None:
+    """The end of the day a question asks about ('What was X on March 12?'), the latest
+    such day not after `asked_at`; None when it names no day."""
+    from memos.agents.dates import resolve
+
+    found = _AS_OF.search(question)
+    if found is None or not re.search(r"(?i)\b(?:was|were|did|had)\b", question):
+        return None
+    base = asked_at or datetime.now(UTC)
+    day = resolve(found["d"], base)
+    if day is None:
+        return None
+    if day > base.date() and not re.search(r"\d{4}", found["d"]):
+        try:
+            day = day.replace(year=day.year - 1)
+        except ValueError:
+            return None
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
 
 # Fields MemReader reads itself; an event's `meta` may not override them.
 _RESERVED = frozenset(
@@ -75,11 +119,13 @@ class _CubeMemory:
         self.reader = reader
         self.weights = dict(weights)
         self.refs: dict[int, set[str]] = {}
+        self.latest: datetime | None = None
         self.restated: dict[int, datetime] = {}
 
     def observe(self, events: Sequence[Event]) -> None:
         if not events:
             return
+        self.latest = events[-1].timestamp
         report = self.cube.ingest([reader_record(e) for e in events], reader=self.reader)
         for entry in (*report.added, *report.updated, *report.superseded, *report.skipped):
             if entry.item_id is not None and entry.source_ref:
@@ -96,14 +142,31 @@ class _CubeMemory:
     def _retrieved(self, item: MemoryItem, score: float) -> Retrieved:
         refs = self.refs.get(item.id, set()) | ({item.source_ref} if item.source_ref else set())
         restated = self.restated.get(item.id)
+        current = item.superseded_by is None and item.valid_to is None
+        when = item.valid_from if restated is None else max(item.valid_from, restated)
+        if "state_key" in item.attributes:
+            state = {k: item.attributes[k] for k in _STATE_FIELDS if k in item.attributes}
+            return StateRetrieved(
+                text=item.content or "",
+                refs=tuple(sorted(refs)),
+                timestamp=when,
+                actor=item.author,
+                platform=item.source,
+                score=score,
+                current=current,
+                state=state,
+                said=item.context or "",
+                valid_from=item.valid_from,
+                valid_to=item.valid_to,
+            )
         return Retrieved(
             text=item.content or "",
             refs=tuple(sorted(refs)),
-            timestamp=item.valid_from if restated is None else max(item.valid_from, restated),
+            timestamp=when,
             actor=item.author,
             platform=item.source,
             score=score,
-            current=item.superseded_by is None and item.valid_to is None,
+            current=current,
         )
 
     def retrieve(self, question: str, *, k: int) -> Retrieval:
@@ -111,6 +174,15 @@ class _CubeMemory:
         seen = {h.item.id for h in hits}
         found: list[Retrieved] = []
         calls = 1
+        moment = asked_as_of(question, self.latest)
+        if moment is not None:
+            # A question about a past day reads the cube as it was then (valid time).
+            then = self.cube.search(question, k=k, as_of=moment, weights=self.weights or None)
+            calls += 1
+            for hit in then[: max(1, k // 2)]:
+                if hit.item.id not in seen and "state_key" in hit.item.attributes:
+                    seen.add(hit.item.id)
+                    found.append(self._retrieved(hit.item, hit.score))
         for hit in hits:
             found.append(self._retrieved(hit.item, hit.score))
             earlier = hit.item.supersedes

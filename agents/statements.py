@@ -1,0 +1,1538 @@
+"""General state statements: (entity, attribute, value) read from a clause's structure,
+not from a domain's phrasing, each with the rule that fired.
+
+`memos.agents.patterns` knows tickets, assignees, launches and people's homes. This reader
+knows how *any* tracked value is written down, whatever it is about:
+
+* a field line: `Hiring manager: Paul Okafor`, `Openings: 2`, `Rollout: 5% -> 25%`;
+* a change: `X changed from A to B`, `the v1 sunset is pushed to September 30`,
+  `rolled strict_auth back to 0%`, `the block has been extended to 70 rooms`;
+* a copula over an attribute noun: `the v2 rate limit is 500 rpm`, `Keynote speaker
+  confirmed - Dr. Ana Ruiz`, `our price for the buffet package is €42 per person`;
+* a release: `Release quill-python 3.4.1`; a role: `Jonas Weber will give the keynote`,
+  `I own REQ-118 from today`, `I'm taking over as incident lead`;
+* a correction (`sorry, I meant March 24, not March 23`; `it's 143, not 134`): the new
+  value of the state that held the mistaken one;
+* a retraction (`scratch that, we're staying at Harbor Hall`): the value a recent change
+  replaced, back on its key.
+
+A clause names its attribute with a noun ("rate limit", "start date", "hiring manager")
+or, when it names none, its value's kind says it (a percentage is a rollout, a date a
+date, an amount a price). A clause that names no subject takes it from what the reader
+already knows (`Context`: the states the cube holds, newest first) -- the subject that
+has this attribute, or a value of this kind -- or from what the event is about.
+Hedges, questions, conditions, quoted lines and proposals state nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from memos.agents.candidates import THING, State, is_thing, thing_name
+from memos.agents.dates import resolve
+from memos.agents.events import Utterance
+from memos.agents.values import SWITCH, Value, kind_of_value, number_of, ordinal_day, values
+
+if TYPE_CHECKING:
+    from memos.protocols import Memory
+
+# Attribute nouns, longest first so "rate limit" wins over "limit" and "start date" over
+# "date". Names are kept as written (truth and questions use the writer's words).
+_ATTRIBUTES = sorted(
+    """price per seat|price per person|price per head|price per user|seat price|unit price|
+    list price|price|cost|rate|nightly rate|room rate|fee|fees|salary|base salary|base pay|
+    budget|quote|discount|amount|total|deposit|
+    date|start date|end date|due date|deadline|launch date|release date|go-live date|go-live|
+    sunset date|sunset|cutover date|cutover|ship date|kickoff|renewal date|signing date|
+    move date|move-in date|freeze|code freeze|
+    venue|location|office|address|city|room|site|
+    owner|assignee|lead|tech lead|incident lead|incident commander|hiring manager|manager|
+    speaker|keynote speaker|host|dri|on-call|on call|reviewer|approver|contact|
+    point of contact|recruiter|coordinator|sponsor|
+    headcount|head count|attendees|capacity|seats|seat count|rooms|openings|limit|
+    rate limit|quota|size|desks|licenses|licences|users|
+    version|release|build|target release|target version|target|
+    rollout|rollout percentage|percentage rollout|percentage|
+    status|stage|state|priority|severity|resolution|
+    term|contract term|plan|tier|vendor|supplier|provider|contractor|installer|agency|
+    page limit|word limit|floor area|area|square meters|rent|monthly rent""".replace(
+        "\n", ""
+    ).split("|"),
+    key=len,
+    reverse=True,
+)
+_ATTRIBUTES = [a for a in _ATTRIBUTES if a.strip() != "keynote speaker"]
+_ATTRIBUTE = "|".join(re.escape(a.strip()) for a in _ATTRIBUTES if a.strip())
+_ATTRIBUTE_AT_END = re.compile(rf"(?i)(?:^|\s)(?P<a>{_ATTRIBUTE})$")
+_SAME_ATTRIBUTE = {
+    "state": "status",
+    "assigned to": "assignee",
+    "head count": "headcount",
+    "percentage rollout": "rollout",
+    "rollout percentage": "rollout",
+}
+# What a value says by its kind when no noun names the attribute.
+_BY_KIND = {
+    "date": "date",
+    "percent": "rollout",
+    "money": "price",
+    "version": "version",
+    "person": "owner",
+    "switch": "status",
+    "word": "status",
+}
+_PERSONISH_WORDS = re.compile(
+    r"(?i)(?:owner|assignee|lead|commander|manager|speaker|host|dri|on-?call|reviewer|"
+    r"approver|contact|recruiter|coordinator|sponsor)$"
+)
+_PERSONISH = re.compile(
+    r"(?i)(?:owner|assignee|lead|commander|manager|speaker|host|dri|on-?call|reviewer|"
+    r"approver|contact|recruiter|coordinator|sponsor)$"
+)
+_CHANGE_STEMS = [
+    "mov",
+    "push",
+    "chang",
+    "updat",
+    "bump",
+    "rais",
+    "lower",
+    "increas",
+    "decreas",
+    "reduc",
+    "extend",
+    "drop",
+    "slip",
+    "postpon",
+    "delay",
+    "reschedul",
+    "shift",
+    "roll",
+    "dial",
+    "ramp",
+    "revert",
+    "downgrad",
+    "upgrad",
+    "switch",
+    "transition",
+    "reassign",
+    "hand",
+    "pass",
+    "renew",
+    "expand",
+    "trim",
+    "adjust",
+    "revis",
+    "correct",
+    "amend",
+    "cap",
+    "scal",
+    "resiz",
+    "upp",
+    "limit",
+]
+_CHANGE = (
+    r"(?:(?:" + "|".join(_CHANGE_STEMS) + r")(?:e|es|ed|ing|s|d|ped|ping|ted|ting|red|ring)?"
+    r"|cut|cuts|cutting|set|sets|setting|went|goes|going|go|brought|shrunk|is back|are back|"
+    r"'s back|back)"
+)
+_AUX = (
+    r"(?:(?:is|are|was|were|has|have|had|been|being|be|got|gets|just|now|also|officially|"
+    r"finally|already|being|will|'s|'ve|we've|we)\s+)*"
+)
+_TO = r"(?:back\s+|up\s+|down\s+|out\s+|over\s+)?(?:to|until|till|into|at)\s+"
+_HEDGE = re.compile(
+    r"(?i)\b(?:might|maybe|perhaps|probably|possibly|could|would|should|if|unless|whether|"
+    r"rumou?rs?|nothing (?:is )?confirmed|not (?:yet )?confirmed|tentative(?:ly)?|"
+    r"i think|i guess|i believe|looks like|seems|hopefully|hope|planning|plan to|"
+    r"propos(?:e|es|ed|ing)|suggest\w*|let's|lets|aim for|aiming|around|roughly|"
+    r"approximately|about \d|"
+    r"pre-?release|release candidate|draft|can we|could we|can you|wondering|asking|"
+    r"requested|request|need to confirm|tbd|tbc|estimate\w*|expect\w*|unless|offer(?:ing)? you|"
+    r"can offer|can do|could do|happy to accept|can meet you|counter\w*|quoted? you)\b"
+)
+_QUESTION = re.compile(r"\?\s*(?:$|[)\"'])")
+_CORRECTION = re.compile(
+    r"(?i)\b(?:sorry|typo|i meant|meant to (?:say|write)|correction|correcting|should (?:be|"
+    r"read|have said)|my bad|mistyped|oops|misspoke|wrong (?:number|date|value))\b"
+)
+_NOT_OLD = re.compile(
+    r"(?i)(?:,\s*|(?<=[\d%])\s+|\()(?:and\s+)?not\s+(?P<old>(?:[^,.;()]|[,.](?=\d))+?)"
+    r"(?:\)|(?=[,.;](?!\d)|$|\s+(?:as|like|anymore|any more|-)))"
+    r"|\(\s*(?:was|previously|formerly|from)\s+(?P<was>[^)]+)\)"
+)
+_RETRACTION = re.compile(
+    r"(?i)\b(?:scratch that|ignore (?:my|that|the) (?:last|previous|earlier)|never ?mind|"
+    r"disregard|after all|we(?:'re| are) (?:keeping|staying)|staying (?:at|with|on)|"
+    r"keeping|stays? (?:at|with|on)|back to|as (?:it )?was|revert(?:ing|ed)? (?:to|back))\b"
+)
+_ACCEPT = re.compile(
+    r"(?i)^(?:deal|agreed|approved|confirmed|accepted|done|perfect|great)\b|\bi accept\b|"
+    r"\bwe accept\b|\bworks for (?:me|us)\b|\bgo with\b|\b(?:have|has|all) agreed\b|"
+    r"\bsigned off\b"
+)
+# A proposal the same message says was agreed is a decision ("Let's move it to the 9th.
+# Reviewers have agreed.").
+_DECIDED = re.compile(r"(?i)^\s*(?:let's|lets)\s+(?:move|push|go with|set|make|keep|use)\b")
+_LEADING = re.compile(
+    r"(?i)^(?:(?:ok(?:ay)?|so|and|but|also|update|fyi|heads up|note|btw|re|quick update|"
+    r"good news|bad news|update from [\w ]+?|hi \w+|hey \w+|all|team|reminder)\s*[:,!-]*\s+)+"
+)
+_DETERMINERS = re.compile(
+    r"(?i)^(?:(?:the|a|an|our|your|their|his|her|its|my|this|that|these|those|new|final|"
+    r"current|updated|latest|revised|official|overall|total|target|planned|expected|max|"
+    r"maximum|min|minimum)(?:\s+|$))+"
+)
+_PRONOUN = re.compile(r"(?i)^(?:it|its|he|she|they|his|her|their|this|that|we|i|you)$")
+_KIND_WORDS = re.compile(
+    r"(?i)^(?:flag|feature flag|feature|project|repo|repository|ticket|issue|epic|service|"
+    r"app|library|package|team|the)\s+"
+)
+_PAREN = re.compile(r"\s*\([^)]*\)")
+_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][\w '/&-]{0,48}?)\s*(?::|=)\s+(?P<rest>\S.{0,160})$")
+_FIELD_SKIP = re.compile(
+    r"(?i)^(?:re|fwd?|subject|to|from|cc|bcc|comment|note|update|fyi|heads up|"
+    r"invitation|updated invitation|invite|organizer|reminder|agenda|summary|changelog|"
+    r"see|ps|p\.s|edit|correction|standup|platform standup|action items?|next steps|"
+    r"http|https|deal|bad news|good news|fyi|ok|thanks|hi|hello|dear|calendar|slack|email|"
+    r"jira|github|gitlab|linear|event|meeting notes)\b"
+)
+_ARROW = re.compile(r"\s*(?:->|→|=>|-->|⇒)\s*")
+_CLAUSE = re.compile(r"\s*(?:;|:\(|:\)|\s[-\u2013\u2014]\s(?=[a-z])|\bbut\b|,\s+so\b)\s*")
+_QUOTED = re.compile(r"^\s*>")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one rule read from a clause: subject (None: from context), attribute (None:
+    from the value's kind), value, the value it replaced, and why."""
+
+    subject: str | None
+    attribute: str | None
+    value: Value
+    previous: str | None = None
+    reason: str = ""
+    person: bool = False
+
+
+@dataclass
+class Known:
+    """A keyed state the reader knows of: its key's parts, current value and history."""
+
+    subject: str
+    attribute: str
+    value: str
+    author: str | None
+    at: datetime | None
+    earlier: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str | None:
+        return kind_of_value(self.value)
+
+
+class Context:
+    """The keyed states a reader knows (newest last), to resolve clauses that leave out
+    their subject, and corrections and retractions that point back at a value."""
+
+    def __init__(self, known: Iterable[Known] = ()) -> None:
+        self.known: list[Known] = list(known)
+        # Subjects named earlier in the message being read (see `general_states`).
+        self.focus: list[str] = []
+
+    @classmethod
+    def of(cls, cube: Memory, *, limit: int = 400) -> Context:
+        """What a cube's recent keyed items say (current and superseded)."""
+        chains: dict[str, list[tuple[datetime, str, str, str, str | None]]] = {}
+        for item in cube.items(limit=limit):
+            attributes = item.attributes
+            key = attributes.get("state_key")
+            if not isinstance(key, str) or attributes.get("ended"):
+                continue
+            chains.setdefault(key, []).append(
+                (
+                    item.valid_from,
+                    str(attributes.get("subject", "")),
+                    str(attributes.get("attribute", "")),
+                    str(attributes.get("value", "")),
+                    item.author,
+                )
+            )
+        known = []
+        for chain in chains.values():
+            chain.sort(key=lambda row: row[0])
+            at, subject, attribute, value, author = chain[-1]
+            earlier = [row[3] for row in chain[:-1]]
+            known.append(Known(subject, attribute, value, author, at, earlier))
+        known.sort(key=lambda k: k.at or datetime.min)
+        return cls(known)
+
+    def note(self, state: State, author: str | None) -> None:
+        """Remember a state just read (it is the newest)."""
+        for index, known in enumerate(self.known):
+            if (known.subject.lower(), known.attribute.lower()) == (
+                state.subject.lower(),
+                state.attribute.lower(),
+            ):
+                if _same_value(known.value, state.value):
+                    return
+                known.earlier.append(known.value)
+                known.value, known.author, known.at = state.value, author, state.said_at
+                self.known.append(self.known.pop(index))
+                return
+        self.known.append(Known(state.subject, state.attribute, state.value, author, state.said_at))
+
+    def newest(
+        self,
+        *,
+        attribute: str | None = None,
+        subject: str | None = None,
+        kind: str | None = None,
+        author: str | None = None,
+    ) -> Known | None:
+        if subject is not None:
+            # The same subject first; only then one that names it in more words.
+            exact = [k for k in self.known if _slug_words(k.subject) == _slug_words(subject)]
+            found = Context(exact).newest(attribute=attribute, kind=kind, author=author)
+            if found is not None:
+                return found
+        for known in reversed(self.known):
+            if attribute is not None and not _same_words(known.attribute, attribute):
+                continue
+            if subject is not None and not _same_subject(known.subject, subject):
+                continue
+            if (
+                kind is not None
+                and known.kind != kind
+                and not (kind in ("word", "person") and known.kind in (None, "person"))
+            ):
+                continue
+            if author is not None and (known.author or "").lower() != author.lower():
+                continue
+            return known
+        return None
+
+    def holding(self, value: str, *, past: bool = False) -> Known | None:
+        """The newest state whose current (or, with `past`, an earlier) value is `value`."""
+        for known in reversed(self.known):
+            pool = known.earlier if past else [known.value]
+            if any(_same_value(v, value) for v in pool):
+                return known
+        return None
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def _same_subject(a: str, b: str) -> bool:
+    x, y = _slug_words(a), _slug_words(b)
+    if not (x and y):
+        return False
+    if {w for w in x if any(c.isdigit() for c in w)} != {
+        w for w in y if any(c.isdigit() for c in w)
+    }:
+        return False  # "v3.3 release" and "v3.4 release" are two things
+    if x == y or x <= y or y <= x:
+        return True
+    return len(x & y) >= 2 and len(x & y) / len(x | y) >= 0.5
+
+
+_GENERIC_ATTRIBUTE_WORDS = frozenset(
+    [
+        "date",
+        "day",
+        "time",
+        "count",
+        "number",
+        "total",
+        "level",
+        "value",
+        "amount",
+        "percentage",
+        "read",
+        "monthly",
+        "annual",
+        "yearly",
+        "current",
+        "per",
+        "person",
+        "head",
+        "seat",
+        "user",
+        "final",
+    ]
+)
+
+
+def same_attribute(a: str, b: str) -> bool:
+    """'opening' and 'openings', 'sunset' and 'sunset date', 'replicas' and 'read
+    replicas': one attribute ('date' and 'start date' are two)."""
+    x = {_stem(w) for w in a.lower().split()}
+    y = {_stem(w) for w in b.lower().split()}
+    if not (x and y):
+        return False
+    if x == y:
+        return True
+    small, big = (x, y) if len(x) < len(y) else (y, x)
+    return small <= big and (big - small) <= _GENERIC_ATTRIBUTE_WORDS
+
+
+def _slug_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in ("the", "a", "an")}
+
+
+def _same_value(a: str, b: str) -> bool:
+    x = " ".join(re.findall(r"[a-z0-9]+", a.lower()))
+    y = " ".join(re.findall(r"[a-z0-9]+", b.lower()))
+    if x == y:
+        return True
+    nx, ny = number_of(a), number_of(b)
+    return nx is not None and nx == ny and kind_of_value(a) == kind_of_value(b)
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence cut where its clauses may differ in polarity ("Ana can't do the 23rd
+    :( Jonas will give the keynote instead")."""
+    return [c.strip() for c in _CLAUSE.split(sentence) if c and c.strip()]
+
+
+def _split_np(raw: str) -> tuple[str | None, str | None]:
+    """A noun phrase as (subject, attribute): 'the v2 rate limit' -> ('v2', 'rate limit'),
+    'the status of PLAT-412' -> ('PLAT-412', 'status'), 'the block' -> ('block', None)."""
+    text = _PAREN.sub("", raw).strip(" ,:;-\"'“”")
+    text = _LEADING.sub("", text)
+    if ":" in text:
+        left, right = text.rsplit(":", 1)
+        subject, attribute = _split_np(right)
+        if subject is None and attribute is not None:
+            return _subject_text(left), attribute
+        text = right.strip()
+    # The last noun phrase only: after the last comma, clause word or determiner.
+    text = re.split(
+        r"(?i),\s+|\.\s+|\s+(?:so|since|because|and|but|says|said|that|which|when)\s+", text
+    )[-1]
+    text = re.sub(
+        r"(?i)\s+(?:a|one|two|three|\d+)\s+(?:days?|weeks?|months?)(?:\s+(?:later|earlier|out|"
+        r"back))?$",
+        "",
+        text,
+    )
+    cut = list(re.finditer(r"(?i)\b(?:the|our|their|its|this|that|your|my)\s+", text))
+    if cut and not re.search(rf"(?i)\b(?:{_ATTRIBUTE})\s+(?:of|for|on)\s+", text):
+        text = text[cut[-1].end() :]
+    words = text.split()
+    text = " ".join(words[-7:])
+    of = re.match(rf"(?i)^(?:.*\s)?(?P<a>{_ATTRIBUTE})\s+(?:of|for|on)\s+(?P<s>.+)$", text)
+    if of:
+        return _subject_text(of["s"]), of["a"].lower()
+    owned = re.match(rf"(?i)^(?P<s>.+?)['\u2019]s?\s+(?P<a>{_ATTRIBUTE})$", text)
+    if owned:
+        return _subject_text(owned["s"]), owned["a"].lower()
+    tail = _ATTRIBUTE_AT_END.search(text)
+    if tail:
+        subject = text[: tail.start()].strip()
+        return _subject_text(subject), tail["a"].lower()
+    return _subject_text(text), None
+
+
+def _subject_text(raw: str) -> str | None:
+    text = _PAREN.sub("", raw).strip(" ,:;-\"'“”.")
+    text = _LEADING.sub("", text)
+    text = _DETERMINERS.sub("", text)
+    text = _KIND_WORDS.sub("", text).strip()
+    # Only the last noun phrase: "Deepak Rao changed the status of" is no subject.
+    if not text or _PRONOUN.match(text) or len(text.split()) > 5:
+        return None
+    if text.lower() in _NOT_SUBJECT_WORDS or text.lower() in _ADJECTIVES:
+        return None
+    if not re.search(r"[A-Za-z]", text):
+        return None
+    if re.search(r"(?i)\b(?:is|are|was|were|will|has|have|we|i|you|they)\b", text):
+        return None
+    things = THING.findall(text)
+    if things:
+        return thing_name(things[-1])
+    return text
+
+
+def _attribute_name(name: str) -> str:
+    lowered = " ".join(name.lower().split())
+    return _SAME_ATTRIBUTE.get(lowered, lowered)
+
+
+def _first(found: Sequence[Value], kinds: Iterable[str] | None = None) -> Value | None:
+    allowed = set(kinds) if kinds is not None else None
+    for value in found:
+        if allowed is None or value.kind in allowed:
+            return value
+    return None
+
+
+def _word_value(text: str, start: int) -> Value | None:
+    """An untyped value after a change word: a Title-case phrase or a switch word."""
+    rest = text[start:]
+    switch = re.match(r"\s*(on|off|enabled|disabled|paused|live)\b", rest, re.I)
+    if switch:
+        return Value(
+            "switch", switch.group(1).lower(), start + switch.start(1), start + switch.end(1)
+        )
+    quoted = re.match(r"\s*[\"“']([^\"”']{1,60})[\"”']", rest)
+    if quoted:
+        return Value("word", quoted.group(1), start + quoted.start(1), start + quoted.end(1))
+    titled = re.match(
+        r"\s*(?:the\s+)?((?:[A-Z][\w'&.-]*|[A-Z]{2,}|of|de|da|van|won't|Won't)"
+        r"(?:\s+(?:[A-Z][\w'&.-]*|of|de|da|van)){0,3})",
+        rest,
+    )
+    if titled and titled.group(1)[:1].isupper():
+        body = titled.group(1).rstrip(".")
+        return Value("word", body, start + titled.start(1), start + titled.start(1) + len(body))
+    return None
+
+
+def _value_after(clause: str, start: int, at: datetime | None) -> Value | None:
+    """The value a clause gives after position `start` (typed first, else words)."""
+    # Typed on the whole clause: a version is told from a decimal by the words before it.
+    found = [
+        v
+        for v in values(clause, at)
+        if v.start >= start
+        and (
+            v.start - start <= 3
+            or clause[start : v.start].strip() in ("", "the")
+            or (
+                v.kind == "version"
+                and re.fullmatch(r"\s*[A-Z][\w-]{1,20}\s+", clause[start : v.start])
+            )
+        )
+    ]
+    if found:
+        return found[0]
+    return _word_value(clause, start)
+
+
+_STAGE_VERBS = ("moved", "move", "moving", "went", "goes", "transitioned", "changed", "set")
+_PLACE_CUE = re.compile(
+    r"(?i)\b(?:venue|hall|office|room|building|hotel|center|centre|site|"
+    r"location|floor|campus|city|address)\b"
+)
+
+
+def _as_status(value: Value, attribute: str | None, verb: str) -> Value:
+    """'was moved to Phone Screen': a Title-case stage read as a name is a word."""
+    if (
+        value.kind == "person"
+        and verb in _STAGE_VERBS
+        and (attribute is None or not _PERSONISH.search(attribute))
+    ):
+        return Value("word", value.text, value.start, value.end)
+    return value
+
+
+def _value_reading(
+    subject: str | None, attribute: str | None, value: Value, previous: str | None, reason: str
+) -> Reading:
+    if value.kind == "count" and attribute is None and value.unit:
+        # "extended to 70 rooms": the unit names the attribute.
+        return Reading(subject, value.unit.lower(), value, previous, reason)
+    if value.kind == "count" and value.unit and attribute is not None:
+        unit = value.unit.lower()
+        if not attribute.endswith(unit.rstrip("s")) and unit not in ("people", "persons"):
+            text = f"{value.text} {unit}"  # "600 rpm": a measure keeps its unit
+            value = Value("count", text, value.start, value.end, value.unit)
+    return Reading(subject, attribute, value, previous, reason)
+
+
+_FROM_TO = re.compile(
+    rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?)\s*\b{_AUX}(?P<verb>{_CHANGE})\b(?P<mid>(?:[^.;!?]|\.(?=\w)){{0,60}}?)\s+"
+    rf"from\s+(?P<old>(?:(?!\b(?:is|are|was|were|has|have|been)\b)[^.;:!?]){{1,40}}?)\s+{_TO}"
+)
+_VERB_TO = re.compile(rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?)\s*\b{_AUX}(?P<verb>{_CHANGE})\s+{_TO}")
+_VERB_FIRST = re.compile(
+    rf"(?i)(?:^|:\s+|\b(?:we|i|they|ops|someone)(?:'ve|'re|'ll|'m)?\s+(?:have\s+|are\s+|am\s+|will\s+|"
+    rf"just\s+|now\s+)*)"
+    rf"(?P<verb>{_CHANGE})\s+(?P<np>(?!to\b|from\b)(?:[^.;!?]|\.(?=\w)){{1,60}}?)\s+(?:(?:one|two|three|a|"
+    rf"\d+)\s+(?:days?|weeks?|months?)\s+(?:later|earlier|out|back)?\s*,?\s*)?{_TO}"
+)
+_COPULA = re.compile(
+    rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?\b(?:{_ATTRIBUTE})\b(?:\s+(?:of|for|on)\s+(?![\d$€£¥]|(?:USD|EUR|"
+    rf"GBP|NOK|SEK|DKK|CHF)\b)(?:[^.;!?,]|\.(?=\w)){{1,60}}?)?)(?:\s*\([^)]*\))?"
+    rf"(?:\s*(?:is|are|will be|stays|remains|sits|comes in|goes|'s|has been|now|still|"
+    rf"officially|confirmed|final|set|fixed|locked|agreed|at|to|capped|limited|priced|pegged|"
+    rf"held|now at)\b|\s*[:=\-\u2013\u2014])+\s*"
+)
+_CATEGORICAL = re.compile(
+    r"(?i)(?:status|stage|state|venue|location|plan|tier|vendor|supplier|provider|contractor|"
+    r"installer|agency|partner|office|city|site|room|resolution|priority)\s*$"
+)
+_ADJECTIVES = frozenset(
+    [
+        "usable",
+        "total",
+        "new",
+        "final",
+        "current",
+        "updated",
+        "revised",
+        "official",
+        "overall",
+        "actual",
+        "agreed",
+        "confirmed",
+        "planned",
+        "expected",
+        "proposed",
+        "estimated",
+    ]
+)
+_ANY_COPULA = re.compile(
+    r"(?i)(?<![\w-])(?P<np>(?:(?:the|our|its|their|his|her|your)\s+)?(?:[A-Za-z][\w-]*\s+){0,3}"
+    r"[A-Za-z][\w-]*)\s+(?:is|are|will be|can be|stays at|stays|remains|is now|comes to|"
+    r"totals|sits at|stands at)\s+(?:now\s+|still\s+|officially\s+)?(?:at\s+)?"
+)
+_RELEASE = re.compile(
+    r"(?i)\b(?:released?|releasing|cut|shipped|published|tagged|rolled out|deployed|"
+    r"shipping)\s+(?:version\s+)?(?P<name>[A-Za-z][\w.-]*(?:\s[A-Za-z][\w.-]*)?)\s+"
+    r"(?:version\s+)?v?(?P<v>\d+\.\d+(?:\.\d+)*)\b"
+)
+_ROLE = re.compile(
+    r"(?P<who>@[\w.-]+|[A-Z][a-z'\u00C0-\u017F-]+(?:\s+[A-Z][a-z'\u00C0-\u017F-]+){0,2})"
+    r"(?:\s+(?:from|of|at)\s+[^,.;]{1,40}?)?\s+(?:will|'ll|is going to|is|has)?\s*"
+    r"(?P<verb>give|deliver|present|host|run|lead|own|owns|take over|takes over|"
+    r"is taking over|cover|covers|handle|handles|chair|moderate|is now the|is the new)\s+"
+    r"(?:the\s+)?(?P<what>[\w -]{2,40}?)(?=\s+(?:instead|now|from|going|starting|today|"
+    r"this|for)\b|[,.;!]|$)"
+)
+_ROLES = sorted(
+    (a.strip() for a in _ATTRIBUTES if _PERSONISH_WORDS.search(a)), key=len, reverse=True
+)
+_ROLE_NOUN = rf"(?:[A-Z]{{2,5}}|(?i:{'|'.join(re.escape(r) for r in _ROLES)}))"
+_BECOMES = re.compile(
+    r"(?P<who>@[\w.-]+|[A-Z][a-z'\u00C0-\u017F-]+(?:\s+[A-Z][a-z'\u00C0-\u017F-]+)?)\s+"
+    r"(?:will\s+be|is\s+now|is|becomes|will\s+become|takes\s+over\s+as|will\s+take\s+over\s+as|"
+    r"is\s+taking\s+over\s+as|steps\s+in\s+as|is\s+stepping\s+in\s+as)\s+"
+    r"(?:the\s+|their\s+|our\s+|its\s+|his\s+|her\s+)?(?:new\s+|interim\s+|acting\s+)?"
+    rf"(?:(?P<owner>[A-Z][\w-]*(?:\s[A-Z][\w-]*)?)['\u2019]s\s+)?(?:new\s+)?(?P<role>{_ROLE_NOUN})\b"
+)
+_FIRST_ROLE = re.compile(
+    r"(?i)\bI(?:'m| am| will| 'll|'ll)?\s+(?:now\s+)?(?P<verb>own|owning|taking over|take over|"
+    r"running|run|leading|lead|the new owner of|the owner of|covering|handling)\s+"
+    r"(?:as\s+(?:the\s+)?(?P<role>[\w -]{2,30}?)|(?P<what>(?:the\s+)?[\w -]{2,40}?))"
+    r"(?=\s+(?:now|from|going|starting|today|this|for)\b|[,.;!]|$)"
+)
+
+
+_PREFIX = re.compile(
+    r"(?i)^\s*(?:comment|update|fyi|re|note|heads up|correction|edit|reminder|ps|update from "
+    r"[\w ]{1,30}?)\s*:\s*(?=\S)"
+)
+
+
+_TITLE_LINE = re.compile(
+    rf"(?i)^\s*(?:[\w.-]+\s+)?(?:created|opened|filed|new)\s+(?:issue\s+|ticket\s+|task\s+|"
+    rf"bug\s+|story\s+|epic\s+)?(?:{THING.pattern})\s*:"
+)
+
+
+def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
+    """Every (subject?, attribute?, value) the general rules read in one clause."""
+    at = utterance.at
+    found: list[Reading] = []
+    clause = _PREFIX.sub("", clause)
+    if _TITLE_LINE.match(clause):
+        return []  # "Created OPS-77: Upgrade orders-db to Postgres 16": planned work
+    clean = _NOT_OLD.sub("", clause)
+    old = _NOT_OLD.search(clause)
+    previous = (old["old"] or old["was"]).strip() if old else None
+
+    field_match = _FIELD.match(clean)
+    if field_match and not _FIELD_SKIP.match(field_match["key"].strip()):
+        reading = _field(field_match["key"], field_match["rest"], at)
+        if reading is not None:
+            return [reading]
+
+    for match in _FROM_TO.finditer(clean):
+        new = _value_after(clean, match.end(), at)
+        if new is None:
+            continue
+        subject, attribute = _split_np(f"{match['np']} {match['mid']}".strip())
+        verb = match["verb"].lower()
+        new = _as_status(new, attribute, verb)
+        if attribute is None and verb.startswith(("reassign", "hand", "pass")):
+            attribute = "assignee"
+        reading = _value_reading(subject, attribute, new, match["old"].strip(), f"{verb} from-to")
+        if reading is not None:
+            found.append(reading)
+    if found:
+        return found
+
+    release = _RELEASE.search(clean)
+    if release:
+        value = Value("version", release["v"], release.start("v"), release.end("v"))
+        return [Reading(release["name"], "version", value, None, "release")]
+
+    for match in _VERB_TO.finditer(clean):
+        new = _value_after(clean, match.end(), at)
+        if new is None:
+            continue
+        subject, attribute = _split_np(match["np"])
+        if subject is None and attribute is None:
+            continue
+        verb = match["verb"].lower()
+        new = _as_status(new, attribute, verb)
+        if attribute is None and verb.startswith(("reassign", "hand", "pass")):
+            attribute = "assignee"
+        elif attribute is None and new.kind == "word" and _PLACE_CUE.search(clean):
+            attribute = "location"
+        reading = _value_reading(subject, attribute, new, previous, f"{verb} to")
+        if reading is not None:
+            found.append(reading)
+    if found:
+        return found
+
+    for match in _VERB_FIRST.finditer(clean):
+        new = _value_after(clean, match.end(), at)
+        if new is None:
+            continue
+        subject, attribute = _split_np(match["np"])
+        reading = _value_reading(
+            subject, attribute, new, previous, f"{match['verb'].lower()} ... to"
+        )
+        if reading is not None and (subject or attribute):
+            found.append(reading)
+    if found:
+        return found
+
+    for match in _ROLE.finditer(clean):
+        what = match["what"].strip()
+        subject, attribute = _split_np(what)
+        verb = match["verb"].lower()
+        role = "speaker" if verb in ("give", "deliver", "present") else "owner"
+        if attribute is not None and _PERSONISH.search(attribute):
+            role = attribute
+        elif attribute is not None:
+            subject = f"{subject} {attribute}".strip() if subject else attribute
+        who = match["who"].lstrip("@")
+        if who.split()[0].lower() in ("we", "i", "they", "the"):
+            continue
+        value = Value("person", who, match.start("who"), match.end("who"))
+        found.append(Reading(subject, role, value, previous, f"{verb} (role)", person=True))
+    for match in _BECOMES.finditer(clean):
+        who = match["who"].lstrip("@")
+        if who.split()[0].lower() in _NOT_SUBJECT_WORDS:
+            continue
+        role = match["role"].strip()
+        owner = match["owner"]
+        value = Value("person", who, match.start("who"), match.end("who"))
+        found.append(
+            Reading(
+                owner,
+                role if role.isupper() else role.lower(),
+                value,
+                previous,
+                "becomes role",
+                person=True,
+            )
+        )
+    first = _FIRST_ROLE.search(clean)
+    if first and utterance.author:
+        value = Value("person", utterance.author, 0, 0)
+        if first["role"]:
+            found.append(
+                Reading(None, first["role"].strip().lower(), value, None, "I take over as")
+            )
+        elif first["what"]:
+            subject, attribute = _split_np(first["what"])
+            if subject is not None:
+                found.append(Reading(subject, attribute or "owner", value, None, "I own"))
+    if found:
+        return found
+
+    found += _described(clean, at)
+    if found:
+        return _share_subject(found)
+
+    for match in _AS.finditer(clean):
+        new = _word_value(clean, match.end())
+        subject, attribute = _split_np(match["np"])
+        if new is not None and subject is not None:
+            found.append(Reading(subject, attribute, new, previous, f"{match['verb'].lower()} as"))
+    for match in _ON_DATE.finditer(clean):
+        when = _value_after(clean, match.end(), at)
+        subject, attribute = _split_np(match["np"])
+        if when is not None and when.kind == "date" and subject is not None:
+            verb = match["verb"].lower()
+            named = next((name for cue, name in _DATE_VERBS if re.search(cue, verb)), None)
+            found.append(Reading(subject, attribute or named, when, previous, f"{verb} on"))
+    for match in _STANDS_AT.finditer(clean):
+        new = _value_after(clean, match.end(), at)
+        subject, attribute = _split_np(match["np"])
+        typed = new is not None and new.kind in ("percent", "money", "version", "count", "switch")
+        if typed and new is not None and (subject is not None or attribute is not None):
+            found.append(_value_reading(subject, attribute, new, previous, "is at"))
+    for match in _SWITCHED.finditer(clean):
+        subject, attribute = _split_np(match["np"])
+        value = Value("switch", match["v"].lower(), match.start("v"), match.end("v"))
+        if subject is not None or attribute is not None:
+            found.append(Reading(subject, attribute or "status", value, previous, "switched"))
+    for match in _OUT.finditer(clean):
+        value = Value("version", match["v"].lstrip("vV"), match.start("v"), match.end("v"))
+        found.append(Reading(None, "version", value, previous, "release is out"))
+    for match in _SHIPS_IN.finditer(clean):
+        subject = _subject_text(match["np"])
+        value = Value("version", match["v"].lstrip("vV"), match.start("v"), match.end("v"))
+        if subject is not None:
+            found.append(Reading(subject, "target release", value, previous, "ships in"))
+    for match in _THING_STATUS.finditer(clean):
+        value = Value("word", match["v"], match.start("v"), match.end("v"))
+        found.append(Reading(thing_name(match["s"]), "status", value, previous, "ticket status"))
+    if found:
+        return [r for r in found if r is not None]
+
+    for match in _COPULA.finditer(clean):
+        if not match["np"].strip():
+            continue
+        new = _value_after(clean, match.end(), at)
+        if new is None:
+            continue
+        noun = match["np"].strip()
+        if new.kind == "word" and not _PERSONISH.search(noun) and not _CATEGORICAL.search(noun):
+            continue
+        subject, attribute = _split_np(match["np"])
+        if attribute is None:
+            continue
+        if (new.kind == "person") != bool(_PERSONISH.search(attribute)):
+            continue  # "the owner agreed: NOK 119,000" is no owner
+        reading = _value_reading(subject, attribute, new, previous, "copula")
+        if reading is not None:
+            found.append(reading)
+    if found:
+        return found
+    for match in _ANY_COPULA.finditer(clean):
+        new = _value_after(clean, match.end(), at)
+        if new is None or new.kind not in ("money", "percent", "date", "version", "count"):
+            continue
+        if new.kind == "count" and not new.unit:
+            continue  # "the guide said 5": a bare number needs a named attribute
+        words = _DETERMINERS.sub("", _PAREN.sub("", match["np"])).split()
+        words = [w for w in words if w.lower() not in _ADJECTIVES]
+        if not words or words[-1].lower() in _NOT_SUBJECT_WORDS:
+            continue
+        head = " ".join(words[-2:]) if len(words) >= 2 and words[-2][:1].islower() else words[-1]
+        rest = " ".join(words[: len(words) - len(head.split())]) or None
+        subject = _subject_text(rest) if rest else None
+        found.append(_value_reading(subject, head.lower(), new, previous, "is (any noun)"))
+    return [r for r in found if r is not None]
+
+
+_KEY_VERB = re.compile(r"(?i)\s+(?:changed|updated|set|moved|is now|now|change|update)$")
+_TRAILING_NAME = re.compile(r"\((?P<n>[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3})\)\s*\.?\s*$")
+
+
+_EVENT_NOUNS = (
+    r"onsite|interview|meeting|call|review|summit|offsite|kickoff|kick-off|launch|demo|"
+    r"workshop|webinar|conference|training|party|dinner|retro|sync|presentation|visit|"
+    r"walkthrough|inspection|handover|move|migration|cutover|go-live|signing|audit|"
+    r"appointment|ceremony|event|townhall|town hall|all-hands|board meeting|deadline"
+)
+_PLACE = (
+    r"(?:our\s+|the\s+)?(?P<place>[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|office|hall|room|"
+    r"building|hq|campus|center|centre|floor))*)"
+)
+_EVENT_ON = re.compile(
+    rf"(?i)\b(?:a|an|the|our|your)\s+(?P<n>(?:[\w-]+\s+)?(?:{_EVENT_NOUNS}))\s+"
+    r"(?:(?:is|will be|was|now|still|set|scheduled|planned|booked|confirmed|moved|happening)"
+    r"\s+)*(?:on|for)\s+"
+)
+_CALENDAR = re.compile(
+    r"(?i)^\s*(?:updated\s+|new\s+|rescheduled\s+)?(?:invitation|invite|event|meeting)"
+    r"\s*:\s*(?P<title>[^@|\n]{3,80}?)\s*@\s*"
+)
+_INSTEAD = re.compile(
+    rf"(?i)\b(?:run|do|hold|have|host|move|moving|switch|switching|take|taking)\s+"
+    rf"(?:the\s+|it\s+|our\s+)?(?P<n>{_EVENT_NOUNS})?\s*(?:over|on|via|at|in|to)\s+"
+    r"(?:the\s+)?(?P<place>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2})\s+instead\b"
+)
+_COUNT_OF = re.compile(
+    r"(?i)\b(?:a|an|the)\s+(?P<n>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s+of\s+"
+    r"(?P<c>\d[\d,]*)\s+(?P<u>[a-z][a-z-]+)"
+)
+_ATTRIBUTE_OF = re.compile(rf"(?i)\b(?P<a>{_ATTRIBUTE})\s+of\s+")
+_DOWN_TO = re.compile(
+    r"(?i)\b(?:(?:down|up)\s+to|(?:we're|we are|we're now|it's|it is)\s+(?:now\s+)?at)\s+"
+)
+
+
+_AS = re.compile(
+    r"(?i)\b(?P<verb>resolved|closed|marked|flagged|tagged|labell?ed|triaged|filed)\s+"
+    r"(?P<np>[^.;!?\"“]{1,40}?)(?:\s+[\"“][^\"”]{1,80}[\"”])?\s+as\s+"
+)
+_DATE_VERBS = (
+    (r"retir|dark|shut|sunset|decommission|end-of-life|eol|turned off", "sunset date"),
+    (r"launch|live|ship|release|open", "launch date"),
+    (r"start|begin|kick", "start date"),
+    (r"end|expire|close", "end date"),
+    (r"due", "due date"),
+)
+_ON_DATE = re.compile(
+    r"(?i)(?P<np>[^.;!?,:]{1,60}?)\s+(?:will\s+be\s+|will\s+|is\s+|are\s+|gets\s+|get\s+)?"
+    r"(?P<verb>goes dark|go dark|goes live|go live|retired|be retired|retires|retire|shuts down|"
+    r"shut down|sunsets|sunset|launches|launch|ships|ship|starts|start|begins|kicks off|ends|"
+    r"expires|closes|due|decommissioned|turned off|switched off|released|opens)\s+"
+    r"(?:on|by)\s+"
+)
+_STANDS_AT = re.compile(
+    r"(?i)(?P<np>(?:(?!(?:is|are|now|stands|sits)\b)[\w.-]+\s+){0,2}"
+    r"(?!(?:is|are|now|stands|sits)\b)[\w.-]*\w)\s+(?:(?:is|are|stands|sits)\s+)?"
+    r"(?:now\s+|currently\s+|still\s+)?(?:at|on)\s+"
+)
+_SWITCHED = re.compile(
+    r"(?i)(?P<np>(?:[\w.-]+\s+){0,3}[\w.-]*\w)\s+(?:is|are|was|were|has been|have been|stays|"
+    r"stay|remains|remain)\s+(?:now\s+|still\s+)?(?:turned\s+|switched\s+|set\s+)?"
+    r"(?P<v>on|off|enabled|disabled|paused|live)\b"
+    r"(?=\s*(?:[,.;:!)]|$|\s+(?:for|in|everywhere|now|again|across|globally|by default|"
+    r"until|since|behind)\b))"
+)
+_SHIPS_IN = re.compile(
+    r"(?i)\b(?:ship|ships|shipping|shipped|launch|launches|launching|release|releases|"
+    r"releasing|land|lands|landing|target|targeting|planned for|slated for)\s+"
+    r"(?P<np>(?!in\b|to\b)[\w.-]+(?:\s+[\w.-]+){0,3}?)\s+(?:in|for|with)\s+"
+    r"(?:release\s+|version\s+|v)?(?P<v>v?\d+\.\d+(?:\.\d+)*)\b"
+)
+_OUT = re.compile(
+    r"(?i)\b(?:release|version|build)\s+(?P<v>v?\d+\.\d+(?:\.\d+)*)\s+(?:is\s+)?(?:now\s+)?"
+    r"(?:out|live|released|shipped|available|in production)\b"
+)
+_STATUS_VOCABULARY = (
+    r"to do|todo|backlog|in progress|in review|code review|ready for review|in qa|qa|blocked|"
+    r"done|closed|merged|shipped|released|deployed|on hold|won't fix|wont fix|cancell?ed|"
+    r"resolved|open|reopened|triaged|verified|paused"
+)
+_THING_STATUS = re.compile(
+    rf"(?P<s>{THING.pattern})\s*(?:is\s+|now\s+|:\s*|-\s+)*(?P<v>(?i:{_STATUS_VOCABULARY}))\b"
+)
+
+
+def _described(clause: str, at: datetime | None) -> list[Reading]:
+    """Values a clause gives in passing: 'an onsite on Tuesday next week at our Lisbon
+    office', 'a block of 60 rooms at a rate of €129', 'we're down to one opening'."""
+    found: list[Reading] = []
+    calendar = _CALENDAR.match(clause)
+    if calendar:
+        title = _PAREN.sub("", calendar["title"]).strip(" -")
+        when = _value_after(clause, calendar.end(), at)
+        if when is not None and when.kind == "date":
+            found.append(Reading(title, "date", when, None, "calendar invite"))
+        where = re.search(r"\|\s*(?P<w>[^|,\n]{2,60})", clause[calendar.end() :])
+        if where:
+            place = where["w"].strip()
+            found.append(Reading(title, "location", Value("word", place, 0, 0), None, "calendar"))
+        return found
+    for match in _EVENT_ON.finditer(clause):
+        when = _value_after(clause, match.end(), at)
+        if when is None or when.kind != "date":
+            continue
+        event = match["n"].lower()
+        found.append(Reading(event, "date", when, None, "event on a date"))
+        place = re.match(rf"[^.;]{{0,24}}?\bat\s+{_PLACE}", clause[when.end :])
+        if place:
+            spot = Value("word", place["place"], 0, 0)
+            found.append(Reading(event, "location", spot, None, "event at a place"))
+    for match in _INSTEAD.finditer(clause):
+        event = (match["n"] or "").lower() or None
+        spot = Value("word", match["place"], match.start("place"), match.end("place"))
+        found.append(Reading(event, "location", spot, None, "instead"))
+    for match in _COUNT_OF.finditer(clause):
+        count = Value("count", match["c"], match.start("c"), match.end("c"))
+        found.append(Reading(match["n"].lower(), match["u"].lower(), count, None, "a N of units"))
+    for match in _ATTRIBUTE_OF.finditer(clause):
+        typed = _value_after(clause, match.end(), at)
+        if typed is not None and typed.kind not in ("word", "person"):
+            found.append(_value_reading(None, match["a"].lower(), typed, None, "attribute of"))
+    for match in _DOWN_TO.finditer(clause):
+        typed = _value_after(clause, match.end(), at)
+        if typed is not None and typed.kind in ("count", "percent", "money"):
+            found.append(_value_reading(None, None, typed, None, "down to"))
+    return [r for r in found if r is not None]
+
+
+def _share_subject(found: list[Reading]) -> list[Reading]:
+    """Readings of one clause without a subject take the one a sibling names."""
+    named = [r.subject for r in found if r.subject]
+    if len(set(named)) != 1:
+        return found
+    return [r if r.subject else replace(r, subject=named[0]) for r in found]
+
+
+def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
+    """A `Key: value` line; `Key: old -> new` names the value it replaced."""
+    key = _KEY_VERB.sub("", key.strip())
+    subject, attribute = _split_np(key)
+    named_attribute = attribute is not None
+    if attribute is None:
+        if len(key.split()) > 3 or re.search(r"(?i)(?:ed|ing)$", key.strip()):
+            return None  # "Updated proposal attached: ..." names no attribute
+        attribute, subject = key.strip().lower(), None
+    if subject is None and (named := _TRAILING_NAME.search(rest)):
+        subject = named["n"]
+        rest = rest[: named.start()]
+    parts = _ARROW.split(rest, maxsplit=1)
+    previous = parts[0].strip() if len(parts) == 2 else None
+    body = parts[-1]
+    typed_value = _value_after(body, 0, at)
+    value = typed_value if typed_value is not None and typed_value.kind != "word" else None
+    acronym = re.fullmatch(r"[A-Z]{2,5}", key.strip())
+    if value is not None and value.kind == "person" and not named_attribute and not acronym:
+        return None
+    if value is not None and not named_attribute and value.kind == "version":
+        if len(body.split()) > 3:
+            return None
+        attribute = "version"  # "Engine: Postgres 14.9" is a version
+    if value is None:
+        words = re.split(r"\s*(?:[.;(\n]|\s[-\u2013\u2014]\s|,\s)", body.strip(), maxsplit=1)[0]
+        words = words.strip(" \"'“”")
+        if not words or len(words) > 40 or len(words.split()) > 4:
+            return None
+        if not named_attribute:
+            return None  # "Job opened: ...": no attribute noun, no typed value
+        value = Value("word", words, 0, len(words))
+    if previous is not None:
+        old = values(previous, at)
+        previous = old[0].text if old else previous.strip(" \"'“”")
+    return _value_reading(subject, _attribute_name(attribute), value, previous, "field")
+
+
+def correction(
+    clause: str, utterance: Utterance, context: Context, *, cued: bool = False
+) -> Reading | None:
+    """'Sorry, I meant March 24, not March 23': the new value of the state holding the old
+    (`cued`: the sentence around the clause says it corrects)."""
+    if not (cued or _CORRECTION.search(clause)):
+        return None
+    old = _NOT_OLD.search(clause)
+    body = _NOT_OLD.sub("", clause)
+    cue = _CORRECTION.search(body)
+    after = cue.end() if cue else 0
+    new_values = [v for v in values(body, utterance.at) if v.kind != "person" and v.end > after]
+    if not new_values:
+        return None
+    new = new_values[0]
+    target: Known | None = None
+    if old is not None:
+        stale = (old["old"] or old["was"] or "").strip()
+        stale_values = values(stale, utterance.at)
+        if not stale_values and new.kind == "date":
+            # "October 28, not the 29th": the day in the new value's month.
+            near = resolve(new.text, utterance.at)
+            day = ordinal_day(stale, utterance.at, near)
+            stale_values = [day] if day is not None else []
+        stale_text = stale_values[0].text if stale_values else stale
+        target = context.holding(stale_text)
+    if target is None:
+        target = context.newest(kind=new.kind, author=utterance.author)
+    if target is None:
+        return None
+    return Reading(target.subject, target.attribute, new, target.value, "correction")
+
+
+def retraction(clause: str, utterance: Utterance, context: Context) -> Reading | None:
+    """'Scratch that, we're staying at Harbor Hall': a recent change undone."""
+    if not _RETRACTION.search(clause):
+        return None
+    for value in [*values(clause, utterance.at), *_named(clause)]:
+        known = context.holding(value.text, past=True)
+        if known is not None and not _same_value(known.value, value.text):
+            restored = next(v for v in reversed(known.earlier) if _same_value(v, value.text))
+            return Reading(
+                known.subject,
+                known.attribute,
+                Value(value.kind, restored, value.start, value.end),
+                known.value,
+                "retraction",
+            )
+    named = [
+        v
+        for v in _named(clause)
+        if v.start > 0 and v.text.split()[0].lower() not in _NOT_SUBJECT_WORDS
+    ]
+    if named or values(clause, utterance.at):
+        return None  # it names a value no known state had: not ours to restore
+    if re.search(
+        r"(?i)\b(?:scratch that|ignore (?:my|that|the) (?:last|previous)|disregard)", clause
+    ):
+        known = context.newest(author=utterance.author)
+        if known is not None and known.earlier:
+            kind = known.kind or "word"
+            return Reading(
+                known.subject,
+                known.attribute,
+                Value(kind, known.earlier[-1], 0, 0),
+                known.value,
+                "retraction",
+            )
+    return None
+
+
+def _named(clause: str) -> list[Value]:
+    found = []
+    for match in re.finditer(r"(?:[A-Z][\w'&.-]*)(?:\s+[A-Z][\w'&.-]*){0,3}", clause):
+        found.append(Value("word", match.group(0), match.start(), match.end()))
+    return found
+
+
+def stated_nothing(clause: str) -> bool:
+    """A hedge, question, condition or proposal: it states no value."""
+    return bool(_HEDGE.search(clause) or _QUESTION.search(clause) or clause.rstrip().endswith("?"))
+
+
+def resolve_subject(
+    reading: Reading, utterance: Utterance, context: Context, message: str
+) -> tuple[str | None, str | None]:
+    """The reading's subject and attribute, filled from context where the clause left
+    them out (see the module doc)."""
+    subject, attribute = reading.subject, reading.attribute
+    kind = reading.value.kind
+    if subject is None:
+        subject = _subject_from_context(attribute, kind, utterance, context, message)
+    if attribute is None and subject is not None:
+        known = context.newest(subject=subject, kind=kind)
+        attribute = known.attribute if known else None
+    if attribute is None:
+        attribute = _BY_KIND.get(kind)
+    if attribute is None or subject is None:
+        return None, None
+    for other in reversed(context.known):
+        if _same_subject(other.subject, subject) and same_attribute(other.attribute, attribute):
+            # "opening" is the "openings" already known; "the summit" its full name.
+            return other.subject, other.attribute
+    return subject, _attribute_name(attribute)
+
+
+def _stem(word: str) -> str:
+    text = " ".join(word.lower().split())
+    return text[:-1] if text.endswith("s") and not text.endswith("ss") else text
+
+
+_GREETING = re.compile(r"(?i)\b(?:hi|hello|hey|dear|thanks|thank you|cheers|best|regards),?\s+$")
+
+
+def _people_in(message: str) -> list[str]:
+    """People a message names, greetings ('Hi Lena,') and signatures left out."""
+    found = []
+    for match in re.finditer(
+        r"\b[A-Z][a-z'\u00C0-\u017F-]+(?:\s+[A-Z][a-z'\u00C0-\u017F-]+)?", message
+    ):
+        before = message[: match.start()]
+        if _GREETING.search(before) or match.group(0).split()[0].lower() in _NOT_SUBJECT_WORDS:
+            continue
+        at_start = not before.strip() or before.rstrip()[-1:] in ".!?:\n-"
+        followed = message[match.end() : match.end() + 2]
+        if " " not in match.group(0) and (at_start or followed.startswith(":")):
+            continue  # "Owner: ...", a capital at a sentence start: not a name
+        found.append(match.group(0))
+    return found
+
+
+_NOT_SUBJECT_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "our",
+        "we",
+        "they",
+        "i",
+        "you",
+        "he",
+        "she",
+        "it",
+        "my",
+        "your",
+        "his",
+        "her",
+        "their",
+        "its",
+        "there",
+        "here",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "today",
+        "tomorrow",
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "update",
+        "re",
+        "fyi",
+        "team",
+        "all",
+        "please",
+        "sorry",
+        "ok",
+        "okay",
+        "deal",
+        "done",
+        "good",
+        "great",
+        "new",
+        "final",
+        "monday",
+        "best",
+        "regards",
+        "cheers",
+        "dear",
+        "also",
+        "and",
+        "but",
+        "so",
+        "if",
+        "when",
+        "unless",
+        "while",
+        "once",
+    ]
+)
+
+
+_TOPIC = re.compile(
+    rf"\b(?:[A-Z][\w'-]*\s+){{1,3}}(?i:{_EVENT_NOUNS}|project|release|launch|contract|renewal|"
+    r"program|programme|initiative|campaign|api|app|migration|rollout|office|account|deal)\b"
+)
+_PERSON_FACTS = frozenset(
+    [
+        "start date",
+        "salary",
+        "base salary",
+        "stage",
+        "status",
+        "location",
+        "role",
+        "title",
+        "end date",
+        "base pay",
+    ]
+)
+
+
+_TOPIC_FIELDS = (
+    "opportunity",
+    "account",
+    "customer",
+    "client",
+    "deal",
+    "cluster",
+    "service",
+    "candidate",
+    "flag",
+    "feature",
+    "feature_flag",
+    "project",
+    "vendor",
+    "incident",
+    "component",
+    "app",
+    "product",
+    "contract",
+    "epic",
+    "entity",
+)
+_RECORD_HEAD = re.compile(
+    r"(?im)^\s*(?:new\s+)?(?:opportunity|project|account|customer|client|deal|cluster|service|"
+    r"flag|feature flag|feature|candidate|vendor|incident|epic|repo|release|component|app|"
+    r"contract|name)\s*:?\s+(?P<n>[A-Za-z0-9][\w.-]*(?:[ ][A-Z0-9][\w.-]*){0,3})"
+    r"(?=\s*(?:,|$|\s+(?:created|opened|added|was created|\()))"
+)
+_NAME_PREFIX = re.compile(r"(?m)^\s*(?P<n>[A-Z0-9][\w.-]*(?:[ ][A-Z0-9][\w.-]*){0,3})\s*:\s+(?=\S)")
+
+
+def message_topic(utterance: Utterance) -> str | None:
+    """What a record-like message is about (see `_topic`), or a named event or project
+    it mentions ('the Northwind Partner Summit')."""
+    strong = _topic(utterance)
+    if strong is not None:
+        return strong
+    topic = _TOPIC.search(utterance.text)
+    if topic is None:
+        return None
+    named = _DETERMINERS.sub("", topic.group(0)).strip()
+    return named if len(named.split()) > 1 else None
+
+
+def _topic(utterance: Utterance) -> str | None:
+    """What a record-like message is about: an `opportunity` / `cluster` / ... field, a
+    head line ('Opportunity Acme Freight created', 'Cluster: orders-db'), or a name
+    prefixed to a change ('Acme Freight: Stage changed ...')."""
+    for name in _TOPIC_FIELDS:
+        value = utterance.fields.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    head = _RECORD_HEAD.search(utterance.text)
+    if head:
+        return head["n"]
+    prefix = _NAME_PREFIX.search(utterance.text)
+    if prefix:
+        name = prefix["n"]
+        if (
+            _split_np(name)[1] is None
+            and name.split()[0].lower() not in _NOT_SUBJECT_WORDS
+            and (not _FIELD_SKIP.match(name))
+        ):
+            return name
+    return None
+
+
+def _subject_from_context(
+    attribute: str | None, kind: str, utterance: Utterance, context: Context, message: str
+) -> str | None:
+    """Who or what a clause without a subject is about (see the module doc)."""
+    hint = utterance.subject_hint
+    if hint and is_thing(hint):
+        return thing_name(hint)
+    strong = _topic(utterance)
+    if strong is not None:
+        return strong
+    topic = message_topic(utterance)
+    # A subject the reader already knows, named in this message: one with this attribute,
+    # else any.
+    mentioned = [k for k in context.known if _mentions(message, k.subject)]
+    fitting = [k for k in mentioned if attribute is None or same_attribute(k.attribute, attribute)]
+    if fitting:
+        return fitting[-1].subject
+    if hint and (named := _proper_name(hint)) is not None:
+        return named
+    if context.focus:
+        return context.focus[-1]  # named earlier in the message ("NOT shipping dark mode")
+    if topic is not None and (attribute is None or attribute not in _PERSON_FACTS):
+        return topic
+    things = list(dict.fromkeys(thing_name(t) for t in THING.findall(message)))
+    if len(things) == 1:
+        return things[0]
+    if hint and (named := _proper_name(hint)) is not None:
+        return named
+    if mentioned:
+        return mentioned[-1].subject
+    if attribute is not None:
+        known = context.newest(attribute=attribute)
+        if known is None:
+            known = next(
+                (k for k in reversed(context.known) if same_attribute(k.attribute, attribute)),
+                None,
+            )
+        if known is not None:
+            return known.subject
+    if attribute is not None and kind != "person":
+        people = [p for p in _people_in(message) if p.lower() != (utterance.author or "").lower()]
+        if people:
+            return people[-1] if len(set(people)) > 1 else people[0]
+    return topic
+
+
+def _proper_name(text: str) -> str | None:
+    """The name an email subject line starts with: 'Re: Dock 7 - terms' -> 'Dock 7',
+    'Acme Freight go-live' -> 'Acme Freight'; None when it starts with a plain word."""
+    body = re.sub(r"(?i)^(?:(?:re|fwd?|aw|sv)\s*:\s*)+", "", text.strip())
+    words = []
+    for word in body.split():
+        if re.fullmatch(r"[A-Z0-9][\w.&'-]*", word) and word.lower() not in _NOT_SUBJECT_WORDS:
+            words.append(word)
+        else:
+            break
+    return " ".join(words[:4]) if words else None
+
+
+def _mentions(message: str, subject: str) -> bool:
+    words = _slug_words(subject)
+    said = _slug_words(message)
+    return bool(words) and words <= said
+
+
+_FIELD_START = re.compile(rf"(?i)^(?:{_ATTRIBUTE})\b")
+_SPEAKER = re.compile(r"^\s*(?P<who>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?|@[\w.-]+)\s*:\s+(?=\S)")
+
+
+def general_states(
+    sentence: str, utterance: Utterance, context: Context, message: str
+) -> list[tuple[State, str]]:
+    """The states a sentence sets by the general rules, each with the rule that fired."""
+    if _QUOTED.match(sentence):
+        return []
+    cued = bool(_CORRECTION.search(sentence))
+    speaker = _SPEAKER.match(sentence)
+    if (
+        speaker
+        and speaker["who"].split()[0].lower() not in _NOT_SUBJECT_WORDS
+        and not _FIELD_SKIP.match(speaker["who"])
+        and not _CORRECTION.match(speaker["who"])
+    ):
+        rest = sentence[speaker.end() :]
+        if (
+            _split_np(speaker["who"])[1] is None
+            and not _FIELD_START.match(rest)
+            and len(rest.split()) >= 3
+            and re.search(r"(?i)\b(?:is|are|was|at|to|on|in|now|moved|set)\b", rest)
+        ):
+            sentence = rest  # a standup line: "Ines: strict_auth is at 5% in prod"
+    accepted = bool(_ACCEPT.search(message.strip()))
+    found: list[tuple[State, str]] = []
+    focus = context.focus
+    pieces = [sentence] if _CALENDAR.match(sentence) else clauses(sentence)
+    for clause in pieces:
+        for seen in read_clause(_NOT_OLD.sub("", clause), utterance):
+            if seen.subject:
+                focus.append(seen.subject)  # "NOT shipping dark mode in 4.3": about dark mode
+        readings: list[Reading] = []
+        special = correction(clause, utterance, context, cued=cued) or retraction(
+            clause, utterance, context
+        )
+        if special is not None:
+            readings = [special]
+        elif (
+            stated_nothing(clause)
+            and not (accepted and re.search(r"(?i)\bgo with\b", clause))
+            and not (accepted and _DECIDED.match(clause) and not _HEDGE.search(clause[6:]))
+        ) or _negated(clause):
+            continue
+        else:
+            readings = read_clause(clause, utterance)
+            if not readings and accepted:
+                readings = _accepted(clause, utterance, context)
+        for said in readings:
+            reading = _entity_not_attribute(said)
+            subject, attribute = resolve_subject(reading, utterance, context, message)
+            if subject is None or attribute is None:
+                continue
+            state = State(
+                subject=subject,
+                attribute=attribute,
+                value=reading.value.text.strip().rstrip("."),
+                previous=reading.previous,
+                said_at=utterance.at,
+            )
+            if state.makes_sense() and len(state.value) <= 60:
+                found.append((state, reading.reason))
+                context.note(state, utterance.author)
+    return found
+
+
+_QUANTITY_NOUNS = {
+    "date": re.compile(
+        r"(?i)(?:date|deadline|day|sunset|go-?live|launch|start|end|due|cutover|kickoff|"
+        r"move-?in|move|freeze|handover|window|eta|target|time|when|expiry|renewal)$"
+    ),
+    "money": re.compile(
+        r"(?i)(?:price|cost|rate|fee|fees|salary|budget|quote|discount|amount|total|deposit|rent|"
+        r"value|cap|spend|pay|seat|person|head|month|year|acv|arr|mrr|limit)$"
+    ),
+    "percent": re.compile(r"(?i)(?:rollout|percentage|discount|share|rate|traffic|split)$"),
+    "version": re.compile(r"(?i)(?:version|release|build|target|sdk|app)$"),
+}
+
+
+_MILESTONES = frozenset(
+    [
+        "completion",
+        "delivery",
+        "handover",
+        "launch",
+        "go-live",
+        "golive",
+        "kickoff",
+        "cutover",
+        "signing",
+        "renewal",
+        "rollout",
+        "migration",
+        "deployment",
+        "shipment",
+        "installation",
+        "onboarding",
+    ]
+)
+
+
+def _entity_not_attribute(reading: Reading) -> Reading:
+    """'the v3.7 release is on May 10', 'the Lumenfield renewal is $35': a head noun that
+    is not a quantity of the value's kind names the thing, not its attribute; 'completion
+    moves to April 23': a milestone with a date is the attribute ('completion date')."""
+    subject = reading.subject
+    if (
+        reading.attribute is None
+        and reading.value.kind == "date"
+        and subject is not None
+        and subject.lower() in _MILESTONES
+    ):
+        return replace(reading, subject=None, attribute=f"{subject.lower()} date")
+    nouns = _QUANTITY_NOUNS.get(reading.value.kind)
+    attribute = reading.attribute
+    if (
+        nouns is None
+        or attribute is None
+        or nouns.search(attribute)
+        or reading.reason
+        in (
+            "field",
+            "correction",
+            "retraction",
+            "accepted",
+        )
+    ):
+        return reading
+    subject = f"{reading.subject} {attribute}" if reading.subject else attribute
+    return replace(reading, subject=subject, attribute=None)
+
+
+def _accepted(clause: str, utterance: Utterance, context: Context) -> list[Reading]:
+    """'Deal -- we'll go with €39 per person': an accepted value of the state it prices."""
+    for value in values(clause, utterance.at):
+        if value.kind in ("person",):
+            continue
+        known = context.newest(kind=value.kind)
+        if known is not None:
+            return [Reading(known.subject, known.attribute, value, known.value, "accepted")]
+    return []
+
+
+_NEGATION = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b|\bcannot\b")
+
+
+_NEGATIVE_NAMES = re.compile(r"(?i)\b(?:won'?t fix|won'?t do|can'?t reproduce|cannot reproduce)\b")
+
+
+def _negated(clause: str) -> bool:
+    return bool(_NEGATION.search(_NEGATIVE_NAMES.sub("", _NOT_OLD.sub("", clause))))
+
+
+__all__ = [
+    "Context",
+    "Known",
+    "Reading",
+    "SWITCH",
+    "clauses",
+    "general_states",
+    "read_clause",
+]

@@ -1,0 +1,470 @@
+"""Typed values in a sentence: money, percentages, versions, dates (relative ones resolved
+against the message's time), counts with their unit, people, places and on/off switches.
+
+The general statement reader (`memos.agents.statements`) asks for the value a clause
+states and, when the clause names no attribute, lets the value's kind say what it is
+("rolled back to 0%" is a rollout, "pushed to September 30" a date). Values keep the
+surface form of the text, trimmed to the value itself ("€39", not "€39 per person"), so a
+question's answer can be read straight from a stored state; dates are written one way
+("September 30"), with relative ones ("Tuesday next week") resolved to that form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from memos.agents.dates import resolve
+
+MONTH_NAMES = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a": 1,
+    "an": 1,
+}
+_ABSOLUTE = re.compile(
+    rf"(?i)\b(?:{_WEEKDAY},?\s+)?(?:(?P<iso>\d{{4}}-\d{{2}}-\d{{2}})"
+    rf"|(?P<m1>{_MONTH})\s+(?P<d1>{_DAY})\b(?:,?\s+(?P<y1>\d{{4}}))?"
+    rf"|(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>\d{{4}}))?)(?![\w/])"
+)
+_RELATIVE = re.compile(
+    rf"(?i)\b(?:(?P<wd1>{_WEEKDAY})\s+(?P<which>next|this)\s+week"
+    rf"|(?P<rel>next|this|coming)\s+(?P<wd2>{_WEEKDAY})"
+    rf"|(?:in\s+)?(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a)\s+"
+    rf"(?P<unit>days?|weeks?)\s+from\s+(?:today|now)"
+    rf"|in\s+(?P<n2>\d+|one|two|three|four|five|six|seven|eight|nine|ten|a)\s+"
+    rf"(?P<unit2>days?|weeks?)"
+    rf"|(?P<day>tomorrow|today)"
+    rf"|(?P<wd3>{_WEEKDAY})(?!\s*,?\s*(?:{_MONTH}|\d)))\b"
+)
+# "the 23rd": a day of the month the reader knows from context.
+_ORDINAL_DAY = re.compile(r"(?i)\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b")
+_CURRENCY = r"(?:[$€£¥]|(?:USD|EUR|GBP|NOK|SEK|DKK|CHF|JPY|CAD|AUD|INR)\s?)"
+MONEY = re.compile(
+    rf"(?:(?<![\w$€£¥]){_CURRENCY}\s?\d[\d,]*(?:\.\d+)?(?:\s?[kKmM](?![\w]))?"
+    r"|\b\d[\d,]*(?:\.\d+)?\s?(?:[kKmM]\s)?(?:euros?|dollars?|pounds|EUR|USD|NOK|SEK|DKK|GBP|"
+    r"CHF|kr)\b)"
+)
+PERCENT = re.compile(r"(?i)(?<![\w.])\d+(?:\.\d+)?\s?(?:%|percent\b)")
+VERSION = re.compile(
+    r"(?i)(?<![\w.])v?\d+\.\d+(?:\.\d+)*(?:[-.]?(?:rc|beta|alpha|b)\.?\d*)?(?![\w%])(?!\.\d)"
+)
+_VERSION_CUE = re.compile(
+    r"\b(?i:version|release[sd]?|build|sdk|app|ship(?:s|ped|ping)?|cut|tag(?:ged)?|"
+    r"hotfix|patch|target(?:ing)?|in|to|from|on|is|now|be|v)\s*$|\b[A-Z][\w-]{1,20}\s+$"
+)
+COUNT = re.compile(
+    r"(?<![\w.,$€£%-])\d{1,3}(?:,\d{3})+(?![\w.,]\d)|(?<![\w.,$€£%:/-])\d{1,6}(?![\w%:/]|[.,]\d)"
+)
+_UNIT = re.compile(r"\s+(?P<unit>[a-z][a-z-]{1,20}(?:\s(?:per|a|an)\s[a-z]+)?)")
+_NOT_UNITS = frozenset(
+    [
+        "now",
+        "today",
+        "tomorrow",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "per",
+        "of",
+        "to",
+        "from",
+        "more",
+        "less",
+        "so",
+        "but",
+        "with",
+        "than",
+        "again",
+        "instead",
+        "left",
+        "total",
+        "max",
+        "min",
+        "tops",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "be",
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "it",
+        "if",
+        "as",
+        "after",
+        "before",
+        "since",
+        "until",
+        "then",
+        "still",
+        "already",
+        "yet",
+        "only",
+        "just",
+        "also",
+        "not",
+        "no",
+        "after",
+    ]
+)
+_TIME_UNIT = re.compile(r"(?i)^(?:am|pm|h|hrs?|hours?|minutes?|mins?|seconds?|secs?|ms)$")
+_WORD_COUNT = re.compile(
+    r"(?i)\b(?P<w>one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<u>(?!more\b|of\b|"
+    r"or\b|and\b|week|day|month|year|hour|minute|time)[a-z][a-z-]{2,20})\b"
+)
+SWITCH = re.compile(r"(?i)\b(?:on|off|enabled|disabled|paused|live)\b")
+_TITLE = r"(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+"
+_NOT_NAMES = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "our",
+        "we",
+        "they",
+        "i",
+        "you",
+        "he",
+        "she",
+        "it",
+        "my",
+        "your",
+        "his",
+        "her",
+        "their",
+        "its",
+        "there",
+        "here",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "hi",
+        "hello",
+        "hey",
+        "thanks",
+        "update",
+        "re",
+        "fyi",
+        "team",
+        "all",
+        "please",
+        "sorry",
+        "ok",
+        "okay",
+        "deal",
+        "done",
+        "good",
+        "great",
+        "new",
+        "final",
+        "invitation",
+        "reminder",
+        "subject",
+        "comment",
+        "flag",
+        "release",
+        "stage",
+        "status",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "of",
+        "and",
+        "or",
+        "but",
+        "so",
+        "as",
+        "if",
+        "then",
+        "we're",
+        "we've",
+        "i'm",
+        "let's",
+        "closed",
+        "won",
+        "lost",
+        "open",
+        "ready",
+        "blocked",
+        "pending",
+        "active",
+        "approved",
+        "rejected",
+        "cancelled",
+        "canceled",
+        "draft",
+        "phone",
+        "enterprise",
+        "business",
+        "pro",
+        "premium",
+        "free",
+        "basic",
+        "standard",
+        "plus",
+        "starter",
+        "growth",
+    ]
+)
+# Capitalised last words that make a phrase a place, a stage or a company, not a person.
+_NOT_NAME_ENDS = frozenset(
+    [
+        "hall",
+        "office",
+        "center",
+        "centre",
+        "room",
+        "building",
+        "hotel",
+        "street",
+        "st",
+        "park",
+        "labs",
+        "inc",
+        "ltd",
+        "llc",
+        "gmbh",
+        "screen",
+        "review",
+        "progress",
+        "done",
+        "offer",
+        "hired",
+        "onsite",
+        "team",
+        "api",
+        "app",
+        "sdk",
+        "board",
+        "hq",
+        "campus",
+        "square",
+        "station",
+        "airport",
+        "club",
+        "bar",
+        "cafe",
+        "restaurant",
+        "arena",
+    ]
+)
+PERSON = re.compile(
+    rf"@[\w.-]+|(?:{_TITLE})?\b[A-Z][a-z'\u00C0-\u017F-]+(?:\s+(?:van|de|von|da|del|der)?\s*"
+    rf"[A-Z][a-z'\u00C0-\u017F-]+){{1,2}}\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A typed value found in a text: its kind, its form as stored, and where it was."""
+
+    kind: str  # money | percent | version | date | count | person | switch
+    text: str
+    start: int
+    end: int
+    unit: str | None = None
+
+
+def date_text(day: date) -> str:
+    """The one written form of a date in memories ('September 30')."""
+    return f"{MONTH_NAMES[day.month - 1]} {day.day}"
+
+
+def _weekday(word: str) -> int:
+    return _WEEKDAYS.index(word.lower()[:3])
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word.lower()]
+
+
+def _relative(match: re.Match[str], at: datetime | None) -> date | None:
+    if at is None:
+        return None
+    base = at.date()
+    if match["wd1"]:
+        monday = base - timedelta(days=base.weekday())
+        if match["which"].lower() == "next":
+            monday += timedelta(days=7)
+        return monday + timedelta(days=_weekday(match["wd1"]))
+    if match["wd2"]:
+        ahead = (_weekday(match["wd2"]) - base.weekday()) % 7 or 7
+        if match["rel"].lower() == "next" and ahead < 7 and base.weekday() < _weekday(match["wd2"]):
+            # "next Tuesday" said on a Monday is usually the Tuesday of next week.
+            ahead += 7 if ahead <= 1 else 0
+        return base + timedelta(days=ahead)
+    number, unit = match["n"] or match["n2"], match["unit"] or match["unit2"]
+    if number and unit:
+        days = _count(number) * (7 if unit.lower().startswith("week") else 1)
+        return base + timedelta(days=days)
+    if match["day"]:
+        return base + timedelta(days=1 if match["day"].lower() == "tomorrow" else 0)
+    if match["wd3"]:
+        ahead = (_weekday(match["wd3"]) - base.weekday()) % 7 or 7
+        return base + timedelta(days=ahead)
+    return None
+
+
+def dates(text: str, at: datetime | None) -> list[Value]:
+    """Dates in a text, absolute ones first in reading order, then relative ones that do
+    not overlap them; each written as 'Month D'."""
+    found: list[Value] = []
+    for match in _ABSOLUTE.finditer(text):
+        day = resolve(_strip_weekday(match.group(0)), at)
+        if day is not None:
+            found.append(Value("date", date_text(day), match.start(), match.end()))
+    taken = [(v.start, v.end) for v in found]
+    for match in _RELATIVE.finditer(text):
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            continue
+        day = _relative(match, at)
+        if day is not None:
+            found.append(Value("date", date_text(day), match.start(), match.end()))
+    return sorted(found, key=lambda v: v.start)
+
+
+def _strip_weekday(text: str) -> str:
+    return re.sub(rf"(?i)^{_WEEKDAY},?\s+", "", text.strip())
+
+
+def ordinal_day(text: str, at: datetime | None, near: date | None = None) -> Value | None:
+    """'the 23rd', resolved in the month of `near` (a date the context holds) or of `at`."""
+    match = _ORDINAL_DAY.search(text)
+    base = near or (at.date() if at else None)
+    if match is None or base is None:
+        return None
+    try:
+        day = base.replace(day=int(match["d"]))
+    except ValueError:
+        return None
+    return Value("date", date_text(day), match.start(), match.end())
+
+
+def values(text: str, at: datetime | None = None) -> list[Value]:
+    """Every typed value in `text`, in reading order, none overlapping (money, percent,
+    dates and versions win over the bare numbers inside them)."""
+    found: list[Value] = []
+
+    def free(start: int, end: int) -> bool:
+        return not any(v.start < end and start < v.end for v in found)
+
+    for match in MONEY.finditer(text):
+        found.append(Value("money", match.group(0).strip(), match.start(), match.end()))
+    for match in PERCENT.finditer(text):
+        if free(match.start(), match.end()):
+            body = match.group(0).replace(" ", "").replace("percent", "%")
+            found.append(Value("percent", body, match.start(), match.end()))
+    for value in dates(text, at):
+        if free(value.start, value.end):
+            found.append(value)
+    for match in VERSION.finditer(text):
+        token = match.group(0)
+        cue = _VERSION_CUE.search(text[: match.start()])
+        if free(match.start(), match.end()) and (
+            token.count(".") >= 2 or token.lower().startswith("v") or cue is not None
+        ):
+            found.append(Value("version", token.lstrip("vV"), match.start(), match.end()))
+    for match in COUNT.finditer(text):
+        if not free(match.start(), match.end()):
+            continue
+        unit_match = _UNIT.match(text, match.end())
+        unit = unit_match["unit"].split()[0] if unit_match else None
+        if unit is not None and unit.lower() in _NOT_UNITS:
+            unit = None
+        if unit and _TIME_UNIT.match(unit):
+            continue  # "10:00", "15 minutes": times and durations are not counts
+        found.append(Value("count", match.group(0), match.start(), match.end(), unit))
+    for match in _WORD_COUNT.finditer(text):
+        if free(match.start(), match.end()):
+            number = str(_NUMBER_WORDS[match["w"].lower()])
+            found.append(Value("count", number, match.start(), match.end(), match["u"]))
+    for match in PERSON.finditer(text):
+        words = match.group(0).split()
+        if words[0].lower().rstrip(".") in _NOT_NAMES or not free(match.start(), match.end()):
+            continue
+        if words[-1].lower() in _NOT_NAME_ENDS:
+            continue
+        name = re.sub(rf"^{_TITLE}", "", match.group(0))
+        found.append(Value("person", name.lstrip("@"), match.start(), match.end()))
+    return sorted(found, key=lambda v: v.start)
+
+
+def kind_of_value(text: str) -> str | None:
+    """The kind of a stored value ('€39' -> money), or None for words."""
+    found = values(text)
+    if len(found) == 1 and found[0].end - found[0].start >= len(text.strip()) - 1:
+        return found[0].kind
+    if SWITCH.fullmatch(text.strip()):
+        return "switch"
+    return None
+
+
+def number_of(text: str) -> str | None:
+    """The bare number of a money, percent or count value ('€1,200' -> '1200')."""
+    match = re.search(r"\d[\d,]*(?:\.\d+)?", text)
+    return match.group(0).replace(",", "") if match else None
