@@ -17,6 +17,7 @@ from typing import Any
 
 from memos.agents.dates import is_date, resolve
 from memos.agents.events import Utterance
+from memos.agents.ontology import attribute_names as attribute_aliases
 
 TYPES = ("fact", "event", "preference", "task_state")
 # Names a model (or a person) might use for the attributes memos keys on.
@@ -66,7 +67,8 @@ _VALUE_SYNONYMS = {
     "opened": "open",
 }
 THING = re.compile(
-    r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b|(?i:\b(?:PR|MR|pull request|merge request)\s*#?\d+\b)"
+    r"(?<![\w-])[A-Z][A-Z0-9]{1,9}(?:-\d{1,8}){1,3}(?![\w-])"
+    r"|(?i:\b(?:PR|MR|pull request|merge request)\s*#?\d+\b)"
     r"|(?i:\bcommit\s+[0-9a-f]{7,40}\b)"
 )
 
@@ -92,7 +94,11 @@ def thing_name(text: str) -> str:
     sha = re.fullmatch(r"(?i)commit\s+([0-9a-f]{7,40})", value)
     if sha:
         return f"commit {sha[1].lower()[:7]}"
-    return value.upper() if re.fullmatch(r"[A-Za-z][A-Za-z0-9]{1,9}-\d{1,6}", value) else value
+    return (
+        value.upper()
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9]{1,9}(?:-\d{1,8}){1,3}", value)
+        else value
+    )
 
 
 def is_thing(subject: str) -> bool:
@@ -110,6 +116,8 @@ class State:
     previous: str | None = None
     said_at: datetime | None = None
     ended: bool = False
+    # Every name the subject goes by (`memos.agents.naming`), the subject first.
+    names: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -158,6 +166,12 @@ class State:
             found["previous"] = self.previous
         if self.ended:
             found["ended"] = True
+        names = [n for n in self.names if n and n != self.subject]
+        if names:
+            found["names"] = [self.subject, *names]
+        attribute_names = attribute_aliases(self.attribute)
+        if len(attribute_names) > 1:
+            found["attribute_names"] = list(attribute_names)
         return found
 
     def sentence(self) -> str:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from memos.agents.candidates import THING, Candidate, State, canonical_attribute, slug, thing_name
 from memos.agents.events import Utterance
 from memos.agents.keyphrases import IGNORED, keyphrases
+from memos.agents.naming import canonical, learn_message, names_of
+from memos.agents.naming import message_topic as topic_of
 from memos.agents.patterns import display_author, states
 from memos.agents.statements import Context, general_states
 
@@ -25,7 +27,9 @@ MAX_SENTENCE_CHARS = 2000
 _TRACKERS = frozenset({"linear", "jira", "git", "github", "gitlab", "ci", "pagerduty"})
 _FENCED = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _BREAK = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9@#])")
-_ABBREVIATION = re.compile(r"(?i)\b(?:mr|mrs|ms|dr|prof|sr|jr|st|vs|etc|approx|inc|ltd|no)\.$")
+_ABBREVIATION = re.compile(
+    r"(?i)\b(?:mr|mrs|ms|dr|prof|sr|jr|st|vs|etc|approx|inc|ltd|no)\.$|(?<![\w.])[A-Z]\.$"
+)
 _BULLET = re.compile(r"^\s*(?:[-*•>]+|\d+[.)])\s+")
 _FILLER = re.compile(
     r"(?i)^(?:(?:ok(?:ay)?|k|thanks?(?: you)?(?: all| everyone| so much)?|thx|ty|lgtm|\+1|"
@@ -44,7 +48,7 @@ _PAST = re.compile(
     r"spoke|told|said|held|paid|sold|threw|caught|taught|brought|thought|felt|kept|slept)\b"
 )
 _SUBJECT_VERB = re.compile(
-    r"\bI(?P<adverb>\s+(?:just|really|also|still|usually|always|never|now|actually|finally|"
+    r"(?<![\w-])I(?P<adverb>\s+(?:just|really|also|still|usually|always|never|now|actually|finally|"
     r"recently|mostly|often|sometimes|only|already|totally|definitely|no longer))?\s+"
     r"(?P<verb>[a-z]+(?:n['\u2019]t)?)(?![\w'\u2019])"
 )
@@ -113,7 +117,7 @@ def third_person(sentence: str, author: str | None) -> str:
         return f"{name}{adverb} {_third_person_verb(verb)}"
 
     text = _SUBJECT_VERB.sub(conjugate, text)
-    text = re.sub(r"\bI\b", name, text)
+    text = re.sub(r"(?<![\w-])I(?![\w-])", name, text)
     return text[:1].upper() + text[1:]
 
 
@@ -229,6 +233,7 @@ def _merged(
 ) -> list[State]:
     """The patterns' states, and the general rules' for keys the patterns did not read;
     a general 'resolved X as Won't Fix' says more than the pattern's 'resolved'."""
+    seen = [named_state(state, context) for state in seen]
     for state in seen:
         context.note(state, utterance.author)
     keyed = {state.key: index for index, state in enumerate(seen)}
@@ -240,6 +245,13 @@ def _merged(
         elif reason.endswith(" as"):
             merged[keyed[state.key]] = state
     return merged
+
+
+def named_state(state: State, context: Context) -> State:
+    """A pattern's state with its subject as the conversation names it (its entity's
+    canonical name) and every name that entity goes by."""
+    subject = canonical(state.subject, context.entities)
+    return replace(state, subject=subject, names=names_of(subject, context.entities))
 
 
 def extract(
@@ -254,7 +266,12 @@ def extract(
         return [], [Skip(utterance, f"{utterance.role} turn: memories come from people")]
     found: dict[str, Candidate] = {}
     skipped: list[Skip] = []
+    if context is not None:
+        learn_message(utterance, context.entities)
+        context.topic = topic_of(utterance, context.entities)
     structured = _event_state(utterance)
+    if structured is not None and context is not None:
+        structured = named_state(structured, context)
     if structured is not None:
         candidate = state_candidate(structured, utterance.text.strip()[:500], utterance)
         found[structured.key] = replace(candidate, structured=True)

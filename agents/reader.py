@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from memos.agents.candidates import Candidate
 from memos.agents.events import Utterance, utterances
-from memos.agents.extract import EXTRACTOR, Skip, extract
+from memos.agents.extract import EXTRACTOR, Skip, extract, named_state
 from memos.agents.llm.base import MeteredLLM, Usage
 from memos.agents.reader_llm import advise_with_llm, extract_with_llm
 from memos.agents.reconcile import Advice, Reconciler
@@ -156,9 +156,12 @@ class MemReader:
             candidates, skipped = _offline(batch, run.context)
             return candidates, dropped + skipped
         run.failures_in_a_row = 0
-        # Exact state changes that events carry as fields need no model.
+        # The offline read teaches the context the batch's names (subject lines, ids);
+        # exact state changes that events carry as fields need no model.
+        offline = _offline(batch, run.context)[0]
+        found = [_named(c, run.context) for c in found]
         keyed = {c.state.key for c in found if c.state is not None}
-        for candidate in _offline(batch, run.context)[0]:
+        for candidate in offline:
             if candidate.structured and candidate.state and candidate.state.key not in keyed:
                 found.append(candidate)
         machine = [Skip(u, f"{u.role} turn: memories come from people") for u in batch if u.machine]
@@ -188,6 +191,21 @@ class MemReader:
         if isinstance(meter.last_error, ConfigError):
             raise meter.last_error
         return {indexes[i]: a for i, a in advice.items()}
+
+
+def _named(candidate: Candidate, context: Context) -> Candidate:
+    """A model's state named as the conversation names its subject (the same schema as
+    the offline reader's: canonical subject, its entity's names, the attribute's names)."""
+    state = candidate.state
+    if state is None:
+        return candidate
+    for name in state.names:
+        context.entities.learn(state.subject, name)
+    renamed = named_state(state, context)
+    context.note(renamed, candidate.origin.author)
+    return replace(
+        candidate, state=renamed, tags=tuple(dict.fromkeys([*renamed.tags(), *candidate.tags]))
+    )
 
 
 def _offline(

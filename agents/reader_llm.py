@@ -32,14 +32,18 @@ Rules:
 "I", "he" or "it" (the author of each message is given).
 - Skip greetings, thanks, questions, jokes and anything not worth remembering.
 - When a memory states something that can change later (a ticket's status or assignee, \
-the date of an event, where a person lives or works, what someone likes), also give \
-"subject" (the ticket id, person or thing), "attribute" (status, assignee, date, location, \
-employer, name, priority, or "opinion of <thing>") and "value" (as the message says it).
+the date of an event, a price, a count, where a person lives or works, what someone \
+likes), also give "subject" (the ticket id, person or thing, named as the messages name \
+it), "attribute" (status, assignee, owner, date, price, count, location, version, rollout, \
+vendor, employer, name, priority, "<milestone> date" such as "go-live date", or "opinion \
+of <thing>") and "value" (as the message says it), and in "names" any other names the \
+messages use for the same subject (an id, a title, a short name).
+- Skip hedges, questions, proposals not yet accepted and conditional offers.
 - "message" is the number of the message the memory comes from.
 Answer with JSON only, in this shape:
 {"memories": [{"message": 1, "type": "task_state", "content": "ENG-7 is assigned to \
-Dana.", "subject": "ENG-7", "attribute": "assignee", "value": "Dana", "keywords": \
-["ENG-7"]}]}
+Dana.", "subject": "ENG-7", "attribute": "assignee", "value": "Dana", "names": \
+["login bug"], "keywords": ["ENG-7"]}]}
 "type" is one of: fact, event, preference, task_state."""
 
 DECIDE_SYSTEM = """You keep an agent's memory consistent. For each new memory, compare it \
@@ -85,6 +89,7 @@ class ExtractedMemory(BaseModel):
     subject: str | None = None
     attribute: str | None = None
     value: str | None = None
+    names: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
 
     @field_validator("message", mode="before")
@@ -106,7 +111,7 @@ class ExtractedMemory(BaseModel):
     def _optional(cls, value: object) -> str | None:
         return _optional_text(value)
 
-    @field_validator("keywords", mode="before")
+    @field_validator("keywords", "names", mode="before")
     @classmethod
     def _keywords(cls, value: object) -> list[str]:
         items = value.split(",") if isinstance(value, str) else value
@@ -217,7 +222,9 @@ def _state(memory: ExtractedMemory, utterance: Utterance) -> State | None:
     ended = bool(_ENDED.search(memory.content))
     if not ended and _NEGATED.search(memory.content):
         return None
-    state = State(subject, attribute, value, said_at=utterance.at, ended=ended)
+    # Other names of the subject count only when the message uses them.
+    names = tuple(n for n in memory.names if n.lower() in text and n.lower() != subject.lower())
+    state = State(subject, attribute, value, said_at=utterance.at, ended=ended, names=names)
     return state if state.makes_sense() else None
 
 

@@ -161,7 +161,7 @@ class Reconciler:
         return self._older(candidate, state, head, at)
 
     def _newer(self, candidate: Candidate, state: State, head: MemoryItem) -> list[Entry]:
-        if _value_key(head) == state.value_key:
+        if _value_key(head) == state.value_key or _same_name(head, state):
             return [
                 self._entry(Action.SKIPPED, f"already current (#{head.id})", candidate, head.id)
             ]
@@ -373,6 +373,21 @@ class Reconciler:
                 ),
             ]
         return None
+
+
+def _same_name(item: MemoryItem, state: State) -> bool:
+    """'Sara' after 'Sara Lindqvist' (or the reverse): the same person named shorter, not
+    a change."""
+    if item.attributes.get("ended") or state.ended:
+        return False
+    old = str(item.attributes.get("value", "")).split()
+    new = state.value.split()
+    if not old or not new or len(old) == len(new):
+        return False
+    if not all(w[:1].isupper() and w.isalpha() for w in [*old, *new]):
+        return False
+    short, long = (old, new) if len(old) < len(new) else (new, old)
+    return long[: len(short)] == short
 
 
 def _value_key(item: MemoryItem) -> str:

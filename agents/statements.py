@@ -34,8 +34,27 @@ from typing import TYPE_CHECKING
 
 from memos.agents.candidates import THING, State, is_thing, thing_name
 from memos.agents.dates import resolve
+from memos.agents.entities import NUMBERED, Entities
 from memos.agents.events import Utterance
-from memos.agents.values import SWITCH, Value, kind_of_value, number_of, ordinal_day, values
+from memos.agents.naming import (
+    canonical,
+    names_of,
+    plausible_subject,
+    qualifier_words,
+    topic_like,
+)
+from memos.agents.ontology import MILESTONES, attribute_class, is_attribute_name
+from memos.agents.ontology import same_attribute as same_class
+from memos.agents.values import (
+    PERSON,
+    SWITCH,
+    Value,
+    dates,
+    kind_of_value,
+    number_of,
+    ordinal_day,
+    values,
+)
 
 if TYPE_CHECKING:
     from memos.protocols import Memory
@@ -59,7 +78,11 @@ _ATTRIBUTES = sorted(
     rollout|rollout percentage|percentage rollout|percentage|
     status|stage|state|priority|severity|resolution|
     term|contract term|plan|tier|vendor|supplier|provider|contractor|installer|agency|
-    page limit|word limit|floor area|area|square meters|rent|monthly rent""".replace(
+    inspector|organizer|organiser|moderator|consultant|designer|architect|engineer|planner|
+    auditor|surveyor|counsel|lawyer|advisor|mentor|champion|investigator|chair|
+    page limit|word limit|floor area|area|square meters|rent|monthly rent|eta|etd|arrival|
+    departure|freight|ocean freight|freight rate|quantity|qty|lead time|duration|color|
+    colour|finish|material|model|format|mode|size|weight|volume|score|grade|headline""".replace(
         "\n", ""
     ).split("|"),
     key=len,
@@ -91,7 +114,9 @@ _PERSONISH_WORDS = re.compile(
 )
 _PERSONISH = re.compile(
     r"(?i)(?:owner|assignee|lead|commander|manager|speaker|host|dri|on-?call|reviewer|"
-    r"approver|contact|recruiter|coordinator|sponsor)$"
+    r"approver|contact|recruiter|coordinator|sponsor|inspector|organi[sz]er|moderator|"
+    r"consultant|assistant|designer|architect|engineer|planner|auditor|surveyor|counsel|"
+    r"lawyer|advisor|adviser|mentor|champion|csm|pm|pi|cra|investigator|officer|chair)$"
 )
 _CHANGE_STEMS = [
     "mov",
@@ -152,7 +177,9 @@ _HEDGE = re.compile(
     r"propos(?:e|es|ed|ing)|suggest\w*|let's|lets|aim for|aiming|around|roughly|"
     r"approximately|about \d|"
     r"pre-?release|release candidate|draft|can we|could we|can you|wondering|asking|"
-    r"requested|request|need to confirm|tbd|tbc|estimate\w*|expect\w*|unless|offer(?:ing)? you|"
+    r"requested|request|need to confirm|tbd|tbc|unless|offer(?:ing)? you|"
+    r"(?:estimate\w*|expect\w*)(?!\s+(?:delivery|arrival|departure|completion|ship|shipping|"
+    r"go-?live|launch|date|time|eta)\b)|"
     r"can offer|can do|could do|happy to accept|can meet you|counter\w*|quoted? you)\b"
 )
 _QUESTION = re.compile(r"\?\s*(?:$|[)\"'])")
@@ -168,11 +195,13 @@ _NOT_OLD = re.compile(
 _RETRACTION = re.compile(
     r"(?i)\b(?:scratch that|ignore (?:my|that|the) (?:last|previous|earlier)|never ?mind|"
     r"disregard|after all|we(?:'re| are) (?:keeping|staying)|staying (?:at|with|on)|"
-    r"keeping|stays? (?:at|with|on)|back to|as (?:it )?was|revert(?:ing|ed)? (?:to|back))\b"
+    r"keeping|stays? (?:at|with|on)|back to|as (?:it )?was|revert(?:ing|ed)? (?:to|back)|"
+    r"stick(?:ing)? with|sticks with)\b"
 )
 _ACCEPT = re.compile(
     r"(?i)^(?:deal|agreed|approved|confirmed|accepted|done|perfect|great)\b|\bi accept\b|"
     r"\bwe accept\b|\bworks for (?:me|us)\b|\bgo with\b|\b(?:have|has|all) agreed\b|"
+    r"\b(?:agreed|accepted|approved)\s*(?::|-|to\b)|"
     r"\bsigned off\b"
 )
 # A proposal the same message says was agreed is a decision ("Let's move it to the 9th.
@@ -195,7 +224,8 @@ _KIND_WORDS = re.compile(
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][\w '/&-]{0,48}?)\s*(?::|=)\s+(?P<rest>\S.{0,160})$")
 _FIELD_SKIP = re.compile(
-    r"(?i)^(?:re|fwd?|subject|to|from|cc|bcc|comment|note|update|fyi|heads up|"
+    r"(?i)^(?:re|fwd?|subject|to|from|cc|bcc|comment|note|update|fyi|heads up|confirm|"
+    r"confirmed|confirmation|decision|decided|important|urgent|done|fixed|agreed|approved|"
     r"invitation|updated invitation|invite|organizer|reminder|agenda|summary|changelog|"
     r"see|ps|p\.s|edit|correction|standup|platform standup|action items?|next steps|"
     r"http|https|deal|bad news|good news|fyi|ok|thanks|hi|hello|dear|calendar|slack|email|"
@@ -239,17 +269,27 @@ class Context:
     """The keyed states a reader knows (newest last), to resolve clauses that leave out
     their subject, and corrections and retractions that point back at a value."""
 
-    def __init__(self, known: Iterable[Known] = ()) -> None:
+    def __init__(self, known: Iterable[Known] = (), entities: Entities | None = None) -> None:
         self.known: list[Known] = list(known)
         # Subjects named earlier in the message being read (see `general_states`).
         self.focus: list[str] = []
+        # The entities the conversation has established, with all their names.
+        self.entities = entities if entities is not None else Entities()
+        # What the message being read is about (`memos.agents.naming.message_topic`).
+        self.topic: str | None = None
+        # Subjects the sentence being read has named in its earlier clauses.
+        self.sentence_focus: list[str] = []
 
     @classmethod
     def of(cls, cube: Memory, *, limit: int = 400) -> Context:
         """What a cube's recent keyed items say (current and superseded)."""
         chains: dict[str, list[tuple[datetime, str, str, str, str | None]]] = {}
-        for item in cube.items(limit=limit):
+        entities = Entities()
+        for item in reversed(cube.items(limit=limit)):  # oldest first
             attributes = item.attributes
+            names = attributes.get("names")
+            if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+                entities.learn(*names)
             key = attributes.get("state_key")
             if not isinstance(key, str) or attributes.get("ended"):
                 continue
@@ -269,10 +309,12 @@ class Context:
             earlier = [row[3] for row in chain[:-1]]
             known.append(Known(subject, attribute, value, author, at, earlier))
         known.sort(key=lambda k: k.at or datetime.min)
-        return cls(known)
+        return cls(known, entities)
 
     def note(self, state: State, author: str | None) -> None:
         """Remember a state just read (it is the newest)."""
+        if state.names:
+            self.entities.learn(state.subject, *state.names)
         for index, known in enumerate(self.known):
             if (known.subject.lower(), known.attribute.lower()) == (
                 state.subject.lower(),
@@ -315,6 +357,10 @@ class Context:
                 continue
             return known
         return None
+
+    def is_attribute(self, name: str) -> bool:
+        """Whether `name` is an attribute a known state has ('CRA', 'hiring manager')."""
+        return any(_same_words(k.attribute, name) for k in self.known)
 
     def holding(self, value: str, *, past: bool = False) -> Known | None:
         """The newest state whose current (or, with `past`, an earlier) value is `value`."""
@@ -491,8 +537,62 @@ def _word_value(text: str, start: int) -> Value | None:
     )
     if titled and titled.group(1)[:1].isupper():
         body = titled.group(1).rstrip(".")
+        first = body.split()[0].lower().rstrip(".,")
+        if len(body) < 2 or first in _CALENDAR_WORDS:
+            return None  # "S. Lindqvist" cut short, "Friday the 23rd": no name
         return Value("word", body, start + titled.start(1), start + titled.start(1) + len(body))
     return None
+
+
+_CALENDAR_WORDS = frozenset(
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "today",
+        "tomorrow",
+        "tonight",
+        "yesterday",
+    ]
+)
 
 
 def _value_after(clause: str, start: int, at: datetime | None) -> Value | None:
@@ -532,6 +632,15 @@ def _as_status(value: Value, attribute: str | None, verb: str) -> Value:
     ):
         return Value("word", value.text, value.start, value.end)
     return value
+
+
+def _role_in(text: str) -> str | None:
+    """The role a phrase names ('PI' of 'Change of PI to'), or None."""
+    found = re.search(rf"(?<![\w-])(?P<r>{_ROLE_NOUN})(?![\w-])", text)
+    if found is None:
+        return None
+    role = found["r"]
+    return role if role.isupper() else role.lower()
 
 
 def _value_reading(
@@ -592,8 +701,8 @@ _ADJECTIVES = frozenset(
 )
 _ANY_COPULA = re.compile(
     r"(?i)(?<![\w-])(?P<np>(?:(?:the|our|its|their|his|her|your)\s+)?(?:[A-Za-z][\w-]*\s+){0,3}"
-    r"[A-Za-z][\w-]*)\s+(?:is|are|will be|can be|stays at|stays|remains|is now|comes to|"
-    r"totals|sits at|stands at)\s+(?:now\s+|still\s+|officially\s+)?(?:at\s+)?"
+    r"[A-Za-z][\w-]*(?:\s+\d{1,4}[A-Z]?)?)\s+(?:is|are|will be|can be|stays at|stays|remains|"
+    r"is now|comes to|totals|sits at|stands at)\s+(?:now\s+|still\s+|officially\s+)?(?:at\s+)?"
 )
 _RELEASE = re.compile(
     r"(?i)\b(?:released?|releasing|cut|shipped|published|tagged|rolled out|deployed|"
@@ -627,6 +736,32 @@ _FIRST_ROLE = re.compile(
 )
 
 
+# "Nordrack is booked for the fit-out", "Lagertek will do the fit-out instead of Nordrack",
+# "Volt Brothers, will do the rewiring": who does a job.
+_DOES = re.compile(
+    r"(?P<who>[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,2})\s*,?\s+(?:(?:is|are|has been|have been|"
+    r"got|was|were)\s+(?:now\s+)?(?:booked|hired|contracted|engaged|selected|chosen|signed)\s+"
+    r"(?:for|to do)|(?:will|'ll|is going to|are going to)\s+(?:now\s+)?(?:do|handle|take over|"
+    r"take care of|install|build|supply|cater|run))\s+(?P<job>(?:the|our|your|this)\s+"
+    r"[\w-]+(?:\s+[\w-]+)?)(?:\s+instead\s+of\s+(?P<old>[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)?))?"
+    r"(?=\s*(?:[,.;!]|$|\s+(?:instead|now|from|for|starting|next|this|and)\b))"
+)
+_MY_ROLE = re.compile(
+    rf"\bI(?:'m|\u2019m| am)\s+(?:now\s+)?(?:your|the|their|our)\s+(?:new\s+|interim\s+)?"
+    rf"(?P<role>{_ROLE_NOUN})\b(?:\s+(?:for|on|of)\s+(?P<for>[\w.-]+(?:\s+\d+)?))?"
+)
+
+
+def first_role_hedged(clause: str) -> bool:
+    return bool(re.search(r"(?i)\b(?:not|no longer|might|maybe|if)\b", clause))
+
+
+_REPLACES = re.compile(
+    r"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?)\s+(?P<new>v?\d[\w.,]*)\s+(?:now\s+)?"
+    r"(?:replaces|supersedes|replacing|superseding)\s+(?P<old>[^.;!?()]{1,40})"
+)
+
+
 _PREFIX = re.compile(
     r"(?i)^\s*(?:comment|update|fyi|re|note|heads up|correction|edit|reminder|ps|update from "
     r"[\w ]{1,30}?)\s*:\s*(?=\S)"
@@ -639,8 +774,10 @@ _TITLE_LINE = re.compile(
 )
 
 
-def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
-    """Every (subject?, attribute?, value) the general rules read in one clause."""
+def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) -> list[Reading]:
+    """Every (subject?, attribute?, value) the general rules read in one clause;
+    `tracked`: attribute names the conversation already uses ('cargo ready date'),
+    read like the built-in ones in lists and short 'name value' clauses."""
     at = utterance.at
     found: list[Reading] = []
     clause = _PREFIX.sub("", clause)
@@ -650,6 +787,12 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
     old = _NOT_OLD.search(clause)
     previous = (old["old"] or old["was"]).strip() if old else None
 
+    listed = _listed(clean, at)
+    if listed:
+        return listed
+    by_name = _tracked_value(clean, at, tracked)
+    if by_name is not None:
+        return [by_name]
     field_match = _FIELD.match(clean)
     if field_match and not _FIELD_SKIP.match(field_match["key"].strip()):
         reading = _field(field_match["key"], field_match["rest"], at)
@@ -662,6 +805,8 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
             continue
         subject, attribute = _split_np(f"{match['np']} {match['mid']}".strip())
         verb = match["verb"].lower()
+        if attribute is None and new.kind in ("person", "word"):
+            attribute = _role_in(match["np"])  # "Change of PI to S. Lindqvist"
         new = _as_status(new, attribute, verb)
         if attribute is None and verb.startswith(("reassign", "hand", "pass")):
             attribute = "assignee"
@@ -671,6 +816,14 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
     if found:
         return found
 
+    replaces = _REPLACES.search(clean)
+    if replaces:
+        new_value = _value_after(clean, replaces.start("new"), at)
+        old_values = values(replaces["old"], at)
+        if new_value is not None and new_value.kind not in ("word", "person"):
+            subject, attribute = _split_np(replaces["np"])
+            previous_value = old_values[0].text if old_values else None
+            return [_value_reading(subject, attribute, new_value, previous_value, "replaces")]
     release = _RELEASE.search(clean)
     if release:
         value = Value("version", release["v"], release.start("v"), release.end("v"))
@@ -680,10 +833,14 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
         new = _value_after(clean, match.end(), at)
         if new is None:
             continue
+        if new.kind in ("word", "person") and re.search(r"(?i)\bat\s+$", match.group(0)):
+            continue  # "delayed at Singapore": where, not what it became
         subject, attribute = _split_np(match["np"])
         if subject is None and attribute is None:
             continue
         verb = match["verb"].lower()
+        if attribute is None and new.kind in ("person", "word"):
+            attribute = _role_in(match["np"])  # "Change of PI to S. Lindqvist"
         new = _as_status(new, attribute, verb)
         if attribute is None and verb.startswith(("reassign", "hand", "pass")):
             attribute = "assignee"
@@ -700,6 +857,8 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
         if new is None:
             continue
         subject, attribute = _split_np(match["np"])
+        if attribute is None and new.kind in ("person", "word") and (role := _role_in(match["np"])):
+            attribute, subject = role, None  # "Change of PI to S. Lindqvist"
         reading = _value_reading(
             subject, attribute, new, previous, f"{match['verb'].lower()} ... to"
         )
@@ -710,6 +869,8 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
 
     for match in _ROLE.finditer(clean):
         what = match["what"].strip()
+        if re.match(r"(?i)as\s", what):
+            continue  # "takes over as our CRA": a role, read by `_BECOMES`
         subject, attribute = _split_np(what)
         verb = match["verb"].lower()
         role = "speaker" if verb in ("give", "deliver", "present") else "owner"
@@ -722,6 +883,15 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
             continue
         value = Value("person", who, match.start("who"), match.end("who"))
         found.append(Reading(subject, role, value, previous, f"{verb} (role)", person=True))
+    for match in _DOES.finditer(clean):
+        who = match["who"].strip()
+        if who.split()[0].lower() in _NOT_SUBJECT_WORDS or who.lower() in _CALENDAR_WORDS:
+            continue
+        job = re.sub(r"(?i)^(?:the|our|your|this|that)\s+", "", match["job"].strip())
+        role = "owner" if PERSON.fullmatch(who) else "contractor"
+        value = Value("person", who, match.start("who"), match.end("who"))
+        replaced = match["old"].strip() if match["old"] else previous
+        found.append(Reading(job, role, value, replaced, "does the job", person=True))
     for match in _BECOMES.finditer(clean):
         who = match["who"].lstrip("@")
         if who.split()[0].lower() in _NOT_SUBJECT_WORDS:
@@ -739,6 +909,14 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
                 person=True,
             )
         )
+    mine = _MY_ROLE.search(clean)
+    if mine and utterance.author and not first_role_hedged(clean):
+        value = Value("person", utterance.author, 0, 0)
+        role = mine["role"].strip()
+        found.append(
+            Reading(mine["for"], role if role.isupper() else role.lower(), value, None, "I am the")
+        )
+        return found
     first = _FIRST_ROLE.search(clean)
     if first and utterance.author:
         value = Value("person", utterance.author, 0, 0)
@@ -751,7 +929,10 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
             if subject is not None:
                 found.append(Reading(subject, attribute or "owner", value, None, "I own"))
     if found:
-        return found
+        # "Lagertek will do the fit-out instead of Nordrack, same plan, completion April
+        # 30": the listed values after the role are read too.
+        extra = [_piece(p.strip(" ."), at) for p in _LIST_SPLIT.split(clean)[1:]]
+        return found + [r for r in extra if r is not None and r.reason in ("listed", "label")]
 
     found += _described(clean, at)
     if found:
@@ -762,6 +943,34 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
         subject, attribute = _split_np(match["np"])
         if new is not None and subject is not None:
             found.append(Reading(subject, attribute, new, previous, f"{match['verb'].lower()} as"))
+    for match in _SCHEDULED.finditer(clean):
+        when = _value_after(clean, match.end(), at)
+        subject, attribute = _split_np(match["np"])
+        if when is not None and when.kind == "date" and (subject or attribute):
+            found.append(Reading(subject, attribute, when, previous, "scheduled for"))
+    for match in _DONE_BY.finditer(clean):
+        when = _value_after(clean, match.end(), at)
+        if when is None or when.kind != "date":
+            continue
+        raw = match["np"].strip()
+        subject = None if _PRONOUN.match(raw) else _split_np(raw)[0]
+        what = _DONE_WORDS.get(match["done"].lower(), "completion")
+        found.append(Reading(subject, f"{what} date", when, previous, "done by"))
+    agreed = _FOR_THEN.match(clean)
+    if agreed is not None:
+        settled = _value_after(clean, agreed.start("v"), at)
+        if settled is not None and settled.kind != "person":
+            found.append(Reading(agreed["np"].strip(), None, settled, previous, "agreed for"))
+    for match in _CHOSE.finditer(clean):
+        chosen = match["v"].strip(" .,!")
+        if not chosen or len(chosen.split()) > 5 or chosen.split()[0].lower() in _NOT_SUBJECT_WORDS:
+            continue
+        pick = Value("word", chosen, match.start("v"), match.start("v") + len(chosen))
+        about = match["np"].strip() if match["np"] else None
+        words = chosen.split()
+        # "the subway tile": the chosen thing's head noun names what was chosen.
+        head = words[-1].lower() if len(words) > 1 and chosen.islower() else None
+        found.append(Reading(about, head, pick, previous, "chose"))
     for match in _ON_DATE.finditer(clean):
         when = _value_after(clean, match.end(), at)
         subject, attribute = _split_np(match["np"])
@@ -823,7 +1032,13 @@ def read_clause(clause: str, utterance: Utterance) -> list[Reading]:
         words = [w for w in words if w.lower() not in _ADJECTIVES]
         if not words or words[-1].lower() in _NOT_SUBJECT_WORDS:
             continue
+        if new.kind == "count" and new.unit and NUMBERED.search(" ".join(words[-2:])):
+            # "the unit at Dock 7 is 1,800 sqm": the unit names the attribute of Dock 7.
+            found.append(Reading(" ".join(words[-2:]), new.unit.lower(), new, previous, "is"))
+            continue
         head = " ".join(words[-2:]) if len(words) >= 2 and words[-2][:1].islower() else words[-1]
+        if len(words) >= 3 and words[-2].lower() in ("per", "a", "each"):
+            head = " ".join(words[-3:])  # "cost per person", not "per person"
         rest = " ".join(words[: len(words) - len(head.split())]) or None
         subject = _subject_text(rest) if rest else None
         found.append(_value_reading(subject, head.lower(), new, previous, "is (any noun)"))
@@ -885,6 +1100,38 @@ _ON_DATE = re.compile(
     r"shut down|sunsets|sunset|launches|launch|ships|ship|starts|start|begins|kicks off|ends|"
     r"expires|closes|due|decommissioned|turned off|switched off|released|opens)\s+"
     r"(?:on|by)\s+"
+)
+_SCHEDULED = re.compile(
+    r"(?i)(?P<np>(?:(?!\b(?:is|are|was|were|has|have|been)\b)[^.;!?,:]){1,60}?)\s+(?:is|are|was|were|"
+    r"has been|have been|got|gets|now)?\s*(?:now\s+|officially\s+|also\s+)?(?:booked|scheduled|"
+    r"set|planned|confirmed|fixed|penciled in|pencilled in|slated|rescheduled|locked in)\s+"
+    r"(?:for|on)\s+"
+)
+# "fit-out to be completed by April 9", "it'll be done by April 9", "ready on June 21".
+_DONE_BY = re.compile(
+    r"(?i)(?P<np>(?:[^.;!?,:](?!\b(?:to be|will be|'ll be|is|are)\b))*[^.;!?,:\s]|it|they|this)"
+    r"\s*(?:to be|will be|'ll be|is to be|is|are|gets?)\s+(?P<done>completed|complete|done|"
+    r"finished|delivered|installed|ready|live)\s+(?:by|on)\s+"
+)
+_DONE_WORDS = {
+    "delivered": "delivery",
+    "installed": "install",
+    "ready": "ready",
+    "live": "go-live",
+}
+# "OK, April 12 for demo then.": a value agreed for a milestone.
+_FOR_THEN = re.compile(
+    r"(?i)^\s*(?:ok(?:ay)?|fine|great|perfect|sure|alright|all right|done|deal|agreed|good)"
+    r"[,!.]*\s+(?P<v>[^,;]{2,30}?)\s+for\s+(?:the\s+|our\s+)?(?P<np>[\w -]{2,30}?)"
+    r"(?:\s+then)?\s*[.!]*\s*$"
+)
+# "We're going with the subway tile for the backsplash", "we settled on Harbor Hall".
+_CHOSE = re.compile(
+    r"(?i)\b(?:we(?:'re| are|'ll| will)?|i(?:'m| am|'ll| will)?|they(?:'re| are)?)\s+"
+    r"(?:going|go|settled|settling|decided|deciding|picked|chose|choosing)\s+(?:with|on|for)\s+"
+    r"(?:the\s+)?(?P<v>[\w'&-]+(?:\s+[\w'&-]+){0,4}?)"
+    r"(?:\s+for\s+(?:the\s+|our\s+)?(?P<np>[\w -]{2,40}?))?"
+    r"\s*(?:[.,;!]|$|\s+(?:instead|then|now)\b)"
 )
 _STANDS_AT = re.compile(
     r"(?i)(?P<np>(?:(?!(?:is|are|now|stands|sits)\b)[\w.-]+\s+){0,2}"
@@ -969,13 +1216,165 @@ def _share_subject(found: list[Reading]) -> list[Reading]:
     return [r if r.subject else replace(r, subject=named[0]) for r in found]
 
 
+_NOUN_VALUE = re.compile(
+    rf"^(?i:(?:new|revised|updated|current|final)\s+)?(?P<a>(?:[a-z][\w-]*\s+){{0,2}}"
+    rf"(?i:{_ATTRIBUTE}))"
+    r"(?:\s+(?!(?:USD|EUR|GBP|NOK|SEK|DKK|CHF|JPY|CAD|AUD|INR)\b)(?!(?i:jan|feb|mar|apr|may|"
+    r"jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun))(?P<q>[A-Z][\w-]+))?"
+    r"\s+(?P<rest>\S.*)$"
+)
+_LABEL_NUMBER = re.compile(r"^(?P<k>[A-Z][a-z]+(?:[ -][a-z]+){0,3})\s+(?P<n>\d{1,3}(?:,\d{3})*%?)$")
+_LIST_SPLIT = re.compile(r",\s+|\s+\|\s+|;\s+")
+_HEADER = re.compile(r"^(?P<h>[^:]{2,40}):\s+(?P<rest>.+)$")
+_STATUS_TAIL = re.compile(
+    r"(?i)\s+(?:confirmed|updated|changed|booked|scheduled|rescheduled|cancell?ed|created|"
+    r"received|approved|moved|added|set)$"
+)
+
+
+def _listed(clause: str, at: datetime | None) -> list[Reading]:
+    """A list of fields in one line -- 'Vessel: MSC Aurora, ETD June 20, ETA Oslo July
+    24', 'BWL-88213 | Discharged at Oslo | Status: Arrived', 'Site 114 weekly: Screened
+    7, Randomized 4' (the head names their subject) -- read piece by piece; only when two
+    or more pieces are fields, or the clause is one short 'Ocean freight USD 3,150'."""
+    header = _HEADER.match(clause)
+    first = _LIST_SPLIT.split(header["rest"], maxsplit=1)[0] if header is not None else ""
+    if (
+        header is not None
+        and _LIST_SPLIT.search(header["rest"])
+        # "Vessel: MSC Aurora, ETD June 20": the head is a field whose value comes first.
+        and (_piece(first, at) is not None or not re.match(r"[A-Z0-9]", first))
+    ):
+        listed = _pieces(header["rest"], at)
+        if len(listed) >= 2 and all(r.reason in ("listed", "label") for r in listed):
+            subject = _HEADER_LEAD.sub("", _STATUS_TAIL.sub("", header["h"].strip()))
+            return [replace(r, subject=r.subject or subject or None) for r in listed]
+    found = _pieces(clause, at)
+    if len(found) >= 2:
+        return found
+    if len(clause.split()) <= 8 and not _FIELD.match(clause):
+        single = _piece(clause.strip(" ."), at)
+        if single is not None and single.reason == "listed":
+            return [single]
+    if header is not None and len(header["rest"].split()) <= 6:
+        single = _piece(header["rest"].strip(" ."), at)
+        if single is not None and single.reason == "listed":
+            # "Per the executed CTA: per-patient fee $10,400"
+            subject = _HEADER_LEAD.sub("", _STATUS_TAIL.sub("", header["h"].strip()))
+            return [replace(single, subject=single.subject or subject or None)]
+    return []
+
+
+_HEADER_LEAD = re.compile(
+    r"(?i)^(?:(?:per|as per|according to|under|in|from)\s+)?(?:(?:the|our|your|their|this|"
+    r"that)\s+)?(?:(?:executed|signed|final|updated|revised|new|current|latest)\s+)*"
+)
+
+
+def _tracked_value(clause: str, at: datetime | None, tracked: Sequence[str]) -> Reading | None:
+    """'Confirm: cargo ready 21 June': a short clause that gives a tracked attribute (by its
+    name, with or without 'date') a typed value right after it."""
+    if not tracked or len(clause.split()) > 10:
+        return None
+    names = sorted(
+        {n for t in tracked for n in (t.lower(), re.sub(r"\s+date$", "", t.lower())) if len(n) > 3},
+        key=len,
+        reverse=True,
+    )
+    text = clause.lower()
+    for name in names:
+        found = re.search(rf"(?<![\w-]){re.escape(name)}\s+(?:(?:is|now|will be|to)\s+)?", text)
+        if found is None:
+            continue
+        typed = _value_after(clause, found.end(), at)
+        if (
+            typed is not None
+            and typed.kind not in ("word", "person")
+            and typed.start - found.end() <= 2
+        ):
+            full = next((t for t in tracked if t.lower().startswith(name)), name)
+            return _value_reading(None, full, typed, None, "tracked")
+    return None
+
+
+def _pieces(text: str, at: datetime | None) -> list[Reading]:
+    pieces = [p.strip(" .") for p in _LIST_SPLIT.split(text) if p.strip(" .")]
+    if len(pieces) < 2:
+        return []
+    found = [_piece(piece, at) for piece in pieces]
+    return [r for r in found if r is not None]
+
+
+def _piece(piece: str, at: datetime | None) -> Reading | None:
+    field_match = _FIELD.match(piece)
+    if field_match:
+        if _FIELD_SKIP.match(field_match["key"].strip()):
+            return None
+        return _field(field_match["key"], field_match["rest"], at)
+    noun = _NOUN_VALUE.match(piece)
+    if noun is not None and not NUMBERED.match(piece):  # "Site 114" is a name
+        typed = _value_after(noun["rest"], 0, at)
+        if (
+            typed is not None
+            and typed.kind not in ("word", "person", "switch")
+            and typed.start <= 4
+            and not re.match(r"(?i)\s*(?:is|was|to|from|at|of)\b", noun["rest"])
+        ):
+            return _value_reading(None, _attribute_name(noun["a"]), typed, None, "listed")
+        named = re.fullmatch(r"(?P<v>[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*){0,3})", noun["rest"].strip())
+        if named and noun["q"] is None and named["v"].split()[0].lower() not in _CALENDAR_WORDS:
+            value = Value("word", named["v"], 0, len(named["v"]))
+            return Reading(None, _attribute_name(noun["a"]), value, None, "listed")
+    when = dates(piece, at)
+    if when and when[0].start <= 5 and len(piece.split()) <= 5:
+        return Reading(None, "date", when[0], None, "label")  # "Fri 2027-08-06 07:00"
+    milestone = re.match(r"^(?P<m>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s+(?:on\s+|by\s+)?", piece)
+    if (
+        milestone is not None
+        and when
+        and when[0].start == milestone.end()
+        and milestone["m"].split()[-1] in MILESTONES
+    ):
+        return Reading(
+            None, f"{milestone['m']} date", when[0], None, "listed"
+        )  # "completion April 30"
+    label = _LABEL_NUMBER.match(piece)
+    if label is not None:
+        count = Value("count", label["n"], 0, len(label["n"]))
+        return Reading(None, label["k"].lower(), count, None, "label")
+    return None
+
+
+_SCHEDULE_WORDS = re.compile(
+    r"(?i)^(?:(?:planned|next|expected|scheduled|estimated|tentative|new|revised|"
+    r"upcoming|target)\s+)+"
+)
+
+
 def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
     """A `Key: value` line; `Key: old -> new` names the value it replaced."""
     key = _KEY_VERB.sub("", key.strip())
+    key = re.sub(r"(?i)\s+(?:to date|so far|in total|total)$", "", key)  # "Randomized to date"
     subject, attribute = _split_np(key)
     named_attribute = attribute is not None
+    when = _value_after(rest, 0, at)
+    if attribute is None and when is not None and when.kind == "date":
+        # "Substantial completion: June 14" is a milestone's date; "Planned SIV:
+        # 2027-10-19" the date of an event.
+        head = key.strip().lower().split()[-1] if key.strip() else ""
+        if head in MILESTONES or head.rstrip("s") in MILESTONES:
+            return Reading(None, f"{key.strip().lower()} date", when, None, "field")
+        event = _SCHEDULE_WORDS.sub("", key.strip()).strip()
+        if event and len(event.split()) <= 3 and not re.search(r"(?i)(?:ed|ing)$", event):
+            return Reading(event, "date", when, None, "field")
     if attribute is None:
-        if len(key.split()) > 3 or re.search(r"(?i)(?:ed|ing)$", key.strip()):
+        counted = (
+            when is not None
+            and when.kind in ("count", "percent")
+            and when.start <= 1
+            and len(key.split()) == 1  # "Randomized: 4", not "Updated proposal attached: 320"
+        )
+        if len(key.split()) > 3 or (re.search(r"(?i)(?:ed|ing)$", key.strip()) and not counted):
             return None  # "Updated proposal attached: ..." names no attribute
         attribute, subject = key.strip().lower(), None
     if subject is None and (named := _TRAILING_NAME.search(rest)):
@@ -998,7 +1397,8 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
         words = words.strip(" \"'“”")
         if not words or len(words) > 40 or len(words.split()) > 4:
             return None
-        if not named_attribute:
+        one_noun = re.fullmatch(r"[A-Za-z][a-z-]{2,20}", key.strip()) is not None
+        if not named_attribute and not (one_noun and words[:1].isupper()):
             return None  # "Job opened: ...": no attribute noun, no typed value
         value = Value("word", words, 0, len(words))
     if previous is not None:
@@ -1086,7 +1486,11 @@ def _named(clause: str) -> list[Value]:
 
 
 def stated_nothing(clause: str) -> bool:
-    """A hedge, question, condition or proposal: it states no value."""
+    """A hedge, question, condition or proposal: it states no value. A record's field
+    named 'Estimated delivery' or 'Expected close' states its value all the same."""
+    field_match = _FIELD.match(clause)
+    if field_match and _SCHEDULE_WORDS.match(field_match["key"].strip()):
+        clause = field_match["rest"]
     return bool(_HEDGE.search(clause) or _QUESTION.search(clause) or clause.rstrip().endswith("?"))
 
 
@@ -1097,20 +1501,87 @@ def resolve_subject(
     them out (see the module doc)."""
     subject, attribute = reading.subject, reading.attribute
     kind = reading.value.kind
+    if reading.reason == "tracked" and attribute is not None:
+        tracked = context.newest(attribute=attribute)
+        topic = context.topic
+        if tracked is not None and (
+            topic is None or context.newest(subject=topic, attribute=attribute) is None
+        ):
+            return tracked.subject, tracked.attribute
+    if subject is not None and reading.reason not in _FROM_CONTEXT:
+        raw: str | None = subject
+        known = _known_attribute(subject, context)
+        if known is not None and (attribute is None or _generic(attribute)):
+            # "cargo ready will be 17 June": an attribute the conversation tracks.
+            return known.subject, known.attribute
+        led = _attribute_led(subject)
+        if led is not None and (attribute is None or _generic(attribute)):
+            raw, attribute = None, led  # "Revised ETA Oslo is August 4": the ETA
+        subject = plausible_subject(raw)
+        if subject is not None and context.is_attribute(subject):
+            subject = None  # "our CRA": a role the context knows, not a thing
+        if subject is None and attribute is not None and (words := qualifier_words(raw)):
+            attribute = f"{words} {attribute}"  # "Cargo ready date": the date's own name
+        if subject is not None:
+            subject = canonical(subject, context.entities)
     if subject is None:
         subject = _subject_from_context(attribute, kind, utterance, context, message)
     if attribute is None and subject is not None:
         known = context.newest(subject=subject, kind=kind)
         attribute = known.attribute if known else None
+    if attribute is None and kind == "person" and not reading.person:
+        return None, None  # "moved the booking to the Maersk Halden": no role is named
+    if reading.reason == "chose" and (attribute is None or reading.subject is None):
+        return None, None  # "we settled on Harbor Hall": chosen as what, is not said
     if attribute is None:
         attribute = _BY_KIND.get(kind)
     if attribute is None or subject is None:
         return None, None
+    if _slug_words(attribute) == _slug_words(subject) | {"date"}:
+        attribute = "date"  # the launch's "launch date" is its date
     for other in reversed(context.known):
-        if _same_subject(other.subject, subject) and same_attribute(other.attribute, attribute):
-            # "opening" is the "openings" already known; "the summit" its full name.
+        if _same_subject(other.subject, subject) and (
+            same_attribute(other.attribute, attribute) or same_class(other.attribute, attribute)
+        ):
+            # "opening" is the "openings" already known; "the summit" its full name;
+            # "cost" the "price" already known.
             return other.subject, other.attribute
     return subject, _attribute_name(attribute)
+
+
+def _known_attribute(phrase: str, context: Context) -> Known | None:
+    """The known state whose attribute a phrase names ('cargo ready' for 'cargo ready
+    date'), when exactly one subject has it."""
+    words = _slug_words(phrase) - {"date", "day", "new", "revised", "current", "final"}
+    if not words:
+        return None
+    found = [
+        k
+        for k in reversed(context.known)
+        if words == (_slug_words(k.attribute) - {"date", "day"}) and len(k.attribute) > 3
+    ]
+    subjects = {k.subject for k in found}
+    return found[0] if len(subjects) == 1 else None
+
+
+def _attribute_led(phrase: str) -> str | None:
+    """'ETA Oslo', 'rent Dock 7': an attribute name followed by a place or name that
+    qualifies it; the attribute, or None."""
+    words = re.sub(r"(?i)^(?:the|our|new|revised|updated|current)\s+", "", phrase).split()
+    for size in (2, 1):
+        if len(words) > size and is_attribute_name(" ".join(words[:size]).lower()):
+            rest = words[size:]
+            if all(w[:1].isupper() for w in rest):
+                return " ".join(words[:size]).lower()
+    return None
+
+
+def _generic(attribute: str) -> bool:
+    return attribute.lower() in ("date", "status", "price", "owner", "count")
+
+
+# Readings whose subject is a known state's own (already canonical).
+_FROM_CONTEXT = frozenset(["correction", "retraction", "accepted"])
 
 
 def _stem(word: str) -> str:
@@ -1313,10 +1784,14 @@ def _subject_from_context(
     hint = utterance.subject_hint
     if hint and is_thing(hint):
         return thing_name(hint)
-    strong = _topic(utterance)
+    if context.sentence_focus:
+        return context.sentence_focus[-1]  # "Per the CTA: fee $10,400; screen-failure fee $950"
+    if context.topic is not None:
+        return context.topic  # the email's subject line, the one id the message names
+    strong = plausible_subject(_topic(utterance))
     if strong is not None:
-        return strong
-    topic = message_topic(utterance)
+        return canonical(strong, context.entities)
+    topic = plausible_subject(message_topic(utterance))
     # A subject the reader already knows, named in this message: one with this attribute,
     # else any.
     mentioned = [k for k in context.known if _mentions(message, k.subject)]
@@ -1336,6 +1811,14 @@ def _subject_from_context(
         return named
     if mentioned:
         return mentioned[-1].subject
+    if attribute is not None and not _generic(attribute):
+        holders = {k.subject for k in context.known if _same_words(k.attribute, attribute)}
+        if len(holders) == 1:
+            return holders.pop()  # "our CRA": the one thing that has a CRA
+    author = (utterance.author or "").lower()
+    theirs = {k.subject for k in context.known if author and (k.author or "").lower() == author}
+    if len(theirs) == 1:
+        return theirs.pop()  # a vendor writing again about the one thing they supply
     if attribute is not None:
         known = context.newest(attribute=attribute)
         if known is None:
@@ -1345,7 +1828,7 @@ def _subject_from_context(
             )
         if known is not None:
             return known.subject
-    if attribute is not None and kind != "person":
+    if attribute is not None and kind != "person" and attribute in _PERSON_FACTS:
         people = [p for p in _people_in(message) if p.lower() != (utterance.author or "").lower()]
         if people:
             return people[-1] if len(set(people)) > 1 else people[0]
@@ -1362,13 +1845,20 @@ def _proper_name(text: str) -> str | None:
             words.append(word)
         else:
             break
-    return " ".join(words[:4]) if words else None
+    name = " ".join(words[:4]) if words else None
+    return name if name is not None and topic_like(name) else None
 
 
 def _mentions(message: str, subject: str) -> bool:
+    """Whether a message names a subject: all its words, as words of their own (the
+    'cabinet' of 'under-cabinet lights' is no mention of the cabinets)."""
+    text = " ".join(message.lower().split())
+    name = " ".join(subject.lower().split())
+    if name and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+        return True
     words = _slug_words(subject)
-    said = _slug_words(message)
-    return bool(words) and words <= said
+    said = set(re.findall(r"(?<![\w-])[a-z0-9]+(?![\w-])", text))
+    return len(words) > 1 and words <= said
 
 
 _FIELD_START = re.compile(rf"(?i)^(?:{_ATTRIBUTE})\b")
@@ -1400,11 +1890,14 @@ def general_states(
     accepted = bool(_ACCEPT.search(message.strip()))
     found: list[tuple[State, str]] = []
     focus = context.focus
+    context.sentence_focus = []
     pieces = [sentence] if _CALENDAR.match(sentence) else clauses(sentence)
     for clause in pieces:
         for seen in read_clause(_NOT_OLD.sub("", clause), utterance):
-            if seen.subject:
-                focus.append(seen.subject)  # "NOT shipping dark mode in 4.3": about dark mode
+            named = plausible_subject(_entity_not_attribute(seen).subject)
+            if named and not context.is_attribute(named):
+                # "NOT shipping dark mode in 4.3": the message is about dark mode.
+                focus.append(canonical(named, context.entities))
         readings: list[Reading] = []
         special = correction(clause, utterance, context, cued=cued) or retraction(
             clause, utterance, context
@@ -1418,7 +1911,8 @@ def general_states(
         ) or _negated(clause):
             continue
         else:
-            readings = read_clause(clause, utterance)
+            tracked = [k.attribute for k in context.known if " " in k.attribute]
+            readings = read_clause(clause, utterance, tracked)
             if not readings and accepted:
                 readings = _accepted(clause, utterance, context)
         for said in readings:
@@ -1426,16 +1920,22 @@ def general_states(
             subject, attribute = resolve_subject(reading, utterance, context, message)
             if subject is None or attribute is None:
                 continue
+            said_subject = plausible_subject(said.subject) if said.subject else None
+            if said_subject and canonical(said_subject, context.entities) != subject:
+                said_subject = None  # the clause named an attribute or another thing
             state = State(
                 subject=subject,
                 attribute=attribute,
                 value=reading.value.text.strip().rstrip("."),
                 previous=reading.previous,
                 said_at=utterance.at,
+                names=names_of(subject, context.entities, said_subject or ""),
             )
             if state.makes_sense() and len(state.value) <= 60:
                 found.append((state, reading.reason))
                 context.note(state, utterance.author)
+                if said_subject:
+                    context.sentence_focus.append(subject)
     return found
 
 
@@ -1451,6 +1951,10 @@ _QUANTITY_NOUNS = {
     "percent": re.compile(r"(?i)(?:rollout|percentage|discount|share|rate|traffic|split)$"),
     "version": re.compile(r"(?i)(?:version|release|build|target|sdk|app)$"),
 }
+
+
+# The attribute class a value of each kind belongs to ("ETD" names a date).
+_KIND_CLASSES = {"date": "date", "money": "price", "percent": "rollout", "version": "version"}
 
 
 _MILESTONES = frozenset(
@@ -1475,27 +1979,48 @@ _MILESTONES = frozenset(
 )
 
 
+def _milestone(attribute: str) -> str | None:
+    """'substantial completion' -> 'substantial completion date'; None when the
+    attribute is not a milestone's name or already names a date."""
+    words = attribute.lower().split()
+    if not words or words[-1] in ("date", "day", "deadline", "time", "eta", "etd"):
+        return None
+    return f"{attribute} date" if words[-1] in MILESTONES or words[-1] in _MILESTONES else None
+
+
 def _entity_not_attribute(reading: Reading) -> Reading:
     """'the v3.7 release is on May 10', 'the Lumenfield renewal is $35': a head noun that
     is not a quantity of the value's kind names the thing, not its attribute; 'completion
     moves to April 23': a milestone with a date is the attribute ('completion date')."""
     subject = reading.subject
-    if (
-        reading.attribute is None
-        and reading.value.kind == "date"
-        and subject is not None
-        and subject.lower() in _MILESTONES
-    ):
-        return replace(reading, subject=None, attribute=f"{subject.lower()} date")
+    if reading.value.kind == "date" and reading.reason not in _FROM_CONTEXT:
+        milestone = _milestone(reading.attribute) if reading.attribute else None
+        if milestone is not None and " " in (reading.attribute or ""):
+            return replace(reading, attribute=milestone)
+        if reading.attribute is None and subject is not None:
+            words = re.sub(r"(?i)^(?:with|for|on|about|regarding|and|the)\s+", "", subject).split()
+            last = words[-1].lower() if words else ""
+            if last in _MILESTONES or last in MILESTONES:
+                # "completion moves to April 23", "Acme go-live is on the 15th",
+                # "substantial completion is now July 2": the milestone's date.
+                rest = list(words[:-1])
+                named = rest and (rest[0][:1].isupper() or any(c.isdigit() for c in rest[0]))
+                if named:
+                    return replace(reading, subject=" ".join(rest), attribute=f"{last} date")
+                return replace(reading, subject=None, attribute=f"{' '.join(words).lower()} date")
     nouns = _QUANTITY_NOUNS.get(reading.value.kind)
     attribute = reading.attribute
     if (
         nouns is None
         or attribute is None
         or nouns.search(attribute)
+        or _KIND_CLASSES.get(reading.value.kind) == attribute_class(attribute)
         or reading.reason
         in (
             "field",
+            "listed",
+            "label",
+            "tracked",
             "correction",
             "retraction",
             "accepted",
@@ -1508,12 +2033,18 @@ def _entity_not_attribute(reading: Reading) -> Reading:
 
 def _accepted(clause: str, utterance: Utterance, context: Context) -> list[Reading]:
     """'Deal -- we'll go with €39 per person': an accepted value of the state it prices."""
-    for value in values(clause, utterance.at):
-        if value.kind in ("person",):
-            continue
+    found = [v for v in values(clause, utterance.at) if v.kind != "person"]
+    for value in found:
         known = context.newest(kind=value.kind)
         if known is not None:
             return [Reading(known.subject, known.attribute, value, known.value, "accepted")]
+    money = [v for v in found if v.kind == "money"]
+    if money:
+        # "The owner agreed: NOK 119,000 per month": a price nobody had named yet.
+        per = re.match(r"\s*(?:per|a|/)\s*(month|year|seat|person|head|night|user|unit)\b",
+                       clause[money[0].end :], re.I)  # fmt: skip
+        attribute = f"price per {per.group(1).lower()}" if per else "price"
+        return [Reading(None, attribute, money[0], None, "accepted")]
     return []
 
 

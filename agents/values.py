@@ -84,7 +84,7 @@ _VERSION_CUE = re.compile(
     r"hotfix|patch|target(?:ing)?|in|to|from|on|is|now|be|v)\s*$|\b[A-Z][\w-]{1,20}\s+$"
 )
 COUNT = re.compile(
-    r"(?<![\w.,$€£%-])\d{1,3}(?:,\d{3})+(?![\w.,]\d)|(?<![\w.,$€£%:/-])\d{1,6}(?![\w%:/]|[.,]\d)"
+    r"(?<![\w.,$€£%-])\d{1,3}(?:,\d{3})+(?![\w.,]\d)|(?<![\w.,$€£%:/-])\d{1,6}(?![\w%:/']|[.,]\d|-[a-z])"
 )
 _UNIT = re.compile(r"\s+(?P<unit>[a-z][a-z-]{1,20}(?:\s(?:per|a|an)\s[a-z]+)?)")
 _NOT_UNITS = frozenset(
@@ -311,6 +311,39 @@ _NOT_NAME_ENDS = frozenset(
         "cafe",
         "restaurant",
         "arena",
+        "brothers",
+        "bros",
+        "builders",
+        "electric",
+        "logistics",
+        "group",
+        "partners",
+        "services",
+        "solutions",
+        "systems",
+        "consulting",
+        "construction",
+        "catering",
+        "movers",
+        "studio",
+        "agency",
+        "associates",
+        "company",
+        "corp",
+        "corporation",
+        "industries",
+        "technologies",
+        "media",
+        "freight",
+        "transport",
+        "shipping",
+        "fabrication",
+        "cabinetry",
+        "portal",
+        "bank",
+        "insurance",
+        "realty",
+        "properties",
     ]
 )
 PERSON = re.compile(

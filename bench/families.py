@@ -61,8 +61,9 @@ def families(root: Path) -> dict[str, list[Path]]:
     return found
 
 
-def _reader_scores(mos: memos.MemOS, paths: list[Path]) -> Score:
-    total = Score()
+def _reader_scores(mos: memos.MemOS, paths: list[Path]) -> tuple[Score, Score]:
+    """The scores with the names the reader stored (aliases) and without (strict)."""
+    total, strict = Score(), Score()
     for path in paths:
         instance = memtrack.load_instance(path)
         truth = load_truth(path.parent / "truth" / f"{path.stem}.truth.json")
@@ -70,8 +71,10 @@ def _reader_scores(mos: memos.MemOS, paths: list[Path]) -> Score:
         for event in instance.events:
             cube.ingest([reader_record(event)])
         when = {e.id: e.timestamp for e in instance.events}
-        total.add(score(truth, read_states(cube), when))
-    return total
+        states = read_states(cube)
+        total.add(score(truth, states, when))
+        strict.add(score(truth, states, when, aliases=False))
+    return total, strict
 
 
 def _fmt(value: float | None) -> str:
@@ -82,13 +85,14 @@ def run_set(root: Path, embedder: str) -> dict[str, Any]:
     """Reader scores and MEMTRACK reports for one folder of families."""
     sets = families(root)
     reader: dict[str, Score] = {}
+    strict: dict[str, Score] = {}
     started = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix="memos-families-") as home,
         memos.open(home, embedder="hash", user="eval") as mos,
     ):
         for name, paths in sets.items():
-            reader[name] = _reader_scores(mos, paths)
+            reader[name], strict[name] = _reader_scores(mos, paths)
     reader_seconds = time.perf_counter() - started
     instances = [memtrack.load_instance(p) for paths in sets.values() for p in paths]
     family_of = {memtrack.load_instance(p).id: name for name, paths in sets.items() for p in paths}
@@ -101,6 +105,7 @@ def run_set(root: Path, embedder: str) -> dict[str, Any]:
     return {
         "root": root,
         "reader": reader,
+        "strict": strict,
         "report": report,
         "family_of": family_of,
         "embedder": report["embedder"],
@@ -119,6 +124,7 @@ def summary(results: list[tuple[str, dict[str, Any]]]) -> str:
         "MemReader final-state accuracy": [],
         "MemReader as_of accuracy (probes)": [],
         "MemReader precision": [],
+        "same, stored subject and attribute only (no aliases)": [],
         "MEMTRACK correctness, memos": [],
         "MEMTRACK correctness, rag": [],
         "memos - rag": [],
@@ -134,6 +140,12 @@ def summary(results: list[tuple[str, dict[str, Any]]]) -> str:
         rows["MemReader final-state accuracy"].append(_fmt(overall.final_accuracy))
         rows["MemReader as_of accuracy (probes)"].append(_fmt(overall.as_of_accuracy))
         rows["MemReader precision"].append(_fmt(overall.precision))
+        plain = Score()
+        for found in result["strict"].values():
+            plain.add(found)
+        rows["same, stored subject and attribute only (no aliases)"].append(
+            f"{_fmt(plain.final_accuracy)} / {_fmt(plain.as_of_accuracy)} / {_fmt(plain.precision)}"
+        )
         rows["MEMTRACK correctness, memos"].append(_fmt(memos_c))
         rows["MEMTRACK correctness, rag"].append(_fmt(rag_c))
         gap = None if memos_c is None or rag_c is None else memos_c - rag_c

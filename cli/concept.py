@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from memos import validation
-from memos.agents.concepts import Abstraction, Concept
 from memos.cli.derived import CubeOption
 from memos.cli.state import state_of
 from memos.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from memos.agents.concepts import Abstraction, Concept
 
 concept_app = typer.Typer(
     help="Concept memory: reusable routines, heuristics, patterns and pitfalls from traces.",

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from memos.agents.graph import Neighbour
-from memos.agents.zettelkasten import (
-    Evolution,
-    NoteResult,
-    NoteSettings,
-    evolutions,
-    undo_evolution,
-)
 from memos.cli.derived import CubeOption, OptionalCube
 from memos.cli.render import item_line
 from memos.cli.state import state_of
 from memos.models import Link, MemoryItem
+
+if TYPE_CHECKING:
+    from memos.agents.graph import Neighbour
+    from memos.agents.zettelkasten import Evolution, NoteResult
 
 note_app = typer.Typer(
     help="Zettelkasten notes: keywords, tags and context, links to related notes, and "
@@ -28,6 +24,8 @@ note_app = typer.Typer(
 
 def link_view(link: Link, item_id: int) -> Neighbour:
     """A link seen from one of its ends, in the shape `memos graph neighbors` prints."""
+    from memos.agents.graph import Neighbour  # agents load when a note command runs
+
     outgoing = link.src_id == item_id
     return Neighbour(
         id=link.dst_id if outgoing else link.src_id,
@@ -87,6 +85,8 @@ def add(
 ) -> None:
     """Add TEXT as a note: constructed, linked to related notes, evolving them."""
     state = state_of(ctx)
+    from memos.agents.zettelkasten import NoteSettings
+
     settings = NoteSettings(
         candidates=candidates, vocabulary_pool=max(25, candidates), evolve=evolve
     )
@@ -101,6 +101,8 @@ def show(ctx: typer.Context, item: str, cube: OptionalCube = None) -> None:
     holder, ref = state.cube_for(item, cube)
     found = holder.get(ref)
     links = [link_view(link, found.id) for link in holder.links(found.id)]
+    from memos.agents.zettelkasten import evolutions
+
     changes = evolutions(holder, found.id)
     lines = _note_text(found) + [f"  {neighbour_line(n)}" for n in links]
     lines += [f"  {evolution_line(change)}" for change in changes]
@@ -127,6 +129,8 @@ def undo(
     """Take back every change a note's evolution made to its neighbours."""
     state = state_of(ctx)
     holder, ref = state.cube_for(item, cube)
+    from memos.agents.zettelkasten import undo_evolution
+
     reverted = undo_evolution(holder, ref, force=force)
     human = "\n".join(f"reverted {item_line(i)}" for i in reverted) or "nothing to undo"
     state.out(reverted, human)

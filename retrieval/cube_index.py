@@ -170,6 +170,8 @@ class CubeIndex:
             if index is not None:
                 index.close()
             index = self._rebuild()
+        # A remote backend (Milvus) keeps nothing in the folder but this identity file.
+        self.path.mkdir(parents=True, exist_ok=True)
         atomic_write(identity_file, json.dumps(self._identity()), durable=False)
         return index
 

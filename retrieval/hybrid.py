@@ -17,10 +17,9 @@ The stages, in order (each one's contribution is in `Hit.scores`):
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
@@ -59,19 +58,6 @@ class SearchWeights:
     access: float = 0.05
     ended: float = 0.5
     rerank: float = 0.5
-    episode: float = 0.0
-    episode_mode: float = 0.0
-    window: float = 0.0
-    fusion_mode: float = 0.0
-    strip_names: float = 0.0
-    feedback: float = 0.0
-    feedback_top: float = 3.0
-    feedback_pool: float = 0.0
-    diversity: float = 0.0
-    back: float = 1.0
-    when: float = 0.0
-    when_grace: float = 14.0
-    forward: float = 1.0
 
     @classmethod
     def of(cls, value: SearchWeights | Mapping[str, float] | None) -> SearchWeights:
@@ -146,18 +132,7 @@ class HybridRetriever:
             ids, scores = index.search(query_vector, self.pool)
             vector = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
         if weights.lexical > 0:
-            lexical_query = query
-            if weights.strip_names > 0:
-                seen = self.store.candidates(cube.id, actor, sorted(vector), filters)
-                for name in mentions(query, {c.author for c in seen.values() if c.author}):
-                    for word in {name, name.split()[0]}:
-                        lexical_query = re.sub(
-                            rf"(?<!\w){re.escape(word)}(?:'s)?(?!\w)", " ", lexical_query,
-                            flags=re.IGNORECASE,
-                        )
-                if not lexical_query.strip():
-                    lexical_query = query
-            lexical = dict(self.store.lexical_search(cube.id, actor, lexical_query, self.pool))
+            lexical = dict(self.store.lexical_search(cube.id, actor, query, self.pool))
         found = self.store.candidates(
             cube.id, actor, sorted(vector.keys() | lexical.keys()), filters
         )
@@ -172,45 +147,13 @@ class HybridRetriever:
             return []
         top_lexical = max(lexical.values(), default=0.0) or 1.0
         self._fill_vectors(cube, found, vector, query_vector)
-        mode = int(weights.fusion_mode)
-        if mode == 1 and vector:
-            ordered = sorted(vector.values(), reverse=True)
-            high, low = ordered[0], ordered[min(len(ordered), self.pool) - 1]
-            spread = (high - low) or 1.0
-            vector = {i: max(v - low, 0.0) / spread for i, v in vector.items()}
-        elif mode == 2:
-            vrank = {i: r for r, i in enumerate(sorted(vector, key=lambda i: -vector[i]))}
-            lrank = {i: r for r, i in enumerate(sorted(lexical, key=lambda i: -lexical[i]))}
-            vector = {i: 61.0 / (61 + vrank[i]) for i in vector}
-            lexical = {i: 61.0 / (61 + r) for i, r in lrank.items()}
-            top_lexical = 1.0
         named = mentions(query, {c.author for c in found.values() if c.author})
         base = {
             i: self._fuse(c, vector, lexical, top_lexical, named, weights, signals)
             for i, c in found.items()
         }
-        if weights.feedback > 0:
-            head = sorted(base, key=lambda i: -base[i])[: int(weights.feedback_top)]
-            rows = self.store.vectors_of(cube.id, head)
-            if rows:
-                centroid = np.mean([rows[i] for i in head if i in rows], axis=0)
-                moved = query_vector[0] + weights.feedback * centroid
-                moved = (moved / (np.linalg.norm(moved) or 1.0)).astype(np.float32)[None, :]
-                if weights.feedback_pool > 0:
-                    ids, scores = index.search(moved, self.pool)
-                    extra = [int(i) for i in ids[0] if i >= 0 and int(i) not in found]
-                    if extra:
-                        found.update(self.store.candidates(cube.id, actor, extra, filters))
-                stored = self.store.vectors_of(cube.id, list(found))
-                vector = {i: float(row @ moved[0]) for i, row in stored.items()}
-                base = {
-                    i: self._fuse(c, vector, lexical, top_lexical, named, weights, signals)
-                    for i, c in found.items()
-                }
         bonus = self._expand(cube, actor, filters, base, found, weights, vector, query_vector)
-        episodic = self._episodes(found, base, bonus, weights)
         final: dict[int, float] = {}
-        periods = _periods(query, now) if weights.when > 0 else []
         for item_id, candidate in found.items():
             if item_id not in base:  # reached through a link only
                 base[item_id] = self._fuse(
@@ -220,25 +163,9 @@ class HybridRetriever:
             if item_id in bonus:
                 parts["graph"] = bonus[item_id]
             prior = self._prior(candidate, weights, filters, now, parts)
-            if periods and any(
-                lo <= candidate.valid_from < hi + timedelta(days=weights.when_grace)
-                for lo, hi in periods
-            ):
-                prior *= 1 + weights.when
-                parts["when"] = weights.when
-            final[item_id] = (
-                base[item_id] + bonus.get(item_id, 0.0) + episodic.get(item_id, 0.0)
-            ) * prior
+            final[item_id] = (base[item_id] + bonus.get(item_id, 0.0)) * prior
         # A candidate with no evidence at all (orthogonal vector, no shared term) is noise.
         ranked = sorted((i for i in final if final[i] > 0), key=lambda i: (-final[i], i))
-        if weights.diversity > 0:
-            seen: dict[datetime, int] = {}
-            adjusted: dict[int, float] = {}
-            for i in ranked:
-                key = found[i].valid_from
-                adjusted[i] = final[i] * (1 - weights.diversity) ** seen.get(key, 0)
-                seen[key] = seen.get(key, 0) + 1
-            ranked = sorted(ranked, key=lambda i: (-adjusted[i], i))
         if self.reranker is not None and weights.rerank > 0:
             ranked = self._rerank(cube, actor, query, ranked[: max(3 * k, 20)], final, weights,
                                   signals) + ranked[max(3 * k, 20) :]  # fmt: skip
@@ -300,8 +227,7 @@ class HybridRetriever:
         for src, dst, _kind, link_weight in self.store.neighbours(cube.id, strong):
             for near, far in ((src, dst), (dst, src)):
                 if near in strong_set:
-                    direction = weights.forward if near == src else weights.back
-                    gain = weights.graph * direction * link_weight * base[near]
+                    gain = weights.graph * link_weight * base[near]
                     if gain > bonus.get(far, 0.0):
                         bonus[far] = gain
         new = [i for i in bonus if i not in found]
@@ -314,37 +240,6 @@ class HybridRetriever:
                 if item_id not in admitted:
                     del bonus[item_id]
         return bonus
-
-    @staticmethod
-    def _episodes(
-        found: Mapping[int, Candidate],
-        base: Mapping[int, float],
-        bonus: Mapping[int, float],
-        weights: SearchWeights,
-    ) -> dict[int, float]:
-        if weights.episode <= 0:
-            return {}
-        groups: dict[datetime, list[float]] = {}
-        for item_id, candidate in found.items():
-            if item_id in base:
-                groups.setdefault(candidate.valid_from, []).append(
-                    base[item_id] + bonus.get(item_id, 0.0)
-                )
-        mode = int(weights.episode_mode)
-        strength: dict[datetime, float] = {}
-        for key, scores in groups.items():
-            scores.sort(reverse=True)
-            if mode == 0:
-                strength[key] = scores[0]
-            elif mode == 1:
-                strength[key] = sum(scores[:3]) / 3
-            else:
-                strength[key] = sum(scores[:2]) / 2
-        return {
-            i: weights.episode * strength[c.valid_from]
-            for i, c in found.items()
-            if c.valid_from in strength
-        }
 
     @staticmethod
     def _prior(
@@ -428,71 +323,3 @@ class HybridRetriever:
 
 def _valid_at(start: datetime, end: datetime | None, moment: datetime) -> bool:
     return start <= moment and (end is None or moment < end)
-
-
-_MONTHS = {
-    m: n + 1
-    for n, m in enumerate(
-        "january february march april may june july august september october november "
-        "december".split()
-    )
-}
-_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december)"
-_DATE_PATTERNS = (
-    re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? {_MONTH},? (\d{{4}})\b"),
-    re.compile(rf"\b{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})\b"),
-    re.compile(rf"\b{_MONTH},? (\d{{4}})\b"),
-    re.compile(rf"\b{_MONTH}\b"),
-    re.compile(r"\b(19\d\d|20\d\d)\b"),
-)
-
-
-def _periods(query: str, now: datetime) -> list[tuple[datetime, datetime]]:
-    text = query.lower()
-    found: list[tuple[datetime, datetime]] = []
-    day_first, month_first, month_year, month_only, year_only = _DATE_PATTERNS
-    taken: list[tuple[int, int]] = []
-
-    def free(match: re.Match[str]) -> bool:
-        return not any(a < match.end() and match.start() < b for a, b in taken)
-
-    for match in day_first.finditer(text):
-        day, month, year = int(match.group(1)), _MONTHS[match.group(2)], int(match.group(3))
-        try:
-            start = datetime(year, month, day, tzinfo=UTC)
-        except ValueError:
-            continue
-        found.append((start, start + timedelta(days=1)))
-        taken.append(match.span())
-    for match in month_first.finditer(text):
-        if not free(match):
-            continue
-        month, day, year = _MONTHS[match.group(1)], int(match.group(2)), int(match.group(3))
-        try:
-            start = datetime(year, month, day, tzinfo=UTC)
-        except ValueError:
-            continue
-        found.append((start, start + timedelta(days=1)))
-        taken.append(match.span())
-    for match in month_year.finditer(text):
-        if not free(match):
-            continue
-        month, year = _MONTHS[match.group(1)], int(match.group(2))
-        start = datetime(year, month, 1, tzinfo=UTC)
-        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
-        found.append((start, end))
-        taken.append(match.span())
-    for match in month_only.finditer(text):
-        if not free(match) or match.group(1) == "may":
-            continue
-        month = _MONTHS[match.group(1)]
-        for year in range(now.year - 5, now.year + 1):
-            start = datetime(year, month, 1, tzinfo=UTC)
-            found.append((start, datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)))
-        taken.append(match.span())
-    for match in year_only.finditer(text):
-        if not free(match):
-            continue
-        year = int(match.group(1))
-        found.append((datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)))
-    return found

@@ -23,4 +23,5 @@ cp -r memos/. "$layout/memos/"
 for room in stores retrieval agents cli; do cp -r "$room" "$layout/memos/$room"; done
 find "$layout" -name __pycache__ -prune -exec rm -rf {} +
 cp pyproject.toml "$layout/"
-(cd "$layout" && PYTHONPATH="$layout" "$(dirname "$PY")/lint-imports" --no-cache)
+bindir=$(cd "$(dirname "$PY")" && pwd)
+(cd "$layout" && PYTHONPATH="$layout" "$bindir/lint-imports" --no-cache)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
     Connection,
     CursorResult,
     Engine,
+    any_,
     bindparam,
     delete,
     event,
@@ -25,6 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from memos.errors import ConfigError, ConflictError, NotFoundError, PermissionDeniedError
 from memos.models import (
@@ -129,6 +133,14 @@ class StoreBase:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def id_in(self, column: ColumnElement[Any], ids: Sequence[int]) -> ColumnElement[bool]:
+        """`column IN ids`; on PostgreSQL as `= ANY(array)`: one parameter instead of one
+        per id keeps the statement short to render and send on every search."""
+        values = [int(i) for i in ids]
+        if self.dialect == "postgresql":
+            return column == any_(bindparam(None, values, type_=ARRAY(BigInteger)))
+        return column.in_(values)
 
     def reading(self) -> AbstractContextManager[None]:
         """A read session: the reads inside share one connection and transaction."""

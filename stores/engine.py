@@ -115,12 +115,26 @@ def reading(engine: Engine) -> Iterator[None]:
     if pinned is not None and engine in pinned:
         yield  # already inside a read session on this engine
         return
-    with transaction(engine, write=False) as connection:
-        token = _PINNED.set({**(pinned or {}), engine: connection})
-        try:
-            yield
-        finally:
-            _PINNED.reset(token)
+    if engine.dialect.name != "postgresql":
+        with transaction(engine, write=False) as connection:
+            token = _PINNED.set({**(pinned or {}), engine: connection})
+            try:
+                yield
+            finally:
+                _PINNED.reset(token)
+        return
+    # PostgreSQL: no BEGIN / COMMIT around the reads (two round trips each search); every
+    # statement sees what was committed when it started, which is all a search needs.
+    try:
+        with engine.connect() as plain:
+            connection = plain.execution_options(isolation_level="AUTOCOMMIT")
+            token = _PINNED.set({**(pinned or {}), engine: connection})
+            try:
+                yield
+            finally:
+                _PINNED.reset(token)
+    except exc.DBAPIError as error:
+        raise BackendError(describe_database_error(engine, error)) from None
 
 
 @contextmanager

@@ -687,7 +687,7 @@ class ItemOps(StoreBase):
             # turning a row into a MemoryItem costs more than the query.
             query = select(items_table.c.id).where(
                 items_table.c.cube_id == cube_id,
-                items_table.c.id.in_([int(i) for i in ranked]),
+                self.id_in(items_table.c.id, ranked),
                 items_table.c.status.in_([Status(s).value for s in statuses]),
             )
             if types is not None:

@@ -151,7 +151,7 @@ class SearchOps(StoreBase):
             if not ids:
                 return {}
             query = select(*_CANDIDATE_COLUMNS).where(
-                items_table.c.id.in_([int(i) for i in ids]),
+                self.id_in(items_table.c.id, ids),
                 *self._admitted(cube_id, actor, granted, filters),
             )
             found: dict[int, Candidate] = {}
@@ -175,7 +175,7 @@ class SearchOps(StoreBase):
             rows = conn.execute(
                 select(embeddings.c.item_id, embeddings.c.vector).where(
                     embeddings.c.cube_id == cube_id,
-                    embeddings.c.item_id.in_([int(i) for i in item_ids]),
+                    self.id_in(embeddings.c.item_id, item_ids),
                 )
             ).all()
         return {int(r[0]): np.frombuffer(r[1], dtype=np.float32) for r in rows}
@@ -195,7 +195,10 @@ class SearchOps(StoreBase):
                     links_table.c.weight,
                 ).where(
                     links_table.c.cube_id == cube_id,
-                    or_(links_table.c.src_id.in_(ids), links_table.c.dst_id.in_(ids)),
+                    or_(
+                        self.id_in(links_table.c.src_id, ids),
+                        self.id_in(links_table.c.dst_id, ids),
+                    ),
                 )
             ).all()  # fmt: skip
         return [(int(r[0]), int(r[1]), str(r[2]), float(r[3])) for r in rows]

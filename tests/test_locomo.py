@@ -98,17 +98,31 @@ def test_cli_eval_errors(tmp_path: Path) -> None:
     assert ks.exit_code == 2
 
 
-def test_ingest_stores_turns_with_provenance(tmp_path: Path) -> None:
+def test_ingest_goes_through_add_conversation_per_session(tmp_path: Path) -> None:
     [conversation] = locomo.load(_tiny(tmp_path))
     with memos.open(tmp_path / "home", embedder="hash") as mos:
         cube = locomo.ingest(mos, conversation, "tiny")
         items = sorted(cube.items(), key=lambda i: i.id)
         first, second = items[0], items[1]
         assert (first.author, first.source_ref, first.valid_from.month) == ("Ann", "D1:1", 3)
-        assert second.context == "Ann: I started learning the cello."
-        assert items[3].context is None  # a new session starts without context
+        assert (first.type, first.source, first.attributes["session"]) == (
+            "message", "locomo", "session_1",
+        )  # fmt: skip
+        assert second.context == (
+            "Ann: I started learning the cello.\nAnn: Ms. Ortiz, every Tuesday."
+        )
+        # A new session starts its own context and links: nothing from session 1.
+        assert items[3].context == "Ann: So cute, what is its name?"
+        assert (items[3].attributes["session"], items[3].valid_from.month) == ("session_2", 4)
         assert items[3].content.endswith("[image: a photo of a small dog]")
         assert [link.kind for link in cube.links(second.id)] == ["next", "next"]
+        assert [link.dst_id for link in cube.links(items[3].id)] == [items[4].id]
+        plain = locomo.ingest_plain(mos, conversation, "tiny-plain")
+        bare = sorted(plain.items(), key=lambda i: i.id)
+        assert [(i.author, i.source_ref) for i in bare] == [
+            (t.speaker, t.dia_id) for t in conversation.turns
+        ]
+        assert all(i.context is None and not plain.links(i.id) for i in bare)
 
 
 @pytest.mark.model

@@ -108,7 +108,8 @@ def test_a_correction_rewrites_the_state_that_held_the_old_value() -> None:
 
 def test_a_retraction_restores_the_value_a_change_replaced() -> None:
     context = Context()
-    _read("Venue: Harbor Hall.", context=context)
+    # The venue needs a subject: a bare "Venue: Harbor Hall." names none and keys nothing.
+    _read("Venue for the summit: Harbor Hall.", context=context)
     _read("We've moved the venue to the Maassilo.", context=context)
     back = _read("Scratch that - we're staying at Harbor Hall after all.", context=context)
     assert [(a, v, r) for _, a, v, r in back] == [("venue", "Harbor Hall", "retraction")]

@@ -114,14 +114,14 @@ def test_matches_exact_index_under_random_updates(
                 assert list(valid) == sorted(valid, reverse=True)
         # Every live id is found by its own vector when every posting is probed.
         for item_id, vector in list(truth.items())[:40]:
-            ids_found, _ = index.search(vector[None, :], 1, max_probe=10_000, eps=1e9)
+            ids_found, _ = index.search(vector[None, :], 1, max_probe=10_000)
             top = int(ids_found[0, 0])
             assert top == item_id or np.array_equal(truth[top], vector)  # or an exact twin
     finally:
         index.close()
 
 
-@pytest.mark.parametrize("codec", ["sq8", "float16", "float32"])
+@pytest.mark.parametrize("codec", ["pq2", "pq4"])
 def test_recall_on_clustered_and_random_data(tmp_path: Path, codec: str) -> None:
     dim = 32
     params = SpannParams(codec=codec, flat_limit=256, posting_size=32, posting_max=96)
@@ -138,10 +138,14 @@ def test_recall_on_clustered_and_random_data(tmp_path: Path, codec: str) -> None
         with SpannIndex.build(tmp_path / kind, np.arange(6000), vectors, params=params) as index:
             assert index.stats()["layout"] == "clustered"
             found, _ = index.search(queries, 10)
-            assert recall(found, exact(truth, queries, 10, "ip")) >= bound, kind
-            # Probing more postings only helps.
-            wide, _ = index.search(queries, 10, max_probe=200, eps=10.0)
-            assert recall(wide, exact(truth, queries, 10, "ip")) >= 0.99
+            narrow = recall(found, exact(truth, queries, 10, "ip"))
+            assert narrow >= bound, kind
+            # Probing more postings only helps; what is left is the codes' ranking of
+            # candidates for the exact re-score (coarse for random data at 32 dimensions
+            # and 2 bits; sentence embeddings have 384 and structure).
+            wide, _ = index.search(queries, 10, max_probe=200)
+            floor = 0.9 if (codec, kind) == ("pq2", "random") else 0.97
+            assert recall(wide, exact(truth, queries, 10, "ip")) >= max(narrow - 0.01, floor)
 
 
 def test_grows_from_empty_without_a_rebuild_step(tmp_path: Path) -> None:
@@ -179,20 +183,20 @@ def test_replace_remove_and_compaction(tmp_path: Path) -> None:
     moved = clustered(1, dim, 8)[0]
     index.add(np.asarray([5]), moved[None, :])
     assert len(index) == 2000
-    found, score = index.search(moved[None, :], 1, max_probe=1000, eps=1e9)
+    found, score = index.search(moved[None, :], 1, max_probe=1000)
     assert found[0, 0] == 5 and score[0, 0] == pytest.approx(1.0, abs=1e-5)
-    old, _ = index.search(vectors[5][None, :], 3, max_probe=1000, eps=1e9)
+    old, _ = index.search(vectors[5][None, :], 3, max_probe=1000)
     assert 5 not in old[0][:1] or np.allclose(vectors[5], moved)
     index.remove(np.arange(0, 1500))
     assert len(index) == 500 and not index.contains(10) and index.contains(1700)
-    found, _ = index.search(vectors[:200], 10, max_probe=1000, eps=1e9)
+    found, _ = index.search(vectors[:200], 10, max_probe=1000)
     assert (found[found >= 0] >= 1500).all()
     index.compact()
     after = index.stats()
     assert after["records"] < before["records"] / 2
     assert after["stale"] == 0
     assert len(list(tmp_path.glob("postings.*.dat"))) == 1
-    found, _ = index.search(vectors[1500:1600], 1, max_probe=1000, eps=1e9)
+    found, _ = index.search(vectors[1500:1600], 1, max_probe=1000)
     assert np.array_equal(found[:, 0], np.arange(1500, 1600))
     index.close()
 
@@ -216,7 +220,7 @@ def test_persistence_round_trip(tmp_path: Path) -> None:
         assert np.array_equal(got[0], expected_after[0])
         assert np.allclose(got[1], expected_after[1], atol=1e-5)
         # The add replayed from the log is there, and the removes before the checkpoint hold.
-        top, _ = b.search(vectors[1:2], 1, max_probe=10_000, eps=1e9)
+        top, _ = b.search(vectors[1:2], 1, max_probe=10_000)
         assert top[0, 0] == 5
         assert not b.contains(7) and not b.contains(14) and b.contains(3)
         # Scores are negative squared distances for l2.
@@ -271,7 +275,7 @@ def test_corruption_is_detected(tmp_path: Path) -> None:
             data[at] ^= 0x5A
         target.write_bytes(bytes(data))
         with SpannIndex.open(path) as index, pytest.raises(BackendError, match="checksum"):
-            index.search(vectors, 10, max_probe=1000, eps=1e9)
+            index.search(vectors, 10, max_probe=1000)
     path = fresh("truncated")
     target = next(path.glob("postings.*.dat"))
     target.write_bytes(target.read_bytes()[:100])
@@ -315,11 +319,12 @@ def test_rejects_bad_input(tmp_path: Path) -> None:
     index.close()
 
 
-def test_default_probe_count_grows_with_the_index() -> None:
-    # A fixed probe count would cover an ever smaller share of a growing index.
-    assert SpannParams().probe(10) == 32
-    assert SpannParams().probe(10_000) == 200
-    assert SpannParams(max_probe=7).probe(10_000) == 7
+def test_default_probing_reads_a_record_budget_that_does_not_grow() -> None:
+    # Large balanced postings: a query reads about the same records at any index size.
+    assert SpannParams().probe() == (64, SpannParams().scan_records)
+    assert SpannParams(scan_records=1000).probe() == (64, 1000)
+    assert SpannParams(max_probe=7).probe() == (7, None)
+    assert SpannParams().probe(5) == (5, None)
 
 
 def test_readers_run_during_writes_and_compaction(tmp_path: Path) -> None:
@@ -355,3 +360,19 @@ def test_readers_run_during_writes_and_compaction(tmp_path: Path) -> None:
     assert not errors, errors[0]
     assert len(index) == 4000 - len(gone)
     index.close()
+
+
+def test_a_cold_index_answers_as_a_warm_one(tmp_path: Path) -> None:
+    dim = 32
+    vectors = clustered(3000, dim, 15)
+    queries = clustered(20, dim, 16)
+    params = SpannParams(flat_limit=256, posting_size=32, posting_max=96)
+    with SpannIndex.build(tmp_path, np.arange(3000), vectors, params=params) as index:
+        warm = index.search(queries, 10)
+        index.evict()  # page cache dropped, vector file unmapped
+        one = [index.search(query[None, :], 10) for query in queries]
+        index.evict()
+        batch = index.search(queries, 10)  # prefetches each next query's postings
+    for got in (np.concatenate([ids for ids, _ in one]), batch[0]):
+        assert np.array_equal(got, warm[0])
+    assert np.allclose(batch[1], warm[1], atol=1e-6)

@@ -2,13 +2,15 @@
 
 Latency per query includes embedding the query (for every system that uses vectors).
 
-Each conversation goes into its own cube, one memory per turn: the text (with the image
-caption appended where there is one), the speaker as `author`, the session time as
-`valid_from`, the turn's `dia_id` as `source_ref`, the preceding turn of the session as
-`context`, and a `next` link between consecutive turns. Every question of categories 1-4
-is then asked; recall@k is the share of its evidence turns among the top k, averaged over
-questions that have evidence. The same run measures plain BM25 and plain vector search
-over the same turn texts, and (optionally) memos with single stages switched off.
+Each conversation goes into its own cube through the public SDK and nothing else: one
+`cube.add_conversation` call per session (the turns with their speakers and `dia_id`s, the
+image caption appended to a turn's text where there is one, `at` = the session's date), so
+the structure the benchmark profits from (context, `next` links, authors, times,
+importance) is memos' default, not this script's. Every question of categories 1-4 is then
+asked; recall@k is the share of its evidence turns among the top k, averaged over questions
+that have evidence. The same run measures plain BM25 and plain vector search over the same
+turn texts, and (optionally) memos with single stages switched off. `ingest_plain` is the
+baseline a user gets from `cube.add` per turn.
 """
 
 from __future__ import annotations

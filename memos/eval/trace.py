@@ -54,19 +54,24 @@ def read_trace(path: Path) -> Iterator[dict[str, Any]]:
     """
     if not path.is_file():
         raise NotFoundError(f"no trace file at {path}")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInputError(f"{path}:{number}: not JSON ({exc.msg})") from None
-            if not isinstance(record, dict) or not any(op in record for op in OPERATIONS):
-                raise InvalidInputError(
-                    f"{path}:{number}: an operation is one of {', '.join(OPERATIONS)}"
-                )
-            yield record
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInputError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not any(op in record for op in OPERATIONS):
+            raise InvalidInputError(
+                f"{path}:{number}: an operation is one of {', '.join(OPERATIONS)}"
+            )
+        yield record
 
 
 def replay(

@@ -10,14 +10,17 @@ reader wrote down.
 
 Matching is exact equality after the MEMTRACK `normalise` (TRUTH.md, "Matching"): a
 reader's subject must name an entity or one of its aliases, its attribute the row's
-attribute or one of its aliases, its value the row's value or one of its aliases.
+attribute or one of its aliases, its value the row's value or one of its aliases. A
+reader that stores several names for a state's subject (its entity's aliases) and
+attribute (synonyms) is matched on each, most specific first (`score(aliases=True)`, the
+default); `aliases=False` scores the subject and attribute alone.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,14 +200,27 @@ class Extraction:
     valid_from: datetime
     valid_to: datetime | None = None
     ended: bool = False
+    # The other names the reader stored for the subject and the attribute (its entity's
+    # aliases, the attribute's synonyms), most specific first.
+    names: tuple[str, ...] = ()
+    attribute_names: tuple[str, ...] = ()
 
     def holds_at(self, moment: datetime) -> bool:
         return self.valid_from <= moment and (self.valid_to is None or moment < self.valid_to)
 
 
+def _texts(value: object) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value if isinstance(v, str) and v)
+    return ()
+
+
 def read_states(cube: Memory, *, page: int = 500) -> list[Extraction]:
-    """Every keyed state item of a cube, current and superseded, as `Extraction`s."""
+    """Every keyed state item of a cube, current and superseded, as `Extraction`s. A
+    subject's names are all the names any of its items stored (an entity learns names
+    as the conversation goes on)."""
     found: list[Extraction] = []
+    names: dict[str, list[str]] = {}
     offset = 0
     while True:
         batch = cube.items(limit=page, offset=offset)
@@ -215,20 +231,25 @@ def read_states(cube: Memory, *, page: int = 500) -> list[Extraction]:
             ended_by = item.valid_to
             if ended_by is None and item.superseded_by is not None:
                 ended_by = item.valid_from  # superseded without an end time: never current
+            subject = str(attributes.get("subject", ""))
+            known = names.setdefault(subject, [])
+            known += [n for n in _texts(attributes.get("names")) if n not in known]
             found.append(
                 Extraction(
-                    subject=str(attributes.get("subject", "")),
+                    subject=subject,
                     attribute=str(attributes.get("attribute", "")),
                     value=str(attributes.get("value", "")),
                     source_ref=item.source_ref,
                     valid_from=item.valid_from,
                     valid_to=ended_by,
                     ended=bool(attributes.get("ended")),
+                    attribute_names=_texts(attributes.get("attribute_names")),
                 )
             )
         if len(batch) < page:
-            return found
+            break
         offset += page
+    return [replace(e, names=tuple(names.get(e.subject, ()))) for e in found]
 
 
 @dataclass
@@ -271,12 +292,22 @@ class Score:
 _END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
-def _pair(truth: Truth, extraction: Extraction) -> tuple[str, str] | None:
-    entity = truth.entity_of(extraction.subject)
-    if entity is None:
-        return None
-    attribute = truth.attribute_of(entity, extraction.attribute)
-    return None if attribute is None else (entity, attribute)
+def _pair(truth: Truth, extraction: Extraction, aliases: bool = True) -> tuple[str, str] | None:
+    """The truth pair an extraction names: by its subject and attribute, or (`aliases`)
+    by any of the other names the reader stored for them, the most specific first."""
+    subjects = [extraction.subject, *extraction.names] if aliases else [extraction.subject]
+    attributes = [extraction.attribute]
+    if aliases:
+        attributes += list(extraction.attribute_names)
+    for subject in subjects:
+        entity = truth.entity_of(subject)
+        if entity is None:
+            continue
+        for name in attributes:
+            attribute = truth.attribute_of(entity, name)
+            if attribute is not None:
+                return entity, attribute
+    return None
 
 
 def _value_at(
@@ -295,13 +326,21 @@ def _current(
     return None if latest is None or latest.ended else latest.value
 
 
-def score(truth: Truth, extractions: Iterable[Extraction], when: Mapping[str, datetime]) -> Score:
+def score(
+    truth: Truth,
+    extractions: Iterable[Extraction],
+    when: Mapping[str, datetime],
+    *,
+    aliases: bool = True,
+) -> Score:
     """Final-state accuracy, probe accuracy and precision of one instance's extractions
-    (`when`: each event id's timestamp, for the row in force at an extraction's event)."""
+    (`when`: each event id's timestamp, for the row in force at an extraction's event).
+    With `aliases` (the default) an extraction names a truth pair by any name the reader
+    stored for its subject or attribute; without, by its subject and attribute alone."""
     result = Score()
     matched: list[tuple[tuple[str, str], Extraction]] = []
     for extraction in extractions:
-        pair = _pair(truth, extraction)
+        pair = _pair(truth, extraction, aliases)
         if pair is None:
             result.unmatched += 1
             continue

@@ -1,14 +1,16 @@
-"""The in-RAM centroid index: which postings are nearest to a query.
+"""The posting centroids, held once, by posting id, and the exact search over them; and each
+posting's radius (the mean squared distance of its records to its centroid), which tells an
+insert from a region no posting covers yet.
 
-faiss's HNSW graph cannot delete, so a centroid retired by a split stays in the graph as a
-dead row that searches skip (they over-fetch by the dead fraction). The graph is rebuilt
-once dead rows pass a quarter of it. Small indexes use an exact flat scan instead, which is
-as fast below a thousand centroids and has no recall loss.
+Postings are large (about a thousand vectors), so a 1M-vector index has about a thousand
+centroids, which a brute-force scan (faiss's SIMD kernels) ranks in well under a tenth of
+a millisecond with no recall loss and no second copy, as an HNSW graph would keep. The
+storage is the flat faiss index itself, written in place by posting id. Rows of retired or
+unused posting ids hold a point no query comes near.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import faiss
@@ -16,96 +18,108 @@ import numpy as np
 import numpy.typing as npt
 
 from memos.protocols import FloatArray
+from memos.retrieval.spann.threads import single_thread
 
-HNSW_FROM = 1024
-HNSW_M = 48
-HNSW_EF_CONSTRUCTION = 200
-# Centroids added one split at a time get a cheaper insertion walk.
-HNSW_EF_INCREMENTAL = 64
 PostingIds = npt.NDArray[np.int64]
+# Coordinates of an unused row: squared distances ~1e32, still finite in float32.
+FAR = 1e15
 
 
 class CentroidIndex:
-    def __init__(self, dim: int) -> None:
+    """Writers hold the layout's state lock; readers search under it too."""
+
+    def __init__(
+        self,
+        dim: int,
+        vectors: FloatArray | None = None,
+        radii: FloatArray | None = None,
+        live: PostingIds | None = None,
+    ) -> None:
         self.dim = dim
         self._index: Any = faiss.IndexFlatL2(dim)
-        self._row_posting = np.zeros(0, dtype=np.int64)  # faiss row -> posting id
-        self._posting_row = np.zeros(0, dtype=np.int64)  # posting id -> its live row, or -1
-        self._live = 0
+        self._view: FloatArray = np.zeros((0, dim), dtype=np.float32)
+        self._live = np.zeros(0, dtype=bool)
+        self.radii: FloatArray = np.zeros(0, dtype=np.float32)
+        if vectors is not None and radii is not None and live is not None:
+            self._grow(len(vectors))
+            self.set(live, vectors[live], radii[live])
 
     @property
     def live(self) -> int:
-        return self._live
+        return int(self._live.sum())
 
     @property
-    def dead(self) -> int:
-        return len(self._row_posting) - self._live
+    def vectors(self) -> FloatArray:
+        """Centroids by posting id (rows of dead ids are far away); do not write."""
+        return self._view
 
-    @property
-    def needs_rebuild(self) -> bool:
-        rows = len(self._row_posting)
-        small = isinstance(self._index, faiss.IndexFlat)
-        return self.dead > max(64, rows // 4) or (small and self._live >= HNSW_FROM)
+    def rows(self, count: int) -> tuple[FloatArray, FloatArray]:
+        """Centroids and radii of the first `count` posting ids, for a checkpoint (copies;
+        dead rows zero)."""
+        out = np.zeros((count, self.dim), dtype=np.float32)
+        radii = np.zeros(count, dtype=np.float32)
+        known = min(count, len(self._view))
+        out[:known] = np.where(self._live[:known, None], self._view[:known], 0.0)
+        radii[:known] = np.where(self._live[:known], self.radii[:known], 0.0)
+        return out, radii
 
-    @staticmethod
-    def build(dim: int, pids: PostingIds, vectors: FloatArray) -> CentroidIndex:
-        """A fresh index over live centroids (slow for many; run outside the state lock)."""
-        fresh = CentroidIndex(dim)
-        if len(pids) >= HNSW_FROM:
-            fresh._index = faiss.IndexHNSWFlat(dim, HNSW_M)
-            fresh._index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        fresh.add(pids, vectors)
-        if isinstance(fresh._index, faiss.IndexHNSW):
-            fresh._index.hnsw.efConstruction = HNSW_EF_INCREMENTAL
-        return fresh
+    def typical_radius(self) -> float:
+        """The median radius over live postings."""
+        live = self.radii[self._live]
+        return float(np.median(live)) if len(live) else 0.0
 
-    def add(self, pids: PostingIds, vectors: FloatArray) -> None:
+    def widen(
+        self,
+        pids: PostingIds,
+        added: npt.NDArray[np.floating[Any]],
+        before: PostingIds,
+        count: PostingIds,
+    ) -> None:
+        """Posting pids[i], holding before[i] records, took count[i] more at squared
+        distances summing to added[i]: update its mean."""
+        total = self.radii[pids] * before + added
+        self.radii[pids] = total / np.maximum(before + count, 1)
+
+    def _grow(self, size: int) -> None:
+        have = len(self._view)
+        if size <= have:
+            return
+        # Exactly as many rows as posting ids in use: every row costs each query a scan.
+        self._index.add(np.full((size - have, self.dim), FAR, dtype=np.float32))
+        pointer = self._index.get_xb()
+        self._view = faiss.rev_swig_ptr(pointer, size * self.dim).reshape(size, self.dim)
+        live = np.zeros(size, dtype=bool)
+        live[:have] = self._live
+        radii = np.zeros(size, dtype=np.float32)
+        radii[:have] = self.radii
+        self._live, self.radii = live, radii
+
+    def set(self, pids: PostingIds, vectors: FloatArray, radii: FloatArray) -> None:
+        """Record (or move) the centroids and radii of live postings."""
         if len(pids) == 0:
             return
-        first = len(self._row_posting)
-        self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        rows = np.arange(first, first + len(pids), dtype=np.int64)
-        self._row_posting = np.concatenate([self._row_posting, pids])
-        top = int(pids.max()) + 1
-        if top > len(self._posting_row):
-            grown = np.full(max(top, 2 * len(self._posting_row)), -1, dtype=np.int64)
-            grown[: len(self._posting_row)] = self._posting_row
-            self._posting_row = grown
-        self._posting_row[pids] = rows
-        self._live += len(pids)
+        self._grow(int(pids.max()) + 1)
+        self._view[pids] = vectors
+        self.radii[pids] = radii
+        self._live[pids] = True
 
     def retire(self, pids: PostingIds) -> None:
-        present = pids[self._posting_row[pids] >= 0]
-        self._posting_row[present] = -1
-        self._live -= len(present)
+        self._view[pids] = FAR
+        self._live[pids] = False
 
-    def search(
-        self, queries: FloatArray, k: int, *, effort: int = 64
-    ) -> tuple[PostingIds, FloatArray]:
-        """Nearest live postings per query by squared L2, nearest first; -1 pads.
-
-        `effort` is HNSW's efSearch floor: the breadth of the graph walk.
-        """
+    def search(self, queries: FloatArray, k: int) -> tuple[PostingIds, FloatArray]:
+        """Nearest live postings per query by squared L2, nearest first; -1 pads."""
         nq = len(queries)
-        total = len(self._row_posting)
-        want = min(total, k + math.ceil(k * 2 * self.dead / max(total, 1)) + 4)
-        if want == 0:
-            return np.full((nq, k), -1, dtype=np.int64), np.zeros((nq, k), dtype=np.float32)
-        params: Any = None
-        if isinstance(self._index, faiss.IndexHNSW):
-            params = faiss.SearchParametersHNSW(efSearch=max(effort, 2 * want))  # type: ignore[attr-defined]
-        distances, rows = self._index.search(
-            np.ascontiguousarray(queries, dtype=np.float32), want, params=params
-        )
-        pids = np.where(rows >= 0, self._row_posting[np.maximum(rows, 0)], -1)
-        live = (rows >= 0) & (self._posting_row[np.maximum(pids, 0)] == rows)
-        # Live results first, in their order (a stable sort on "is dead"), then cut at k.
-        order = np.argsort(~live, axis=1, kind="stable")[:, :k]
-        kept = np.take_along_axis(live, order, axis=1)
-        out_pids = np.where(kept, np.take_along_axis(pids, order, axis=1), -1)
-        out_dist = np.where(kept, np.take_along_axis(distances, order, axis=1), 0.0)
-        if out_pids.shape[1] < k:
-            pad = k - out_pids.shape[1]
-            out_pids = np.pad(out_pids, ((0, 0), (0, pad)), constant_values=-1)
-            out_dist = np.pad(out_dist, ((0, 0), (0, pad)))
-        return out_pids, out_dist.astype(np.float32)
+        want = min(k, len(self._view))
+        pids = np.full((nq, k), -1, dtype=np.int64)
+        distances = np.zeros((nq, k), dtype=np.float32)
+        if want == 0 or nq == 0:
+            return pids, distances
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        # One thread: an OpenMP team costs more than this scan, and stalls on a busy machine.
+        with single_thread():
+            found_d, found = self._index.search(queries, want)
+        valid = (found >= 0) & self._live[np.maximum(found, 0)]
+        pids[:, :want] = np.where(valid, found, -1)
+        distances[:, :want] = np.where(valid, found_d, 0.0)
+        return pids, distances

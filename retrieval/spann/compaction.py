@@ -1,4 +1,5 @@
-"""Compaction: copy every live posting, without stale records, into a fresh data file.
+"""Compaction: copy every live posting, without stale records, into a fresh data file,
+leaving behind the extents that splits and moves superseded.
 
 It works in small chunks, each under the write lock, so writers wait for one chunk at most
 and readers never wait: every posting stays readable at its old extent until its new one is
@@ -12,7 +13,6 @@ from contextlib import AbstractContextManager
 
 from memos.faults import crash_point
 from memos.retrieval.spann.layout import Layout
-from memos.retrieval.spann.updates import unique_valid
 
 CHUNK = 64
 
@@ -23,7 +23,7 @@ def compact(
     """Rewrite postings into a new file; return False if stopped before the end."""
     postings = layout.postings
     with write_lock:
-        layout.dead = 0
+        layout.dead = layout.garbage = 0
         if not layout.clustered:
             return True
         target = postings.new_file()
@@ -32,18 +32,24 @@ def compact(
         if stop.is_set():
             return False
         with write_lock:
+            chunk, contents = [], []
             for pid in todo[start : start + CHUNK].tolist():
                 row = postings.table[pid].copy()
                 if row["alive"] != 1 or int(row["file"]) == target:
                     continue  # split or rewritten since the list was taken
-                meta, codes = postings.read(pid, row)
-                meta, codes = unique_valid(layout, meta, codes)
-                fresh = postings.write_extent(meta, codes)
-                with layout.state_lock:
-                    postings.publish(pid, fresh)
+                chunk.append(pid)
+                contents.append(layout.unique_valid(*postings.read(pid, row)))
+            fresh = postings.write_extents(contents)
+            with layout.state_lock:
+                for pid, row in zip(chunk, fresh, strict=True):
+                    postings.publish(pid, row)
             crash_point("spann-compact-chunk")
     return True
 
 
-def stale_fraction(layout: Layout) -> float:
-    return layout.dead / max(1, len(layout.ids))
+def due(layout: Layout, ratio: float, least: int) -> bool:
+    """Stale records past `ratio` of the live ones, or superseded extents holding more
+    records than there are live ones (the data files at twice their useful size)."""
+    live = max(1, len(layout.ids))
+    stale = layout.dead >= least and layout.dead >= ratio * live
+    return stale or layout.garbage >= max(least, live)

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from memos.errors import BackendError
 
 MANIFEST = "manifest.json"
-FORMAT = "memos-spann-1"
+FORMAT = "memos-spann-2"  # 2: fast-scan code blocks, balanced postings
 REBUILD_HINT = "delete the index directory (a cube rebuilds it from SQL) or rebuild it"
 
 
@@ -31,7 +31,7 @@ def raw(array: npt.NDArray[Any]) -> memoryview:
 
 def crc32(data: bytes | memoryview | npt.NDArray[Any], start: int = 0) -> int:
     if isinstance(data, np.ndarray):
-        data = raw(np.ascontiguousarray(data))
+        data = raw(np.ascontiguousarray(data).reshape(-1))
     return zlib.crc32(data, start) & 0xFFFFFFFF
 
 

@@ -16,6 +16,9 @@ import numpy.typing as npt
 from memos.protocols import IdArray
 
 ENTRY = np.dtype([("id", "<i8"), ("slot", "<u4"), ("crc", "<u4")])
+# Recent changes are folded into the sorted arrays past this many: each costs a dict entry
+# (~150 bytes) and a Python-level check in every lookup.
+FOLD_AT = 65_536
 SlotArray = npt.NDArray[np.int64]
 CrcArray = npt.NDArray[np.uint32]
 _Recent = dict[int, tuple[int, int] | None]
@@ -87,6 +90,8 @@ class IdMap:
         )
         self.version += 1
         self._count += int((~had).sum())
+        if len(recent) > FOLD_AT:
+            self.fold()
         return before[had].tolist()  # type: ignore[no-any-return]
 
     def delete(self, item_id: int) -> tuple[int, int] | None:

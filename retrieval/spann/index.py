@@ -7,14 +7,24 @@ An index is a directory:
     ids.<g>.bin           id -> (vector row, row CRC), sorted by id
     table.<g>.bin         one row per posting: data file, offset, length, CRCs
     centroids.<g>.bin     posting centroids (float32)
-    codec.<g>.bin         the trained scalar quantiser
-    postings.<n>.dat      posting extents, appended to in place (see postings.py)
+    radii.<g>.bin         each posting's mean squared distance of its records to its centroid
+    strays.<g>.bin        records placed far outside their posting, watched (strays.py)
+    codec.<g>.bin         the trained quantiser's levels and measured errors (codec.py)
+    postings.<n>.dat      posting extents of records and fast-scan code blocks, appended to
+                          in place (see postings.py)
     vectors.dat           full-precision vectors, one row per slot (for exact re-scoring)
     wal.<g>.log           calls since checkpoint <g>, replayed on open
     lock                  flock'ed while a process has the index open
 
 A call is acknowledged once its write-ahead-log record is written; a checkpoint (flush,
-or a full log) fsyncs the data files, writes the metadata blobs and swaps the manifest.
+or a full log) fsyncs each data file once, writes the metadata blobs and swaps the
+manifest. A build writes every file without syncing and ends with one checkpoint.
+
+Search (search.py): the nearest postings by centroid, up to a record budget; one read per
+posting straight into faiss's fast-scan lists; the best candidates by code re-scored from
+the full-precision rows. Updates (updates.py, splits.py): appends to the nearest posting,
+splits that reassign around themselves, and a watch on records placed far from their
+posting, so that every vector stays findable by its own value.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import os
 import threading
 import weakref
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -46,7 +57,7 @@ from memos.retrieval.spann import compaction, updates
 from memos.retrieval.spann.build import lay_out
 from memos.retrieval.spann.codec import Codec
 from memos.retrieval.spann.files import MANIFEST, read_manifest
-from memos.retrieval.spann.idmap import ENTRY, IdMap, SlotAllocator
+from memos.retrieval.spann.idmap import ENTRY, CrcArray, IdMap, SlotAllocator
 from memos.retrieval.spann.layout import Layout
 from memos.retrieval.spann.params import METRICS, SpannParams
 from memos.retrieval.spann.persist import checkpoint, describe, load, remove_leftovers
@@ -197,13 +208,17 @@ class SpannIndex:
         layout = index._layout
         try:
             slots = np.arange(len(ids), dtype=np.int64)
-            layout.vectors.write(slots, vectors)
             entries = np.zeros(len(ids), dtype=ENTRY)
-            entries["id"], entries["slot"], entries["crc"] = ids, slots, row_crcs(vectors)
+            entries["id"], entries["slot"] = ids, slots
+            # Writing the vector file and checksumming its rows is I/O and zlib, both of
+            # which release the GIL: it runs beside the clustering instead of before it.
+            with ThreadPoolExecutor(max_workers=1) as background:
+                stored = background.submit(_store_rows, layout, slots, vectors)
+                if len(ids) > index.params.flat_limit:
+                    lay_out(layout, ids, slots, vectors)
+                entries["crc"] = stored.result()
             layout.ids = IdMap(entries)
             layout.slots = SlotAllocator(len(ids), slots)
-            if len(ids) > index.params.flat_limit:
-                lay_out(layout, ids, slots, vectors)
             crash_point("spann-build-before-manifest")
             with index._write_lock:
                 index._checkpoint(force=True)
@@ -325,11 +340,10 @@ class SpannIndex:
         k: int,
         *,
         max_probe: int | None = None,
-        eps: float | None = None,
     ) -> tuple[IdArray, FloatArray]:
         """Top-k ids and scores per query, best first; -1 (score 0) where fewer than k.
 
-        `max_probe` and `eps` override the index's pruning knobs for this call.
+        `max_probe` overrides how many postings this call reads.
         """
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if queries.size % self.dim or (queries.ndim == 2 and queries.shape[1] != self.dim):
@@ -337,17 +351,17 @@ class SpannIndex:
                 f"queries must have dimension {self.dim}, got shape {queries.shape}"
             )
         queries = queries.reshape(-1, self.dim)
-        live = self._layout.centroid_index.live
-        probe = self.params.probe(live) if max_probe is None else int(max_probe)
-        prune = self.params.eps if eps is None else float(eps)
-        if probe < 1 or prune < 0:
-            raise InvalidInputError("max_probe must be at least 1 and eps not negative")
+        if max_probe is not None and int(max_probe) < 1:
+            raise InvalidInputError("max_probe must be at least 1")
+        layout = self._layout
+        growth = len(layout.ids) / max(layout.laid_out, 1) if layout.clustered else 1.0
+        probe, budget = self.params.probe(None if max_probe is None else int(max_probe), growth)
         with self._readers_changed:
             if self._closed:
                 raise BackendError(f"the SPANN index at {self.path} is closed; open it again")
             self._readers += 1
         try:
-            return run_search(self._layout, queries, int(k), probe, prune)
+            return run_search(self._layout, queries, int(k), probe, budget)
         finally:
             with self._readers_changed:
                 self._readers -= 1
@@ -406,11 +420,26 @@ class SpannIndex:
     ) -> None:
         self.close()
 
+    def evict(self) -> None:
+        """Drop this index's files from the page cache, to measure or test a cold start.
+
+        Pages a memory map holds stay cached, so the vector file is unmapped first.
+        """
+        self._layout.vectors.unmap()
+        for path in self.path.iterdir():
+            if path.is_file():
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                finally:
+                    os.close(fd)
+
     def stats(self) -> dict[str, Any]:
         """Sizes, layout shape and bytes in RAM and on disk."""
         return {
             **describe(self._layout),
-            "max_probe": self.params.probe(self._layout.centroid_index.live),
+            "max_probe": self.params.probe()[0],
+            "scan_records": self.params.probe()[1],
             "applied_seq": self._applied_seq,
             "generation": self._generation,
             "wal_bytes": self._wal.bytes if self._wal is not None else 0,
@@ -459,9 +488,8 @@ class SpannIndex:
         if self._wal.bytes > self.params.wal_bytes:
             self._checkpoint()
         layout = self._layout
-        stale = compaction.stale_fraction(layout)
         running = self._compactor is not None and self._compactor.is_alive()
-        due = layout.dead >= COMPACT_MIN and stale >= self.params.compact_ratio
+        due = compaction.due(layout, self.params.compact_ratio, COMPACT_MIN)
         if layout.clustered and due and not running:
             self._compactor = threading.Thread(
                 target=self._compact_in_background, name="spann-compaction", daemon=True
@@ -478,6 +506,11 @@ class SpannIndex:
             # Surface it on the next call instead of dying silently in a thread.
             log.error("SPANN compaction of %s failed: %s", self.path, exc)
             self._background_error = exc
+
+
+def _store_rows(layout: Layout, slots: IdArray, vectors: FloatArray) -> CrcArray:
+    layout.vectors.write(slots, vectors)
+    return row_crcs(vectors)
 
 
 def _return_freed_memory() -> None:

@@ -16,12 +16,15 @@ import numpy as np
 
 from memos.errors import BackendError
 from memos.protocols import FloatArray, IdArray
+from memos.retrieval.spann.blocks import SubCodes
 from memos.retrieval.spann.centroids import CentroidIndex
 from memos.retrieval.spann.codec import Codec
 from memos.retrieval.spann.files import REBUILD_HINT
 from memos.retrieval.spann.idmap import CrcArray, IdMap, SlotAllocator, SlotArray
 from memos.retrieval.spann.params import SpannParams
 from memos.retrieval.spann.postings import META, MetaArray, PostingStore
+from memos.retrieval.spann.scanner import Scanner
+from memos.retrieval.spann.strays import Strays
 from memos.retrieval.spann.vectors import VectorFile, row_crcs
 
 
@@ -41,23 +44,39 @@ class Layout:
         self.params = params
         self.codec = codec
         self.vectors = VectorFile(directory, dim)
-        self.postings = PostingStore(directory, codec.code_size, params.posting_max)
-        self.centroids: FloatArray = np.zeros((0, dim), dtype=np.float32)  # by posting id
+        self.postings = PostingStore(directory, codec.subquantizers, params.posting_max)
         self.centroid_index = CentroidIndex(dim)
+        self.strays = Strays()
         self.ids = IdMap()
         self.slots = SlotAllocator(0, np.zeros(0, dtype=np.int64))
         self.clustered = False
-        # Removed or replaced vectors whose records may still sit in postings.
+        # Removed, replaced or moved vectors whose records may still sit in postings.
         self.dead = 0
+        # Records in extents that splits superseded: space only compaction gives back.
+        self.garbage = 0
+        # Vectors when the postings were last laid out whole (build, form): the record
+        # budget of a query grows with the index past that (see SpannParams.probe).
+        self.laid_out = 0
         # (sorted ids, slots) of an add in progress: its records are in postings before the
         # id map points at them, and a split meanwhile must keep them.
         self.pending: tuple[IdArray, SlotArray] | None = None
         self.state_lock = threading.Lock()
         self._row_checked = np.zeros(0, dtype=bool)
+        self._local = threading.local()
 
     def close(self) -> None:
         self.postings.close()
         self.vectors.close()
+
+    def scanner(self, codec: Codec) -> Scanner:
+        """This thread's scanner for `codec` (faiss indexes are not safe to share while
+        filled; a re-formed index has a new codec, and a reader keeps the one its postings
+        were coded with)."""
+        found: Scanner | None = getattr(self._local, "scanner", None)
+        if found is None or found.codec is not codec:
+            found = Scanner(codec, self.postings.capacity)
+            self._local.scanner = found
+        return found
 
     # -- vector rows -------------------------------------------------------------------
 
@@ -96,11 +115,13 @@ class Layout:
             f"SPANN vector file {self.vectors.path} fails its checksum; {REBUILD_HINT}"
         )
 
-    def free_rows(self, slots: list[int]) -> None:
-        """Rows no id points at any more: zero them now, reuse them after a checkpoint."""
+    def free_rows(self, slots: list[int], *, erase: bool = True) -> None:
+        """Rows no id points at any more: zero them now (unless the vector lives on in
+        another row), reuse them after a checkpoint."""
         if not slots:
             return
-        self.vectors.erase(slots)
+        if erase:
+            self.vectors.erase(slots)
         self.slots.release(slots)
         self.dead += len(slots)
         checked = self._row_checked
@@ -122,17 +143,16 @@ class Layout:
             slots[adding] = pending_slots[at[adding]]
         return slots == own  # type: ignore[no-any-return]
 
+    def unique_valid(self, meta: MetaArray, codes: SubCodes) -> tuple[MetaArray, SubCodes]:
+        """The valid records, each id once (its first record)."""
+        keep = self.valid(meta)
+        meta, codes = meta[keep], codes[keep]
+        _, first = np.unique(meta["id"], return_index=True)
+        first.sort()
+        return meta[first], codes[first]
+
     def score(self, rows: FloatArray, query: FloatArray) -> FloatArray:
         if self.metric == "ip":
             return np.asarray(np.einsum("ij,j->i", rows, query), dtype=np.float32)
         delta = rows - query
         return np.asarray(-np.einsum("ij,ij->i", delta, delta), dtype=np.float32)
-
-    def set_centroids(self, pids: IdArray, vectors: FloatArray) -> None:
-        """Record centroids by posting id (call under the state lock)."""
-        top = int(pids.max()) + 1 if len(pids) else 0
-        if top > len(self.centroids):
-            grown = np.zeros((max(top, 2 * len(self.centroids)), self.dim), dtype=np.float32)
-            grown[: len(self.centroids)] = self.centroids
-            self.centroids = grown
-        self.centroids[pids] = vectors

@@ -15,6 +15,7 @@ import numpy as np
 
 from memos.errors import BackendError
 from memos.faults import crash_point
+from memos.retrieval.spann.blocks import BLOCK
 from memos.retrieval.spann.centroids import CentroidIndex
 from memos.retrieval.spann.codec import Codec
 from memos.retrieval.spann.files import (
@@ -28,13 +29,15 @@ from memos.retrieval.spann.files import (
 from memos.retrieval.spann.idmap import ENTRY, IdMap, SlotAllocator
 from memos.retrieval.spann.layout import Layout
 from memos.retrieval.spann.params import SpannParams
-from memos.retrieval.spann.postings import META, TABLE, data_file_name
+from memos.retrieval.spann.postings import TABLE, data_file_name
+from memos.retrieval.spann.strays import ENTRY as STRAY_ENTRY
+from memos.retrieval.spann.strays import Strays
 from memos.retrieval.spann.vectors import VECTORS
 from memos.retrieval.spann.wal import WriteAheadLog
 
 # Files this index owns; anything else in the directory (a cube's identity file) is left be.
-OWNED = re.compile(r"^((ids|table|centroids|codec)\.\d+\.bin|wal\.\d+\.log|postings\.\d+\.dat"
-                   r"|vectors\.dat|\..+\.tmp)$")  # fmt: skip
+OWNED = re.compile(r"^((ids|table|centroids|radii|strays|codec)\.\d+\.bin|wal\.\d+\.log"
+                   r"|postings\.\d+\.dat|vectors\.dat|\..+\.tmp)$")  # fmt: skip
 
 
 def remove_leftovers(directory: Path, keep: set[str]) -> None:
@@ -56,9 +59,8 @@ def checkpoint(
         entries = layout.ids.entries()
         table = postings.table.copy()
         # Row for row with the table (the two arrays grow separately).
-        centroids = np.zeros((len(table), layout.dim), dtype=np.float32)
-        known = min(len(table), len(layout.centroids))
-        centroids[:known] = layout.centroids[:known]
+        centroids, radii = layout.centroid_index.rows(len(table))
+        strays = layout.strays.entries.copy()
     alive = table[table["alive"] == 1]
     in_use = set(alive["file"].tolist()) | ({postings.active} if postings.active >= 0 else set())
     body: dict[str, Any] = {
@@ -71,15 +73,18 @@ def checkpoint(
         "clustered": layout.clustered,
         "next_slot": layout.slots.next_slot,
         "dead": layout.dead,
+        "garbage": layout.garbage,
+        "laid_out": layout.laid_out,
         "ids": write_blob(directory, f"ids.{generation}.bin", entries),
         "data_files": {str(n): postings.files[n].end for n in sorted(in_use)},
     }
     if layout.clustered:
         body["table"] = write_blob(directory, f"table.{generation}.bin", table)
         body["centroids"] = write_blob(directory, f"centroids.{generation}.bin", centroids)
-    state = layout.codec.state()
-    if state is not None:
-        codec = np.frombuffer(state, dtype=np.uint8)
+        body["radii"] = write_blob(directory, f"radii.{generation}.bin", radii)
+        body["strays"] = write_blob(directory, f"strays.{generation}.bin", strays)
+    if layout.codec.trained:
+        codec = np.frombuffer(layout.codec.state(), dtype=np.uint8)
         body["codec"] = write_blob(directory, f"codec.{generation}.bin", codec)
     log_name = f"wal.{generation}.log"
     (directory / log_name).unlink(missing_ok=True)
@@ -102,7 +107,7 @@ def checkpoint(
 def _named(body: dict[str, Any]) -> set[str]:
     names = {MANIFEST, VECTORS, str(body["wal"])}
     names |= {data_file_name(int(n)) for n in body["data_files"]}
-    for key in ("ids", "table", "centroids", "codec"):
+    for key in ("ids", "table", "centroids", "radii", "strays", "codec"):
         if key in body:
             names.add(str(body[key]["name"]))
     return names
@@ -137,27 +142,32 @@ def _fill(layout: Layout, directory: Path, manifest: dict[str, Any]) -> None:
     layout.ids = IdMap(entries)
     layout.slots = SlotAllocator(int(manifest["next_slot"]), slots)
     layout.dead = int(manifest.get("dead", 0))
+    layout.garbage = int(manifest.get("garbage", 0))
+    layout.laid_out = int(manifest.get("laid_out", 0))
     for number, end in manifest["data_files"].items():
         layout.postings.open_file(int(number), int(end))
     if not manifest["clustered"]:
         return
     table = read_blob(directory, manifest["table"], TABLE)
     centroids = read_blob(directory, manifest["centroids"], np.float32).reshape(-1, layout.dim)
+    radii = read_blob(directory, manifest["radii"], np.float32)
+    strays = read_blob(directory, manifest["strays"], STRAY_ENTRY)
     alive = table[table["alive"] == 1]
-    record = META.itemsize + layout.codec.code_size
-    extent = int(alive["capacity"].max()) * record if len(alive) else 0
+    postings = layout.postings
+    if (alive["capacity"] != postings.capacity).any():
+        raise BackendError(f"SPANN table in {directory} does not fit its params; {REBUILD_HINT}")
+    extent = postings.meta_bytes + postings.capacity // BLOCK * postings.block_bytes
     for number in set(alive["file"].tolist()):
         if number not in layout.postings.files:
             raise BackendError(f"SPANN table in {directory} names a missing file; {REBUILD_HINT}")
         ends = alive["offset"][alive["file"] == number].astype(np.int64) + extent
         if int(ends.max()) > layout.postings.files[number].end:
             raise BackendError(f"SPANN data file {number} in {directory} is short; {REBUILD_HINT}")
-    if len(centroids) != len(table):
+    if len(centroids) != len(table) or len(radii) != len(table):
         raise BackendError(f"SPANN centroids in {directory} do not match the table; {REBUILD_HINT}")
-    layout.postings.load_table(table)
-    layout.centroids = centroids
-    pids = layout.postings.alive_ids()
-    layout.centroid_index = CentroidIndex.build(layout.dim, pids, centroids[pids])
+    postings.load_table(table)
+    layout.centroid_index = CentroidIndex(layout.dim, centroids, radii, postings.alive_ids())
+    layout.strays = Strays(strays)
     layout.clustered = True
 
 
@@ -168,7 +178,7 @@ def describe(layout: Layout) -> dict[str, Any]:
         alive = table[table["alive"] == 1]
         count = len(layout.ids)
         lengths = alive["length"].astype(np.int64)
-        centroid_bytes = len(alive) * layout.dim * 4
+        centroid_bytes = layout.centroid_index.vectors.nbytes
     apparent = allocated = 0
     for path in layout.directory.iterdir():
         if path.is_file():
@@ -184,9 +194,12 @@ def describe(layout: Layout) -> dict[str, Any]:
         "postings": len(alive),
         "records": int(lengths.sum()),
         "replication": round(float(lengths.sum()) / max(count, 1), 3),
+        "subquantizers": layout.codec.subquantizers,
         "posting_length_mean": round(float(lengths.mean()), 1) if len(lengths) else 0.0,
         "posting_length_max": int(lengths.max()) if len(lengths) else 0,
         "stale": layout.dead,
+        "strays": len(layout.strays),
+        "superseded": layout.garbage,
         "centroid_bytes": centroid_bytes,
         "idmap_bytes": count * ENTRY.itemsize,
         "disk_bytes": allocated,

@@ -2,22 +2,27 @@
 
 A posting is one extent in an append-only data file, laid out as
 
-    [capacity x (id int64, slot uint32)] [capacity x code]
+    [capacity x (id int64, slot uint32)] [capacity / 32 x code block]
 
-so search reads a posting's records and codes with one `preadv`, the codes landing straight
-in the scorer's buffer. The extent is sized for `posting_max` records; records are appended
-in place past the current length, so appends never touch bytes a reader or the last
-checkpoint relies on, and slack that was never written stays a hole in the file. A posting
-that must change otherwise (split, compaction) is written as a new extent elsewhere; old
+where a code block holds 32 records' 4-bit codes in faiss's fast-scan layout (blocks.py),
+so search reads a posting's records and code blocks with one `preadv`, the blocks landing
+straight in the scanner's lists. The extent is sized for `posting_max` records; records are
+appended in place past the current length. An append rewrites the posting's last, partly
+filled block, keeping the codes below the length as they were (bytes a reader or the last
+checkpoint relies on keep their meaning) and clearing any above it (left by a call that a
+crash cut short); slack that was never written stays a hole in the file. A posting that
+must change otherwise (split, move, compaction) is written as a new extent elsewhere; old
 extents are only reclaimed when their whole file is retired by compaction.
 
 The table (one row per posting id, in RAM, saved at checkpoints) holds each extent's place,
-its length, and CRCs of the record and code bytes up to that length, kept up to date
-incrementally on every append and checked the first time a process reads the posting.
+its length, and CRCs of the records and of the codes (in flat order, see blocks.flat) up
+to that length, kept up to date incrementally on every append and checked the first time a
+process reads the posting.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass
@@ -27,7 +32,18 @@ import numpy as np
 import numpy.typing as npt
 
 from memos.errors import BackendError
-from memos.retrieval.spann.codec import CodeArray
+from memos.retrieval.spann.blocks import (
+    BLOCK,
+    Blocks,
+    SubCodes,
+    below_masks,
+    block_bytes,
+    blocks_for,
+    flat,
+    pack,
+    scatter,
+    unpack,
+)
 from memos.retrieval.spann.files import REBUILD_HINT, ReadRequest, crc32, raw, read_many
 
 META = np.dtype([("id", "<i8"), ("slot", "<u4")])
@@ -63,10 +79,12 @@ class DataFile:
 class PostingStore:
     """Extents, the posting table and the data files; thread safety is the caller's lock."""
 
-    def __init__(self, directory: Path, code_size: int, capacity: int) -> None:
+    def __init__(self, directory: Path, subquantizers: int, posting_max: int) -> None:
         self.directory = directory
-        self.code_size = code_size
-        self.capacity = capacity
+        self.subquantizers = subquantizers
+        self.capacity = blocks_for(posting_max) * BLOCK
+        self.block_bytes = block_bytes(subquantizers)
+        self.meta_bytes = self.capacity * META.itemsize
         self.table: TableArray = np.zeros(0, dtype=TABLE)
         self.verified = np.zeros(0, dtype=bool)
         self.files: dict[int, DataFile] = {}
@@ -184,60 +202,99 @@ class PostingStore:
     # -- extents -----------------------------------------------------------------------
 
     def _extent_bytes(self) -> int:
-        size = self.capacity * (META.itemsize + self.code_size)
+        size = self.meta_bytes + self.capacity // BLOCK * self.block_bytes
         return -(-size // ALIGN) * ALIGN
 
-    def write_extent(self, meta: MetaArray, codes: CodeArray) -> np.void:
+    def write_extent(self, meta: MetaArray, codes: SubCodes) -> np.void:
         """Write records as a new extent in the active file; return its table row."""
-        if len(meta) > self.capacity:
-            raise ValueError("posting longer than its capacity")
+        return self.write_extents([(meta, codes)])[0]
+
+    def write_extents(self, postings: list[tuple[MetaArray, SubCodes]]) -> list[np.void]:
+        """Write several postings as new extents, back to back; return their table rows.
+
+        The file is extended once, at the end, so that the slack of the last extent reads
+        as zeros; the writes are made durable by the next checkpoint's single fsync.
+        """
         data = self.files[self.active]
-        offset = data.end
-        data.end += self._extent_bytes()
-        meta_bytes = np.ascontiguousarray(meta).view(np.uint8)
-        code_bytes = np.ascontiguousarray(codes, dtype=np.uint8).reshape(-1)
-        self._pwrite(data, meta_bytes, offset)
-        self._pwrite(data, code_bytes, offset + self.capacity * META.itemsize)
+        rows = []
+        for meta, codes in postings:
+            if len(meta) > self.capacity:
+                raise ValueError("posting longer than its capacity")
+            offset = data.end
+            data.end += self._extent_bytes()
+            meta_bytes = np.ascontiguousarray(meta).view(np.uint8)
+            self._pwrite(data, meta_bytes, offset)
+            self._pwrite(data, pack(codes).reshape(-1), offset + self.meta_bytes)
+            row = np.zeros(1, dtype=TABLE)[0]
+            row["file"], row["offset"], row["capacity"] = data.number, offset, self.capacity
+            row["length"], row["alive"] = len(meta), 1
+            row["crc_meta"], row["crc_codes"] = crc32(meta_bytes), crc32(flat(codes))
+            rows.append(row)
         if data.end > os.fstat(data.fd).st_size:
-            # Extend the file so an extent's unwritten slack reads as zeros, not EOF.
             os.ftruncate(data.fd, data.end)
-        row = np.zeros(1, dtype=TABLE)[0]
-        row["file"], row["offset"], row["capacity"] = data.number, offset, self.capacity
-        row["length"], row["alive"] = len(meta), 1
-        row["crc_meta"], row["crc_codes"] = crc32(meta_bytes), crc32(code_bytes)
-        return row  # type: ignore[no-any-return]
+        return rows
 
     def append(
-        self, pids: npt.NDArray[np.int64], meta: MetaArray, codes: CodeArray, bounds: list[int]
+        self, pids: npt.NDArray[np.int64], meta: MetaArray, codes: SubCodes, bounds: list[int]
     ) -> npt.NDArray[np.void]:
         """Append records in place: posting pids[i] gets meta/codes[bounds[i]:bounds[i + 1]],
         which must fit. Return the updated rows, for `publish_appends` (under the state lock).
         """
         rows = self.table[pids].copy()
-        offsets = rows["offset"].tolist()
-        lengths = rows["length"].tolist()
-        capacities = rows["capacity"].tolist()
-        files = rows["file"].tolist()
-        crc_meta = rows["crc_meta"].tolist()
-        crc_codes = rows["crc_codes"].tolist()
+        lengths = rows["length"].astype(np.int64)
+        counts = np.diff(np.asarray(bounds, dtype=np.int64)).astype(np.int64)
+        if (lengths + counts > rows["capacity"]).any():
+            raise ValueError("appended records do not fit their posting")
+        # Every block an append touches, all postings together, rebuilt and packed at once.
+        first_block = lengths // BLOCK
+        touched = (lengths + counts - 1) // BLOCK - first_block + 1
+        starts = np.concatenate([[0], np.cumsum(touched)])
+        packed = np.zeros((int(starts[-1]), self.block_bytes), dtype=np.uint8)
+        within = np.arange(len(codes)) - np.repeat(np.asarray(bounds[:-1]), counts)
+        slot = np.repeat(lengths % BLOCK, counts) + within  # from the first touched block
+        block = np.repeat(starts[:-1], counts) + slot // BLOCK
+        scatter(packed, block, slot % BLOCK, codes)
+        self._keep_below_length(rows, lengths, first_block, starts, packed)
         meta_bytes = np.ascontiguousarray(meta).view(np.uint8).reshape(len(meta), -1)
-        code_bytes = np.ascontiguousarray(codes, dtype=np.uint8)
         record = META.itemsize
         for at in range(len(pids)):
             start, end = bounds[at], bounds[at + 1]
-            length, capacity, offset = lengths[at], capacities[at], offsets[at]
-            if length + end - start > capacity:
-                raise ValueError("appended records do not fit their posting")
-            data = self.files[files[at]]
+            data = self.files[int(rows["file"][at])]
+            offset = int(rows["offset"][at])
+            length = int(lengths[at])
             block_meta = meta_bytes[start:end].reshape(-1)
-            block_codes = code_bytes[start:end].reshape(-1)
             self._pwrite(data, block_meta, offset + length * record)
-            self._pwrite(data, block_codes, offset + capacity * record + length * self.code_size)
-            lengths[at] = length + end - start
-            crc_meta[at] = crc32(block_meta, crc_meta[at])
-            crc_codes[at] = crc32(block_codes, crc_codes[at])
-        rows["length"], rows["crc_meta"], rows["crc_codes"] = lengths, crc_meta, crc_codes
+            blocks_at = offset + self.meta_bytes + int(first_block[at]) * self.block_bytes
+            self._pwrite(data, packed[starts[at] : starts[at + 1]].reshape(-1), blocks_at)
+            rows["crc_meta"][at] = crc32(block_meta, int(rows["crc_meta"][at]))
+            rows["crc_codes"][at] = crc32(flat(codes[start:end]), int(rows["crc_codes"][at]))
+        rows["length"] = lengths + counts
         return rows
+
+    def _keep_below_length(
+        self,
+        rows: TableArray,
+        lengths: npt.NDArray[np.int64],
+        first_block: npt.NDArray[np.int64],
+        starts: npt.NDArray[np.int64],
+        packed: Blocks,
+    ) -> None:
+        """Merge the codes already in each partly filled last block into `packed` (whose
+        nibbles there are zero), dropping any above the length."""
+        partial = np.flatnonzero(lengths % BLOCK)
+        if len(partial) == 0:
+            return
+        old = np.empty((len(partial), self.block_bytes), dtype=np.uint8)
+        requests: list[ReadRequest] = []
+        for n, at in enumerate(partial.tolist()):
+            data = self.files[int(rows["file"][at])]
+            block = int(first_block[at]) * self.block_bytes
+            where = int(rows["offset"][at]) + self.meta_bytes + block
+            requests.append((data.fd, [raw(old[n])], where))
+        if not read_many(requests):
+            raise BackendError(f"SPANN data file in {self.directory} is truncated; {REBUILD_HINT}")
+        masks = below_masks(self.subquantizers)
+        packed[starts[partial]] |= old & masks[lengths[partial] % BLOCK]
 
     def publish_appends(self, pids: npt.NDArray[np.int64], rows: npt.NDArray[np.void]) -> None:
         """Make appended records visible (call under the state lock)."""
@@ -257,55 +314,62 @@ class PostingStore:
         pids: npt.NDArray[np.int64],
         rows: TableArray,
         pinned: dict[int, DataFile],
-        codes: CodeArray,
-    ) -> MetaArray:
-        """Read postings (as of `rows`) into `codes`, back to back; return their records.
+        meta_raw: npt.NDArray[np.uint8],
+        code_views: list[npt.NDArray[np.uint8]],
+    ) -> None:
+        """Read postings (as of `rows`): posting j's records into meta_raw[j * capacity:]
+        (as META), its code blocks into code_views[j].
 
         Raises:
             BackendError: a posting is short or fails its checksum.
         """
-        capacity_meta = rows["capacity"].astype(np.int64) * META.itemsize
-        meta_raw = np.empty(int(capacity_meta.sum()), dtype=np.uint8)
-        lengths = rows["length"].astype(np.int64)
         requests: list[ReadRequest] = []
-        spans = []
-        meta_at = code_at = 0
-        for row, meta_span, length in zip(
-            rows, capacity_meta.tolist(), lengths.tolist(), strict=True
-        ):
-            code_span = length * self.code_size
-            meta_view = meta_raw[meta_at : meta_at + meta_span]
-            code_view = codes[code_at : code_at + code_span]
+        span = self.meta_bytes
+        for j, row in enumerate(rows):
+            meta_view = meta_raw[j * span : (j + 1) * span]
             data = pinned[int(row["file"])]
-            requests.append((data.fd, [raw(meta_view), raw(code_view)], int(row["offset"])))
-            spans.append((meta_view[: length * META.itemsize], code_view))
-            meta_at += meta_span
-            code_at += code_span
+            requests.append((data.fd, [raw(meta_view), raw(code_views[j])], int(row["offset"])))
         if not read_many(requests):
             raise BackendError(f"SPANN data file in {self.directory} is truncated; {REBUILD_HINT}")
         verified = self.verified
-        for pid, row, (meta_view, code_view) in zip(pids.tolist(), rows, spans, strict=True):
+        for j, (pid, row) in enumerate(zip(pids.tolist(), rows, strict=True)):
             if not verified[pid]:
-                self._verify(pid, row, meta_view, code_view)
-        joined = np.concatenate([m for m, _ in spans]) if spans else np.zeros(0, dtype=np.uint8)
-        return joined.view(META)
+                meta_view = meta_raw[j * span : j * span + int(row["length"]) * META.itemsize]
+                self._verify(pid, row, meta_view, code_views[j])
+
+    def prefetch(self, pids: npt.NDArray[np.int64]) -> None:
+        """Ask the kernel to start reading these postings (a hint: no wait, no pinning; a
+        file retired meanwhile is skipped)."""
+        rows = self.table[pids]
+        for row in rows[rows["alive"] == 1]:
+            data = self.files.get(int(row["file"]))
+            if data is None or data.retired:
+                continue
+            span = self.meta_bytes + blocks_for(int(row["length"])) * self.block_bytes
+            with contextlib.suppress(OSError):
+                os.posix_fadvise(data.fd, int(row["offset"]), span, os.POSIX_FADV_WILLNEED)
 
     def _verify(
-        self, pid: int, row: np.void, meta: npt.NDArray[np.uint8], codes: CodeArray
+        self, pid: int, row: np.void, meta: npt.NDArray[np.uint8], blocks: npt.NDArray[np.uint8]
     ) -> None:
-        if crc32(meta) != int(row["crc_meta"]) or crc32(codes) != int(row["crc_codes"]):
+        length = int(row["length"])
+        codes = unpack(blocks.reshape(-1, self.block_bytes), length, self.subquantizers)
+        if crc32(meta) != int(row["crc_meta"]) or crc32(flat(codes)) != int(row["crc_codes"]):
             name = data_file_name(int(row["file"]))
             raise BackendError(f"SPANN posting {pid} in {name} fails its checksum; {REBUILD_HINT}")
         self.verified[pid] = True
 
-    def read(self, pid: int, row: np.void) -> tuple[MetaArray, CodeArray]:
-        """One posting's records and codes (for splits and compaction)."""
+    def read(self, pid: int, row: np.void) -> tuple[MetaArray, SubCodes]:
+        """One posting's records and codes (for splits, moves and compaction)."""
         pinned = self.acquire({int(row["file"])})
+        length = int(row["length"])
         try:
-            codes = np.empty(int(row["length"]) * self.code_size, dtype=np.uint8)
+            meta_raw = np.empty(self.meta_bytes, dtype=np.uint8)
+            blocks: Blocks = np.empty(blocks_for(length) * self.block_bytes, dtype=np.uint8)
             pids = np.asarray([pid], dtype=np.int64)
             rows = np.asarray([row], dtype=TABLE)
-            meta = self.read_into(pids, rows, {d.number: d for d in pinned}, codes)
+            self.read_into(pids, rows, {d.number: d for d in pinned}, meta_raw, [blocks])
         finally:
             self.release(pinned)
-        return meta.copy(), codes.reshape(-1, self.code_size)
+        meta = meta_raw[: length * META.itemsize].view(META).copy()
+        return meta, unpack(blocks.reshape(-1, self.block_bytes), length, self.subquantizers)

@@ -1,5 +1,20 @@
-"""In-place updates, after SPFresh: appends to the nearest postings, splits of postings that
-overflow with a local reassignment around them, and tombstone removal.
+"""In-place updates, after SPFresh: appends to the nearest posting, splits of postings that
+overflow (splits.py), tombstone removal; and what keeps every vector findable.
+
+Findability rests on one invariant: every vector sits in one of the few postings nearest
+to it, so that a query for the vector itself probes it (a query reads at least 12). The
+first cut of issue #18 kept it badly: a query probed only postings within (1 + eps) of its
+nearest centroid's distance, and a vector whose posting had split around it, or that was
+one of the first of a new topic, sat in a posting ranked 2nd to 5th at nearly twice that
+distance, and was cut. Now:
+
+- an insert goes to its nearest posting, looked up again after any posting that the same
+  batch overflows has split (new pieces change what is nearest);
+- a vector far outside even its nearest posting (the first of a topic no posting covers)
+  starts a posting of its own, with its batch's neighbours (`_seed`);
+- a record placed far outside its posting all the same is watched (strays.py) and moved
+  once the postings that grow around it push its own out of its nearest few (`watch`);
+- a small index whose codec was trained on too few topics is laid out afresh (`form`).
 
 Every function here runs under the index's write lock, after the write-ahead log holds the
 call, and publishes its metadata changes under the state lock once its disk writes are done.
@@ -7,38 +22,26 @@ call, and publishes its metadata changes under the state lock once its disk writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+import numpy.typing as npt
 
 from memos.faults import crash_point
 from memos.protocols import FloatArray, IdArray
-from memos.retrieval.spann.build import form
-from memos.retrieval.spann.centroids import CentroidIndex
-from memos.retrieval.spann.clustering import (
-    insert_assignment,
-    split_oversize,
-    split_two,
-    squared_distances,
-)
-from memos.retrieval.spann.codec import CodeArray
+from memos.retrieval.spann.blocks import SubCodes
+from memos.retrieval.spann.build import form, spread
+from memos.retrieval.spann.clustering import split_oversize, squared_distances
 from memos.retrieval.spann.idmap import SlotArray
 from memos.retrieval.spann.layout import Layout, records
-from memos.retrieval.spann.postings import META, MetaArray
-from memos.retrieval.spann.threads import parallel_map, single_thread
+from memos.retrieval.spann.postings import MetaArray
+from memos.retrieval.spann.splits import split
+from memos.retrieval.spann.strays import FLOOR, SAFE, register
 
-# Postings around a split that its records may move to (judged by centroid distance alone),
-# and the nearest of them whose records are read to see if they should move in (LIRE).
-NEIGHBOURS = 6
-PULL_FROM = 3
-# Below this fill a rewritten posting is left whole rather than split: cleaning out stale
-# records made room, and postings that are cut too small cost probes.
-REFILL = 0.75
-# New vectors per task when looking up their nearest postings.
-SEARCH_CHUNK = 256
-# A narrower centroid-graph walk than queries get: a new vector's nearest postings need not be
-# exact, its replicas and later splits cover near misses.
-INSERT_EFFORT = 32
+# A small index (up to this many times `flat_limit`) whose codec drifted is laid out afresh
+# under a codec trained on all of it; a larger one has a broad enough training sample.
+REFORM_LIMIT = 16
+# A vector farther from its nearest centroid than NOVEL times that posting's radius (mean
+# squared distance of its records; at least FLOOR times the typical one) starts a posting.
+NOVEL = 4.0
 
 
 def insert(layout: Layout, ids: IdArray, vectors: FloatArray) -> None:
@@ -55,8 +58,8 @@ def insert(layout: Layout, ids: IdArray, vectors: FloatArray) -> None:
     layout.free_rows(freed)
     if not layout.clustered and len(layout.ids) > layout.params.flat_limit:
         form(layout)
-    if layout.centroid_index.needs_rebuild:
-        refresh_centroids(layout)
+    elif layout.codec.drifted and len(layout.ids) <= REFORM_LIMIT * layout.params.flat_limit:
+        form(layout, retrain=True)
 
 
 def remove(layout: Layout, ids: IdArray) -> None:
@@ -69,194 +72,184 @@ def remove(layout: Layout, ids: IdArray) -> None:
     layout.free_rows(freed)
 
 
-def refresh_centroids(layout: Layout) -> None:
-    """Rebuild the centroid graph without its dead rows; readers use the old one meanwhile."""
-    with layout.state_lock:
-        pids = layout.postings.alive_ids()
-        vectors = layout.centroids[pids].copy()
-    fresh = CentroidIndex.build(layout.dim, pids, vectors)
-    with layout.state_lock:
-        layout.centroid_index = fresh
-
-
 def _place(layout: Layout, ids: IdArray, slots: SlotArray, vectors: FloatArray) -> None:
-    params = layout.params
-    width = max(1, min(2 * params.replicas, layout.centroid_index.live))
-    # Only this writer changes the centroid index, so searching it needs no lock.
-    index = layout.centroid_index
-    chunks = [slice(s, s + SEARCH_CHUNK) for s in range(0, len(vectors), SEARCH_CHUNK)]
-    found = parallel_map(
-        lambda chunk: index.search(vectors[chunk], width, effort=INSERT_EFFORT), chunks
-    )
-    candidates = np.concatenate([c for c, _ in found])
-    distances = np.concatenate([d for _, d in found])
-    chosen = insert_assignment(
-        candidates, distances, layout.centroids, params.replicas, params.replica_eps
-    )
-    flat = chosen.reshape(-1)
-    rows = np.repeat(np.arange(len(vectors)), chosen.shape[1])[flat >= 0]
-    targets = flat[flat >= 0]
+    codes = layout.codec.encode(vectors)
+    layout.codec.observe(vectors, codes)
+    meta = records(ids, slots)
+    # Only this writer moves centroids, so reading them needs no lock.
+    nearest, distance = layout.centroid_index.search(vectors, 1)
+    novel = _novel(layout, nearest[:, 0], distance[:, 0])
+    rest = np.flatnonzero(~novel)
+    if novel.any():
+        _seed(layout, meta[novel], codes[novel], vectors[novel])
+        nearest[rest], distance[rest] = layout.centroid_index.search(vectors[rest], 1)
+    # Full postings split first, with the records bound for them; then the others look
+    # again (new postings change what is nearest), so none lands in a posting that a nearer
+    # new one has already outranked.
+    fits = _split_full(layout, meta, codes, rest, nearest[rest, 0])
+    if len(fits) < len(rest):
+        nearest, distance = layout.centroid_index.search(vectors[fits], 1)
+    else:
+        nearest, distance = nearest[fits], distance[fits]
+    _append(layout, meta[fits], codes[fits], nearest[:, 0], distance[:, 0])
+
+
+def _groups(targets: IdArray) -> tuple[IdArray, IdArray, IdArray]:
+    """Rows sorted by target, the bounds of each target's run, and the targets."""
     order = np.argsort(targets, kind="stable")
-    rows, targets = rows[order], targets[order]
-    meta = records(ids, slots)[rows]
-    codes = layout.codec.encode(vectors)[rows]
-    starts = np.flatnonzero(np.concatenate([[True], np.diff(targets) != 0]))
-    bounds = np.concatenate([starts, [len(targets)]])
-    pids = targets[starts]
-    table = layout.postings.table
-    fits = table["length"][pids].astype(np.int64) + np.diff(bounds) <= split_limit(layout)
-    # Postings with room take their records in place, all at once...
-    fitting = np.flatnonzero(fits)
-    if len(fitting):
-        picks = np.concatenate([np.arange(bounds[g], bounds[g + 1]) for g in fitting])
-        sizes = np.diff(bounds)[fitting]
-        local = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-        updated = layout.postings.append(pids[fitting], meta[picks], codes[picks], local)
-        crash_point("spann-append")
-        with layout.state_lock:
-            layout.postings.publish_appends(pids[fitting], updated)
-    # ...full ones are split, one by one.
-    for group in np.flatnonzero(~fits).tolist():
-        part = slice(int(bounds[group]), int(bounds[group + 1]))
-        split(layout, int(pids[group]), meta[part], codes[part])
+    ordered = targets[order]
+    starts = np.flatnonzero(np.concatenate([[True], np.diff(ordered) != 0]))
+    return order, np.concatenate([starts, [len(order)]]), ordered[starts]
 
 
-def unique_valid(layout: Layout, meta: MetaArray, codes: CodeArray) -> tuple[MetaArray, CodeArray]:
-    keep = layout.valid(meta)
-    meta, codes = meta[keep], codes[keep]
-    _, first = np.unique(meta["id"], return_index=True)
-    first.sort()
-    return meta[first], codes[first]
-
-
-def split_limit(layout: Layout) -> int:
-    """Length past which a posting is split (its extent holds up to `posting_max`)."""
-    return min(layout.postings.capacity, 2 * layout.params.posting_size)
-
-
-def split(layout: Layout, pid: int, extra: MetaArray, extra_codes: CodeArray) -> None:
-    """Rewrite a full posting without stale records, or cut it into balanced pieces and
-    reassign around it (SPFresh's LIRE): its records nearer a neighbouring posting move
-    there, and the neighbours' records nearer a new piece are copied in."""
-    postings = layout.postings
-    meta, codes = postings.read(pid, postings.table[pid].copy())
-    meta, codes = unique_valid(
-        layout, np.concatenate([meta, extra]), np.concatenate([codes, extra_codes])
-    )
-    limit = split_limit(layout)
-    refill = int(REFILL * limit)
-    if len(meta) <= refill:
-        row = postings.write_extent(meta, codes)
-        with layout.state_lock:
-            postings.publish(pid, row)
-        return
-    vectors = layout.codec.decode(codes)
-    if len(meta) <= 2 * limit:
-        side, centres = split_two(vectors, seed=pid)
-        piece = side.astype(np.int64)
-    else:  # a large batch landed on one posting: cut as the build would
-        parts = split_oversize(
-            vectors, np.arange(len(meta)), layout.params.posting_size, limit, pid
-        )
-        piece = np.empty(len(meta), dtype=np.int64)
-        for number, rows in enumerate(parts):
-            piece[rows] = number
-        centres = np.stack([vectors[rows].mean(axis=0) for rows in parts]).astype(np.float32)
-    with single_thread():
-        near, _ = layout.centroid_index.search(layout.centroids[pid][None, :], NEIGHBOURS + 1)
-    near = near[0][(near[0] >= 0) & (near[0] != pid)]
-    stay = _move_out(layout, meta, codes, vectors, piece, centres, near, limit)
-    around = _neighbourhood(layout, near[:PULL_FROM])
-    rows_out = []
-    for number in range(len(centres)):
-        mine = np.flatnonzero((piece == number) & stay)
-        part_meta, part_codes = _pull_in(meta[mine], codes[mine], centres[number], around, refill)
-        rows_out.append(postings.write_extent(part_meta, part_codes))
-    crash_point("spann-split-before-publish")
-    with layout.state_lock:
-        pids = np.asarray([pid] + [postings.allocate_id() for _ in rows_out[1:]], dtype=np.int64)
-        for new_pid, row in zip(pids.tolist(), rows_out, strict=True):
-            postings.publish(new_pid, row)
-        layout.set_centroids(pids, centres)
-        layout.centroid_index.retire(pids[:1])
-        layout.centroid_index.add(pids, centres)
-
-
-def _move_out(
-    layout: Layout,
-    meta: MetaArray,
-    codes: CodeArray,
-    vectors: FloatArray,
-    piece: IdArray,
-    centres: FloatArray,
-    near: IdArray,
-    limit: int,
-) -> np.ndarray:
-    """Append records now closer to a neighbour than to their piece there; return which stay."""
-    stay = np.ones(len(meta), dtype=bool)
-    if len(near) == 0:
-        return stay
-    own = squared_distances(vectors, centres)[np.arange(len(meta)), piece]
-    to_near = squared_distances(vectors, layout.centroids[near])
-    best = to_near.argmin(axis=1)
-    moving = to_near[np.arange(len(meta)), best] < own
-    table = layout.postings.table
-    for target_at in np.unique(best[moving]).tolist():
-        target = np.asarray([near[target_at]], dtype=np.int64)
-        rows = np.flatnonzero(moving & (best == target_at))
-        rows = rows[: max(0, limit - int(table["length"][target[0]]))]
-        if len(rows) == 0:
+def _split_full(
+    layout: Layout, meta: MetaArray, codes: SubCodes, rows: IdArray, targets: IdArray
+) -> IdArray:
+    """Split the postings that `rows` would overflow, giving them those rows; return the
+    rows left to append."""
+    if len(rows) == 0:
+        return rows
+    order, bounds, pids = _groups(targets)
+    counts = np.diff(bounds)
+    lengths = layout.postings.table["length"][pids].astype(np.int64)
+    left = []
+    for group in range(len(pids)):
+        mine = order[bounds[group] : bounds[group + 1]]
+        if lengths[group] + counts[group] <= layout.params.posting_max:
+            left.append(mine)
             continue
-        updated = layout.postings.append(target, meta[rows], codes[rows], [0, len(rows)])
-        with layout.state_lock:
-            layout.postings.publish_appends(target, updated)
-        stay[rows] = False
-    return stay
+        centres = split(layout, int(pids[group]), meta[rows[mine]], codes[rows[mine]])
+        if centres is not None:
+            watch(layout, centres)
+    kept = np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
+    return rows[kept]
 
 
-@dataclass
-class _Neighbourhood:
-    """Valid records of the postings around a split, decoded."""
+def _append(
+    layout: Layout, meta: MetaArray, codes: SubCodes, targets: IdArray, distance: FloatArray
+) -> None:
+    """Append records in place to their postings, all at once; a posting they would
+    overflow (a split nearby may have filled it) is split with them instead."""
+    while len(meta):
+        kept = _split_full(layout, meta, codes, np.arange(len(meta)), targets)
+        if len(kept) == len(meta):
+            break  # nothing split, so nothing else changed: the rest fits
+        meta, codes, targets, distance = meta[kept], codes[kept], targets[kept], distance[kept]
+    if len(meta) == 0:
+        return
+    order, bounds, pids = _groups(targets)
+    postings = layout.postings
+    before = postings.table["length"][pids].astype(np.int64)
+    counts = np.diff(bounds)
+    updated = postings.append(pids, meta[order], codes[order], bounds.tolist())
+    crash_point("spann-append")
+    added = np.add.reduceat(distance[order].astype(np.float64), bounds[:-1])
+    with layout.state_lock:
+        postings.publish_appends(pids, updated)
+        register(layout.strays, layout.centroid_index, meta, targets, distance)
+        layout.centroid_index.widen(pids, added, before, counts)
 
-    meta: MetaArray
-    codes: CodeArray
-    vectors: FloatArray
-    own: FloatArray  # squared distance of each record to its own posting's centroid
+
+def _novel(layout: Layout, nearest: IdArray, distance: FloatArray) -> np.ndarray:
+    """Vectors far outside even their nearest posting: the first of a region (a new topic)
+    that no posting covers yet. Appended to that posting they would be stranded: once the
+    region has postings of its own, theirs sinks below all of them in the ranking a query
+    for them probes. On diffuse data (bench/ann.py) no vector is that far out."""
+    centroids = layout.centroid_index
+    floor = FLOOR * centroids.typical_radius()
+    far: np.ndarray = distance > NOVEL * np.maximum(centroids.radii[nearest], floor)
+    return far
 
 
-def _neighbourhood(layout: Layout, near: IdArray) -> _Neighbourhood:
-    metas, codes, owners = [], [], []
-    for pid in near.tolist():
-        meta, code = layout.postings.read(pid, layout.postings.table[pid].copy())
-        meta, code = unique_valid(layout, meta, code)
-        metas.append(meta)
-        codes.append(code)
-        owners.append(np.full(len(meta), pid, dtype=np.int64))
-    if not metas:
-        empty = np.zeros((0, layout.dim), dtype=np.float32)
-        return _Neighbourhood(
-            np.zeros(0, dtype=META), np.zeros((0, 0), np.uint8), empty, empty[:, 0]
+def _seed(layout: Layout, meta: MetaArray, codes: SubCodes, vectors: FloatArray) -> None:
+    """New postings for novel vectors, grouped by proximity (each group around a leader)."""
+    params = layout.params
+    # Two records of one posting lie about twice its radius apart (squared).
+    reach = NOVEL * layout.centroid_index.typical_radius()
+    labels = np.full(len(vectors), -1, dtype=np.int64)
+    waiting = np.arange(len(vectors))
+    groups: list[IdArray] = []
+    while len(waiting):
+        near = squared_distances(vectors[waiting], vectors[waiting[:1]])[:, 0] <= reach
+        near[0] = True
+        labels[waiting[near]] = len(groups)
+        groups.append(waiting[near])
+        waiting = waiting[~near]
+    members: list[IdArray] = []
+    for group in groups:
+        members.extend(
+            split_oversize(vectors, group, params.posting_size, params.posting_max, len(members))
         )
-    code_all = np.concatenate(codes)
-    vectors = layout.codec.decode(code_all)
-    delta = vectors - layout.centroids[np.concatenate(owners)]
-    own = np.einsum("ij,ij->i", delta, delta)
-    return _Neighbourhood(np.concatenate(metas), code_all, vectors, own)
+    centres = np.stack([vectors[m].mean(axis=0) for m in members]).astype(np.float32)
+    radii = np.asarray([spread(vectors[m], c) for m, c in zip(members, centres, strict=True)])
+    rows = layout.postings.write_extents([(meta[m], codes[m]) for m in members])
+    crash_point("spann-seed-before-publish")
+    with layout.state_lock:
+        pids = np.asarray([layout.postings.allocate_id() for _ in rows], dtype=np.int64)
+        layout.centroid_index.set(pids, centres, radii)
+        for pid, row, mine, centre in zip(pids.tolist(), rows, members, centres, strict=True):
+            layout.postings.publish(pid, row)
+            distance = squared_distances(vectors[mine], centre[None])[:, 0]
+            homes = np.full(len(mine), pid)
+            register(layout.strays, layout.centroid_index, meta[mine], homes, distance)
+    watch(layout, centres)
 
 
-def _pull_in(
-    meta: MetaArray, codes: CodeArray, centroid: FloatArray, hood: _Neighbourhood, limit: int
-) -> tuple[MetaArray, CodeArray]:
-    """Copy in neighbours' records that are now closer to this half than to their own posting."""
-    room = limit - len(meta)
-    if room <= 0 or len(hood.meta) == 0:
-        return meta, codes
-    closer = np.flatnonzero(squared_distances(hood.vectors, centroid[None, :])[:, 0] < hood.own)
-    ids = hood.meta["id"][closer]
-    fresh = ~np.isin(ids, meta["id"])
-    closer, ids = closer[fresh], ids[fresh]
-    _, first = np.unique(ids, return_index=True)
-    closer = closer[np.sort(first)][:room]
-    if len(closer) == 0:
-        return meta, codes
-    return np.concatenate([meta, hood.meta[closer]]), np.concatenate([codes, hood.codes[closer]])
+def watch(layout: Layout, fresh: FloatArray) -> None:
+    """New centroids appeared: count, per stray, those nearer than its posting, and move
+    the strays whose posting fell out of their SAFE nearest to the nearest with room."""
+    strays = layout.strays
+    if len(strays) == 0:
+        return
+    centroids = layout.centroid_index
+    with layout.state_lock:
+        entries = strays.entries
+        alive = layout.postings.table["alive"][entries["home"]] == 1
+        strays.forget(layout.valid(records(entries["id"], entries["slot"])) & alive)
+        entries = strays.entries.copy()
+    if len(entries) == 0:
+        return
+    vectors = layout.vectors.read(entries["slot"].astype(np.int64))
+    homes = centroids.vectors[entries["home"]]
+    own = np.einsum("ij,ij->i", vectors - homes, vectors - homes)
+    nearer = (squared_distances(vectors, fresh) < own[:, None]).sum(axis=1)
+    with layout.state_lock:
+        due = strays.notice(nearer.astype(np.int32))
+        if len(due) == 0:
+            return
+        found, _ = centroids.search(vectors[due], SAFE)
+        safe = (found == entries["home"][due, None]).any(axis=1)
+        strays.entries["nearer"][due[safe]] = 0
+    # A record of the add in progress moves on a later watch, once the id map has it.
+    adding = layout.pending[0] if layout.pending is not None else np.zeros(0, np.int64)
+    movable = ~safe & ~np.isin(entries["id"][due], adding)
+    if movable.any():
+        rows = due[movable]
+        _rehome(layout, entries[rows], vectors[rows], found[movable, 0])
+
+
+def _rehome(
+    layout: Layout, entries: npt.NDArray[np.void], vectors: FloatArray, targets: IdArray
+) -> None:
+    """Move strays to their nearest posting, under fresh vector rows, so that the record
+    left behind turns stale like a removed one."""
+    room = layout.params.posting_max - layout.postings.table["length"][targets].astype(np.int64)
+    order = np.argsort(targets, kind="stable")
+    place = np.arange(len(order)) - np.searchsorted(targets[order], targets[order])
+    fits = np.zeros(len(targets), dtype=bool)
+    fits[order] = place < room[order]
+    entries, vectors, targets = entries[fits], vectors[fits], targets[fits]
+    if len(entries) == 0:
+        return
+    ids = np.ascontiguousarray(entries["id"])
+    slots, crcs = layout.write_rows(vectors)
+    layout.strays.forget(~np.isin(layout.strays.entries["id"], ids))
+    centres = layout.centroid_index.vectors[targets]
+    distances = np.einsum("ij,ij->i", vectors - centres, vectors - centres).astype(np.float32)
+    # In place, like any append (each target has room); the id map then points at the
+    # fresh rows, which turns the records left behind stale.
+    codes = layout.codec.encode(vectors)
+    _append(layout, records(ids, slots), codes, targets, distances)
+    with layout.state_lock:
+        layout.ids.set_many(ids, slots, crcs)
+    layout.free_rows(entries["slot"].astype(np.int64).tolist(), erase=False)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from memos.protocols import FloatArray, IdArray
-from memos.retrieval.spann.files import crc32
+from memos.retrieval.spann.files import crc32, raw
 
 MAGIC = 0x4C57534D  # "MSWL"
 HEADER = struct.Struct("<IB3xQQ")  # magic, kind, count, payload bytes
@@ -52,20 +52,25 @@ class WriteAheadLog:
     def sync(self) -> None:
         os.fsync(self._fd)
 
-    def _append(self, kind: int, count: int, payload: bytes) -> None:
-        header = HEADER.pack(MAGIC, kind, count, len(payload))
-        record = header + payload
-        record += TRAILER.pack(crc32(record))
-        written = os.write(self._fd, record)
-        if written != len(record):  # a short write to a regular file means a full disk
+    def _append(self, kind: int, count: int, *parts: bytes | memoryview) -> None:
+        size = sum(len(part) for part in parts)
+        header = HEADER.pack(MAGIC, kind, count, size)
+        crc = crc32(header)
+        for part in parts:
+            crc = crc32(part, crc)
+        # One writev, without first copying megabytes of vectors into one buffer.
+        record = [header, *parts, TRAILER.pack(crc)]
+        expected = len(header) + size + TRAILER.size
+        written = os.writev(self._fd, record)
+        if written != expected:  # a short write to a regular file means a full disk
             raise OSError(f"short write to {self.path}")
-        self.bytes += len(record)
+        self.bytes += expected
 
     def append_add(self, ids: IdArray, vectors: FloatArray) -> None:
-        self._append(ADD, len(ids), ids.tobytes() + vectors.tobytes())
+        self._append(ADD, len(ids), raw(np.ascontiguousarray(ids)), raw(vectors))
 
     def append_remove(self, ids: IdArray) -> None:
-        self._append(REMOVE, len(ids), ids.tobytes())
+        self._append(REMOVE, len(ids), raw(np.ascontiguousarray(ids)))
 
     def append_applied(self, seq: int) -> None:
         self._append(APPLIED, 0, struct.pack("<q", seq))

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from memos.eval.memtrack.answerers import UNKNOWN, Answer
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.spans import newer_span, typed_span
-from memos.eval.memtrack.states import answer_from_states, who_did
+from memos.eval.memtrack.states import answer_from_states, asks_who_did, who_did
 
 _TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
 _PR = re.compile(r"(?i)(?:\bPR|\bpull request|\bMR|\bmerge request)?\s*#(\d+)\b")
@@ -323,6 +323,11 @@ class ExtractiveAnswerer:
     ) -> Answer:
         reading = read_question(question)
         if reading.slot != "actor":
+            if asks_who_did(question):
+                # "Who approved the discount?": the author of the act, not a role's holder.
+                actor = who_did(question, items)
+                if actor is not None:
+                    return Answer(actor)
             from_state = answer_from_states(question, items, asked_at)
             if from_state is not None:
                 newer = newer_span(question, items, asked_at, from_state)

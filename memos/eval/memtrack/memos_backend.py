@@ -46,7 +46,16 @@ class StateRetrieved(Retrieved):
     valid_to: datetime | None = None
 
 
-_STATE_FIELDS = ("subject", "attribute", "value", "previous", "state_key", "ended")
+_STATE_FIELDS = (
+    "subject",
+    "attribute",
+    "value",
+    "previous",
+    "state_key",
+    "ended",
+    "names",
+    "attribute_names",
+)
 # "What was X on March 12?", "as of 2026-03-12": the instant a question asks about.
 _AS_OF = re.compile(
     r"(?i)\b(?:on|as of|at|by|in)\s+(?P<d>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"

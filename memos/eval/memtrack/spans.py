@@ -49,8 +49,15 @@ def typed_span(
     kinds = kinds or _KINDS  # "What is the floor area?": any value in the best sentence
     words = asked.words - asked.hinted
     found: list[_Span] = []
+    from memos.eval.memtrack.memos_backend import StateRetrieved
+
     for rank, item in enumerate(items):
-        for sentence in _SENTENCE.split(item.text):
+        text = item.text
+        if isinstance(item, StateRetrieved) and item.said:
+            # The sentence a state was read from, with where it was said ("... about
+            # Catering quote: we'll go with €39 per person"), says more than its key.
+            text = f"{text}\n{item.said}"
+        for sentence in _SENTENCE.split(text):
             if not sentence.strip() or stated_nothing(sentence):
                 continue
             body = _NOT_OLD.sub("", sentence)

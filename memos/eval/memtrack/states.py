@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from memos.agents.keyphrases import stem
@@ -110,7 +110,9 @@ _NAMED_AFTER_BEFORE = re.compile(
 )
 _ROLE = re.compile(
     r"(?i)(?:owner|assignee|lead|commander|manager|speaker|host|dri|on-?call|reviewer|"
-    r"approver|contact|recruiter|coordinator|sponsor|csm|pm|am|ae|champion|\bby)$"
+    r"approver|contact|recruiter|coordinator|sponsor|csm|pm|am|ae|champion|\bby|contractor|"
+    r"vendor|supplier|provider|installer|caterer|agency|forwarder|carrier|broker|inspector|"
+    r"investigator|pi|cra|officer|chair|designer|architect|engineer|planner|consultant)$"
 )
 _STATE_VERBS = frozenset(
     [
@@ -158,6 +160,9 @@ class _Asked:
     named: str | None
     as_of: datetime | None
     who: bool
+    plain: set[str] = field(default_factory=set)  # the question's words, unstemmed
+    acronyms: set[str] = field(default_factory=set)  # initials of its 2-3 word runs
+    ids: set[str] = field(default_factory=set)  # its words with digits, dates left out
 
 
 def _read(question: str, asked_at: datetime | None) -> _Asked:
@@ -172,36 +177,104 @@ def _read(question: str, asked_at: datetime | None) -> _Asked:
     if before and (found := _NAMED_AFTER_BEFORE.search(question)):
         named = (found["v"] or found["w"] or "").strip() or None
     who = bool(re.match(r"(?i)^\s*who\b", question))
+    plain = set(normalise(question).split())
+    runs = [w for w in normalise(question).split() if w not in _QUESTION_WORDS]
+    acronyms = {
+        "".join(w[0] for w in runs[i : i + size])
+        for size in (2, 3)
+        for i in range(len(runs) - size + 1)
+    }
+    undated = _DATES_IN_QUESTION.sub(" ", question)
+    ids = {w for w in _stems(undated) if any(c.isdigit() for c in w)}
     return _Asked(
-        _stems(question), kinds, hinted, before, named, asked_as_of(question, asked_at), who
+        _stems(question),
+        kinds,
+        hinted,
+        before,
+        named,
+        asked_as_of(question, asked_at),
+        who,
+        plain,
+        acronyms,
+        ids,
     )
+
+
+_DATES_IN_QUESTION = re.compile(
+    r"(?i)\b(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|"
+    r"rd|th)?(?:,?\s+\d{4})?|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|"
+    r"jul|aug|sep|oct|nov|dec)[a-z]*(?:,?\s+\d{4})?|\d{4}-\d{2}-\d{2})"
+)
+
+
+def _names(item: StateRetrieved, field: str, more: str) -> list[str]:
+    """A state's subject (or attribute) and the other names the reader stored for it."""
+    first = str(item.state.get(field, ""))
+    others = item.state.get(more)
+    rest = [str(n) for n in others if isinstance(n, str)] if isinstance(others, list) else []
+    return [first, *[n for n in rest if n != first]]
+
+
+def _subject_fit(asked: _Asked, item: StateRetrieved) -> float:
+    """The best share of a subject name's words the question uses, over every name the
+    subject goes by; a name with an id or a version counts only when the question names
+    it ("v3.3", "API-729")."""
+    best = 0.0
+    for name in _names(item, "subject", "names"):
+        words = _stems(name)
+        if not words:
+            continue
+        if any(any(c.isdigit() for c in w) and w not in asked.words for w in words):
+            continue
+        best = max(best, len(words & asked.words) / len(words))
+    return best
+
+
+def _attribute_fit(asked: _Asked, item: StateRetrieved) -> float:
+    """1 when the question names the attribute (by any of its names), 0.8 when the kind
+    of question implies it, 0.7 for a partial name, 0.5 when only the value's kind fits."""
+    names = [_stems(n) for n in _names(item, "attribute", "attribute_names")]
+    names = [n for n in names if n]
+    if not names:
+        return 0.0
+    written = names[0]
+    prefixes = {w[:5] for w in asked.words if len(w) >= 5}
+    if any(n <= asked.words for n in names) or _initials(asked, item):
+        return 1.0
+    if written & asked.words or any(len(w) >= 5 and w[:5] in prefixes for w in written):
+        return 0.7
+    if any(n & asked.hinted for n in names):
+        return 0.8
+    if asked.who and _ROLE.search(str(item.state.get("attribute", ""))):
+        return 0.8  # "Who is doing the fit-out?" asks for its contractor, owner, lead
+    if any(len(n) > 1 and n & asked.words for n in names[1:]):
+        return 0.6
+    if any(
+        _value_kind(str(item.state.get("value", ""))) in _KIND_FITS.get(k, set())
+        for k in asked.kinds
+    ):
+        return 0.5
+    return 0.0
+
+
+def _initials(asked: _Asked, item: StateRetrieved) -> bool:
+    """'PI' for 'principal investigator', 'CRA' for 'clinical research associate': an
+    attribute written as an acronym the question spells out, or the reverse."""
+    attribute = normalise(str(item.state.get("attribute", ""))).split()
+    if len(attribute) == 1 and 2 <= len(attribute[0]) <= 5:
+        return attribute[0] in asked.acronyms
+    if len(attribute) >= 2:
+        return "".join(w[0] for w in attribute) in asked.plain
+    return False
 
 
 def _fit(asked: _Asked, item: StateRetrieved) -> float:
     """How well a state's key fits a question: subject words count twice, then the
     attribute's words, or the kind of value the question asks for."""
-    subject = _stems(str(item.state.get("subject", "")))
-    attribute = _stems(str(item.state.get("attribute", "")))
-    if not subject or not attribute:
+    if not str(item.state.get("subject", "")) or not str(item.state.get("attribute", "")):
         return 0.0
-    # Ids and versions in the subject ("v3.3", "API-729") must all be in the question.
-    if any(any(c.isdigit() for c in w) and w not in asked.words for w in subject):
-        return 0.0
-    subject_fit = len(subject & asked.words) / len(subject)
-    prefixes = {w[:5] for w in asked.words if len(w) >= 5}
-    if attribute <= asked.words:
-        attribute_fit = 1.0
-    elif attribute & asked.words or any(len(w) >= 5 and w[:5] in prefixes for w in attribute):
-        attribute_fit = 0.7
-    elif attribute & asked.hinted:
-        attribute_fit = 0.8
-    elif any(
-        _value_kind(str(item.state.get("value", ""))) in _KIND_FITS.get(k, set())
-        for k in asked.kinds
-    ):
-        attribute_fit = 0.5
-    else:
-        attribute_fit = 0.0
+    subject_fit = _subject_fit(asked, item)
+    attribute_fit = _attribute_fit(asked, item)
     if subject_fit == 0 or attribute_fit == 0:
         return 0.0
     value = str(item.state.get("value", ""))
@@ -220,21 +293,31 @@ def _fit(asked: _Asked, item: StateRetrieved) -> float:
 def _attribute_only(asked: _Asked, item: StateRetrieved) -> float:
     """1 when the question names the state's attribute in full (and no id of another
     subject), else 0."""
-    subject = _stems(str(item.state.get("subject", "")))
-    attribute = _stems(str(item.state.get("attribute", "")))
-    if not attribute or not attribute <= asked.words:
+    names = [_stems(n) for n in _names(item, "attribute", "attribute_names")]
+    if not any(n and n <= asked.words for n in names) and not _initials(asked, item):
         return 0.0
-    asked_ids = {w for w in asked.words if any(c.isdigit() for c in w)}
-    if asked_ids and asked_ids != {w for w in subject if any(c.isdigit() for c in w)}:
+    asked_ids = asked.ids
+    subject_ids = [
+        {w for w in _stems(n) if any(c.isdigit() for c in w)}
+        for n in _names(item, "subject", "names")
+    ]
+    if asked_ids and not any(asked_ids == ids for ids in subject_ids):
         return 0.0  # the question names an id this state is not about
     value = str(item.state.get("value", ""))
     kind = _value_kind(value)
     kinds = {k for k in asked.kinds if k in _KIND_FITS}
     if asked.who and kind is None and value[:1].isupper():
         return 1.0  # "Who is the fit-out contractor?" -> "Lagertek"
+    if asked.who and kind != "person":
+        return 0.0  # "Who moved the deadline?" asks for a person, not the date
     if kinds and not any(kind in _KIND_FITS[k] for k in kinds):
         return 0.0
-    return 1.0
+    # The attribute as written, named in full, beats a synonym ("cargo ready date" over
+    # an "ETA" that is also a date).
+    named = [n for n in (_stems(a) for a in _names(item, "attribute", "attribute_names")) if n]
+    fully = [len(n) for n in named if n <= asked.words]
+    written = named[0] if named else set()
+    return 1.0 + 0.1 * max(fully, default=0) + (0.05 if written and written <= asked.words else 0)
 
 
 def _timeline(group: Sequence[StateRetrieved]) -> list[StateRetrieved]:
@@ -269,6 +352,19 @@ def answer_from_states(
     if which is not None:
         return which
     scored = [(_fit(asked, item), item) for item in states]
+    named = [
+        (s, item)
+        for s, item in scored
+        if s > 0 and _attribute_fit(asked, item) >= 1.0 and _subject_fit(asked, item) > 0
+    ]
+    if named:
+        # A state whose attribute the question names beats one whose value merely has
+        # the asked kind ("the principal investigator at St. Aldric" is no CRA).
+        scored = [(s if (s, i) in named else 0.0, i) for s, i in scored]
+    elif any(_attribute_fit(asked, i) >= 1.0 for i in states) and not any(
+        s >= 2.5 for s, _ in scored
+    ):
+        scored = [(s if _attribute_fit(asked, i) >= 0.7 else 0.0, i) for s, i in scored]
     best = max((s for s, _ in scored), default=0.0)
     if best < 1.5:
         # No recalled state names the question's subject: a state whose attribute the
@@ -279,26 +375,40 @@ def answer_from_states(
             return None
     top = next(item for s, item in scored if s == best)
     key_attribute = str(top.state.get("attribute", ""))
+    key_subject = str(top.state.get("subject", "")).lower()
     group = [
         item
         for s, item in scored
-        if s >= best - 0.3 and _compatible(str(item.state.get("attribute", "")), key_attribute)
+        if (s >= best - 0.3 or str(item.state.get("subject", "")).lower() == key_subject)
+        and _compatible(str(item.state.get("attribute", "")), key_attribute)
     ]
     timeline = _timeline(group)
     if asked.as_of is not None and not asked.before:
         held = [i for i in timeline if _held_at(i, asked.as_of)]
-        return str(held[-1].state["value"]) if held else None
+        return _shown(str(held[-1].state["value"])) if held else None
     current = [i for i in timeline if i.current is not False] or timeline
     latest = current[-1]
     if not asked.before:
-        return str(latest.state["value"])
-    return _before(asked, timeline, latest)
+        return _shown(str(latest.state["value"]))
+    found = _before(asked, timeline, latest)
+    return _shown(found) if found is not None else None
+
+
+_MEASURE = re.compile(r"^(?P<n>\d[\d,.]*)\s+(?P<u>[a-z][a-z-]*)$")
+
+
+def _shown(value: str) -> str:
+    """A count with its unit ('24 participants', '6 pages') as the bare number people
+    answer with; other values as stored."""
+    measure = _MEASURE.match(value.strip())
+    return measure["n"] if measure is not None else value
 
 
 def _compatible(a: str, b: str) -> bool:
+    from memos.agents.ontology import same_attribute as same_class
     from memos.agents.statements import same_attribute
 
-    return same_attribute(a, b) or a.lower() == b.lower()
+    return same_attribute(a, b) or same_class(a, b) or a.lower() == b.lower()
 
 
 def _before(asked: _Asked, timeline: list[StateRetrieved], latest: StateRetrieved) -> str | None:
@@ -339,6 +449,12 @@ def _which_subject(question: str, states: Sequence[StateRetrieved]) -> str | Non
         if value and len(value) > 2 and f" {value} " in f" {text} ":
             return str(item.state.get("subject"))
     return None
+
+
+def asks_who_did(question: str) -> bool:
+    """'Who approved / sent / moved X?': a question about an act and its author."""
+    match = _WHO_DID.match(question)
+    return match is not None and match["verb"].lower() not in _STATE_VERBS
 
 
 def who_did(question: str, items: Sequence[Retrieved]) -> str | None:
