@@ -24,15 +24,17 @@ class State:
     user: str | None = None
     embedder: str | None = None
     json: bool = False
-    _mos: MemOS | None = field(default=None, repr=False)
+    _opened: MemOS | None = field(default=None, repr=False)
 
     @property
     def mos(self) -> MemOS:
-        if self._mos is None:
+        if self._opened is None:
             from memos.mos import open as open_memos
 
-            self._mos = open_memos(self.home, url=self.url, user=self.user, embedder=self.embedder)
-        return self._mos
+            self._opened = open_memos(
+                self.home, url=self.url, user=self.user, embedder=self.embedder
+            )
+        return self._opened
 
     def cube(self, name: str) -> MemCube:
         return self.mos.cube(name)
@@ -46,8 +48,8 @@ class State:
         return holder, item
 
     def close(self) -> None:
-        if self._mos is not None:
-            self._mos.close()
+        if self._opened is not None:
+            self._opened.close()
 
     def out(self, value: Any, human: str) -> None:
         if self.json:
