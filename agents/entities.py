@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from memos.agents.words import NOT_NAMES
 from memos.text import STOPWORDS
 
 ID = re.compile(
@@ -58,83 +59,12 @@ _SUBJECT_TAIL = re.compile(
     r"questions|request|status|plan|planning|kickoff|invite|invitation|reminder|"
     r"booking|draft|review|done|targets?|terms and conditions|next steps)$"
 )
-_NOT_NAME_WORDS = frozenset(
+_NOT_NAME_WORDS = NOT_NAMES | frozenset(
     [
-        "the",
-        "a",
-        "an",
-        "this",
-        "that",
-        "our",
-        "we",
-        "they",
-        "i",
-        "you",
-        "he",
-        "she",
-        "it",
-        "my",
-        "your",
-        "his",
-        "her",
-        "their",
-        "its",
-        "there",
-        "here",
-        "hi",
-        "hello",
-        "hey",
-        "dear",
-        "thanks",
-        "thank",
-        "best",
-        "regards",
-        "cheers",
-        "please",
-        "sorry",
-        "ok",
-        "okay",
-        "update",
-        "fyi",
-        "re",
-        "good",
-        "great",
-        "new",
-        "final",
-        "also",
-        "and",
-        "but",
-        "so",
-        "if",
-        "when",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "today",
-        "tomorrow",
-        "yesterday",
-        "status",
-        "note",
-        "comment",
-        "subject",
+        "also", "best", "cheers", "comment", "dear", "note", "regards", "status", "subject",
+        "thank", "when", "yesterday"
     ]
-)
+)  # fmt: skip
 
 
 # Punctuation around a name: quotes (straight and typographic), brackets, dashes.

@@ -55,6 +55,7 @@ from memos.agents.values import (
     ordinal_day,
     values,
 )
+from memos.agents.words import NOT_NAMES
 
 if TYPE_CHECKING:
     from memos.protocols import Memory
@@ -1609,85 +1610,12 @@ def _people_in(message: str) -> list[str]:
     return found
 
 
-_NOT_SUBJECT_WORDS = frozenset(
+_NOT_SUBJECT_WORDS = NOT_NAMES | frozenset(
     [
-        "the",
-        "a",
-        "an",
-        "this",
-        "that",
-        "our",
-        "we",
-        "they",
-        "i",
-        "you",
-        "he",
-        "she",
-        "it",
-        "my",
-        "your",
-        "his",
-        "her",
-        "their",
-        "its",
-        "there",
-        "here",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "today",
-        "tomorrow",
-        "hi",
-        "hello",
-        "hey",
-        "thanks",
-        "update",
-        "re",
-        "fyi",
-        "team",
-        "all",
-        "please",
-        "sorry",
-        "ok",
-        "okay",
-        "deal",
-        "done",
-        "good",
-        "great",
-        "new",
-        "final",
-        "monday",
-        "best",
-        "regards",
-        "cheers",
-        "dear",
-        "also",
-        "and",
-        "but",
-        "so",
-        "if",
-        "when",
-        "unless",
-        "while",
-        "once",
+        "all", "also", "best", "cheers", "deal", "dear", "done", "once", "regards", "team",
+        "unless", "when", "while"
     ]
-)
+)  # fmt: skip
 
 
 _TOPIC = re.compile(

@@ -46,6 +46,7 @@ from memos.stores.engine import reading, transaction
 from memos.stores.lexical import LexicalIndex
 from memos.stores.lexical_postgres import PostgresLexical
 from memos.stores.lexical_sqlite import Fts5Lexical
+from memos.stores.planner import PlannerStatistics
 from memos.stores.rows import cube_from_row, item_from_row, item_values
 from memos.stores.schema import cube_acl, cubes, embeddings, item_versions
 from memos.stores.schema import items as items_table
@@ -127,6 +128,7 @@ class StoreBase:
         self._cubes: dict[int, CubeInfo] = {}
         self._known_users: set[str] = set()
         self.lexical = lexical_for(engine.dialect.name)
+        self.statistics = PlannerStatistics(engine)
         # What the lexical index caches may have been undone with a transaction.
         event.listen(engine, "rollback", lambda _connection: self.lexical.reset())
 

@@ -131,6 +131,7 @@ class ItemOps(StoreBase):
                         for item, vector in zip(stored, vectors, strict=True)
                     ],
                 )
+        self.statistics.grew(len(stored))
         return [Written(item, int(seq)) for item, seq in zip(stored, seqs, strict=True)]
 
     def _new_item(self, cube_id: int, actor: str, draft: ItemDraft, now: datetime) -> MemoryItem:

@@ -138,3 +138,30 @@ def test_postgresql_scores_only_the_postings_of_the_query_terms(
         assert "memos_lexical_postings_pkey" in plan, plan
         assert "Seq Scan on memos_lexical_postings" not in plan, plan
         assert [h.item.content for h in cube.search("harbour glacier 5", k=1)]
+
+
+@pytest.mark.postgres
+def test_postgresql_statistics_follow_a_bulk_load(pg_url: str, tmp_path: Path) -> None:
+    """Right after a bulk load the planner must know the table is large: a handful of ids
+    is then fetched by primary key, not by scanning the cube's status index."""
+    from sqlalchemy import text
+
+    with memos.open(tmp_path / "home", url=pg_url, user="alice", embedder="hash") as mos:
+        cube = mos.create_cube("bulk")
+        cube.add_many(f"bulk note {n}" for n in range(1500))
+        with mos.kernel.store.engine.connect() as conn:
+            counted = conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = 'memos_items'::regclass")
+            ).scalar_one()
+            plan = "\n".join(
+                str(row[0])
+                for row in conn.execute(
+                    text(
+                        "EXPLAIN SELECT id FROM memos_items WHERE cube_id = :cube "
+                        "AND id = ANY(:ids) AND status IN ('activated', 'frozen')"
+                    ),
+                    {"cube": cube.id, "ids": [5, 50, 500]},
+                )
+            )
+    assert counted >= 1500
+    assert "memos_items_pkey" in plan, plan
