@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypedDict, runtime_checkable
@@ -208,6 +209,10 @@ class VectorLog(Protocol):
     ) -> tuple[IdArray, FloatArray, IdArray]: ...
 
     def iter_vectors(self, cube_id: int) -> Iterator[tuple[IdArray, FloatArray]]: ...
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A read session: the reads inside share one connection (taken on entry)."""
+        ...
 
 
 class AccessSink(Protocol):

@@ -107,6 +107,16 @@ class CubeIndex:
         }
 
     @contextlib.contextmanager
+    def _held(self) -> Iterator[None]:
+        """This index's lock, taken after a database connection. A search holds its read
+        connection while it waits here; a holder of the lock that then asked the pool for
+        a connection could find every one held by such a waiter, and wait for them as
+        they wait for it (until the pool times out). One order, connection first, cannot
+        cycle."""
+        with self.store.reading(), self._lock:
+            yield
+
+    @contextlib.contextmanager
     def _opening(self) -> Iterator[None]:
         """Serialise opening, creating and rebuilding this cube's index folder among the
         processes of this host (their first writes to a new cube race here)."""
@@ -218,7 +228,7 @@ class CubeIndex:
 
     def catch_up(self) -> None:
         """Apply log entries past the last applied place (idempotent)."""
-        with self._lock:
+        with self._held():
             self._reopen_if_taken()
             applied = self.index.applied_seq
             if self.store.max_seq(self.cube.id) <= applied:
@@ -240,7 +250,7 @@ class CubeIndex:
         """Reflect this process's own committed writes without re-reading them; the next
         catch-up advances the applied place past them and re-reads only what others did."""
         crash_point("index-before-apply")
-        with self._lock:
+        with self._held():
             self._reopen_if_taken()
             if vectors is not None and len(written):
                 ids = np.asarray([w.item.id for w in written], dtype=np.int64)
@@ -262,7 +272,7 @@ class CubeIndex:
             if not self.backend.local:
                 raise  # a service that failed is unreachable, not corrupt: nothing to rebuild
             # Posting and vector files are checked as they are first read.
-            with self._lock:
+            with self._held():
                 if getattr(self.index, "closed", False):
                     self._reopen_if_taken()
                 else:
@@ -273,7 +283,7 @@ class CubeIndex:
 
     def rebuild(self) -> None:
         """Throw the index away and build it again from the vectors in SQL."""
-        with self._lock:
+        with self._held():
             self._close_index()
             try:
                 with self._opening():
@@ -287,7 +297,7 @@ class CubeIndex:
     def verify(self, *, sample: int = VERIFY_SAMPLE) -> IndexReport:
         """Compare the index with SQL: every stored vector present and nothing else, caught
         up to the log, and a sample of vectors finding themselves first."""
-        with self._lock:
+        with self._held():
             self.catch_up()
             sql_ids: list[IdArray] = []
             probes: list[tuple[int, FloatArray]] = []
@@ -325,7 +335,7 @@ class CubeIndex:
         return len(self.index)
 
     def flush(self) -> None:
-        with self._lock:
+        with self._held():
             self._reopen_if_taken()
             self.index.flush()
             self._since_flush = 0
