@@ -7,6 +7,12 @@ own terms, through that key: the work is proportional to the matching postings, 
 the cube (a tsvector scan computed BM25 by unnesting every matching document and counted
 the whole cube per query: 40x slower at 20k items). Lexemes come from PostgreSQL's English
 text search configuration, as `to_tsvector` makes them.
+
+The key carries tf and doclen (`INCLUDE`), so scoring reads the index alone (an index-only
+scan, once VACUUM has marked the pages visible: stores/planner.py runs it after bulk
+loads); at 100k items that halves the scoring query. Document frequencies of common terms
+are cached for a few seconds per process: counting a term held by 10k-50k documents costs
+milliseconds, and a few writes move such a count by well under one percent.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ _K1, _B = 1.2, 0.75
 # Another process's writes leave cached cube statistics stale; they only nudge scores
 # (document count and mean length), so a few seconds of staleness is fine.
 _STATS_TTL_S = 10.0
+# Document frequencies from this many documents up are cached as long as cube statistics.
+# Smaller ones are counted on every query: cheap, and a term that is new (df 0) or rare
+# must count a document added a moment ago, or the match would be lost, not nudged.
+_DF_CACHE_FROM = 1000
 
 _INSTALL = (
     "CREATE TABLE IF NOT EXISTS memos_lexical ("
@@ -40,7 +50,7 @@ _INSTALL = (
     " item_id BIGINT NOT NULL REFERENCES memos_items(id) ON DELETE CASCADE,"
     " tf REAL NOT NULL,"
     " doclen REAL NOT NULL,"
-    " PRIMARY KEY (cube_id, lexeme, item_id))",
+    " PRIMARY KEY (cube_id, lexeme, item_id) INCLUDE (tf, doclen))",
     "CREATE INDEX IF NOT EXISTS ix_memos_lexical_postings_item ON memos_lexical_postings (item_id)",
 )
 
@@ -60,13 +70,14 @@ SELECT :cube, u.lexeme, :id, coalesce(array_length(u.positions, 1), 1), doc.docl
 FROM v, doc, unnest(v.tsv) u
 """
 
-# The query's lexemes and, per lexeme, how many documents hold it (counting stops at :cap:
-# a lexeme in half the cube is left out anyway).
+# The query's lexemes (in order) and, per lexeme not in :known, how many documents hold it
+# (counting stops at :cap: a lexeme in half the cube is left out anyway); -1 for known ones.
 _TERMS = """
 SELECT t.lexeme,
+       CASE WHEN t.lexeme = ANY(CAST(:known AS text[])) THEN -1 ELSE
        (SELECT count(*) FROM (
             SELECT 1 FROM memos_lexical_postings p
-            WHERE p.cube_id = :cube AND p.lexeme = t.lexeme LIMIT :cap) AS hits) AS df
+            WHERE p.cube_id = :cube AND p.lexeme = t.lexeme LIMIT :cap) AS hits) END AS df
 FROM (SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', :query))) AS t
 """
 
@@ -88,6 +99,8 @@ class PostgresLexical:
     def __init__(self) -> None:
         # Per cube: (documents, mean length, when read). Dropped on this process's writes.
         self._stats: dict[int, tuple[int, float, float]] = {}
+        # Per cube: lexeme -> (document frequency, when counted), for common lexemes only.
+        self._df: dict[int, dict[str, tuple[int, float]]] = {}
         self._lock = threading.Lock()
 
     def install(self, conn: Connection) -> None:
@@ -97,8 +110,10 @@ class PostgresLexical:
     def reset(self) -> None:
         with self._lock:
             self._stats.clear()
+            self._df.clear()
 
     def _forget_stats(self, cube_ids: set[int]) -> None:
+        # Common lexemes' counts stay: a write moves them by a fraction of a percent.
         with self._lock:
             for cube_id in cube_ids:
                 self._stats.pop(cube_id, None)
@@ -129,6 +144,8 @@ class PostgresLexical:
 
     def drop(self, conn: Connection, cube_id: int) -> None:
         self._forget_stats({cube_id})
+        with self._lock:
+            self._df.pop(cube_id, None)
         for table in ("memos_lexical_postings", "memos_lexical"):
             conn.execute(text(f"DELETE FROM {table} WHERE cube_id = :cube"), {"cube": cube_id})
 
@@ -155,10 +172,7 @@ class PostgresLexical:
         size, mean = self._cube_stats(conn, cube_id)
         if size == 0:
             return []
-        found = conn.execute(
-            text(_TERMS), {"cube": cube_id, "query": " ".join(terms), "cap": max(size // 2, 1)}
-        ).all()
-        df = {str(lexeme): int(count) for lexeme, count in found if count}
+        df = self._frequencies(conn, cube_id, " ".join(terms), max(size // 2, 1))
         if not df:
             return []
         kept = informative(sorted(df), size, lambda lexeme, _cap: df[lexeme])
@@ -174,6 +188,34 @@ class PostgresLexical:
             },
         )
         return [(int(r[0]), float(r[1])) for r in rows]
+
+    def _frequencies(self, conn: Connection, cube_id: int, query: str, cap: int) -> dict[str, int]:
+        """Document frequency (capped at `cap`) of each of the query's lexemes held by any
+        document; common lexemes from the cache while it is fresh."""
+        now = time.monotonic()
+        with self._lock:
+            cached = {
+                lexeme: count
+                for lexeme, (count, when) in self._df.get(cube_id, {}).items()
+                if now - when < _STATS_TTL_S
+            }
+        found = conn.execute(
+            text(_TERMS), {"cube": cube_id, "query": query, "cap": cap, "known": list(cached)}
+        ).all()
+        df: dict[str, int] = {}
+        counted: dict[str, tuple[int, float]] = {}
+        for lexeme, count in found:
+            lexeme, count = str(lexeme), int(count)
+            if count < 0:
+                count = cached[lexeme]
+            elif count >= _DF_CACHE_FROM:
+                counted[lexeme] = (count, now)
+            if count:
+                df[lexeme] = count
+        if counted:
+            with self._lock:
+                self._df.setdefault(cube_id, {}).update(counted)
+        return df
 
     def explain(self, conn: Connection, cube_id: int, lexemes: Sequence[str]) -> str:
         """The plan of the scoring query (tests check it reads postings by key)."""

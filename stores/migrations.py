@@ -124,12 +124,35 @@ def _v7_scheduler_log(conn: Connection) -> None:
     schema.scheduler_log.create(conn, checkfirst=True)
 
 
+def _v8_covering_postings(conn: Connection) -> None:
+    """PostgreSQL's postings key carries tf and doclen, so BM25 scoring reads the index
+    alone (stores/lexical_postgres.py). The key is rebuilt; no row changes."""
+    if conn.dialect.name != "postgresql":
+        return
+    name, key_columns, all_columns = conn.execute(
+        text(
+            "SELECT c.conname, i.indnkeyatts, i.indnatts FROM pg_constraint c "
+            "JOIN pg_index i ON i.indexrelid = c.conindid "
+            "WHERE c.conrelid = 'memos_lexical_postings'::regclass AND c.contype = 'p'"
+        )
+    ).one()
+    if all_columns > key_columns:
+        return  # created by this release (v6 installs the current table)
+    conn.execute(
+        text(
+            f'ALTER TABLE memos_lexical_postings DROP CONSTRAINT "{name}", '
+            "ADD PRIMARY KEY (cube_id, lexeme, item_id) INCLUDE (tf, doclen)"
+        )
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "LLM usage ledger as a table", _v3_usage_table),
     Migration(4, "API keys of the server", _v4_api_keys),
     Migration(5, "commit-ordered log positions per cube", _v5_commit_ordered_log),
     Migration(6, "PostgreSQL lexical postings", _v6_postgres_postings),
     Migration(7, "scheduler decision log", _v7_scheduler_log),
+    Migration(8, "PostgreSQL postings key covers tf and doclen", _v8_covering_postings),
 )
 
 

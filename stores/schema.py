@@ -32,7 +32,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # Bump on any change to the tables below (or to the lexical tables of stores/lexical.py),
 # and add the step that takes an older database there to stores/migrations.py.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class UtcDateTime(TypeDecorator[datetime]):

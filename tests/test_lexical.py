@@ -137,6 +137,8 @@ def test_postgresql_scores_only_the_postings_of_the_query_terms(
             plan = store.lexical.explain(conn, cube.id, ["harbour", "glacier"])
         assert "memos_lexical_postings_pkey" in plan, plan
         assert "Seq Scan on memos_lexical_postings" not in plan, plan
+        # The key covers tf and doclen: scoring never visits the table.
+        assert "Index Only Scan using memos_lexical_postings_pkey" in plan, plan
         assert [h.item.content for h in cube.search("harbour glacier 5", k=1)]
 
 

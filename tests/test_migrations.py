@@ -100,6 +100,50 @@ def test_postgresql_database_of_the_previous_schema_migrates(
         assert mos.cube("work").stats()["llm_usage"]["ingest"]["llm_calls"] == 2
 
 
+@pytest.mark.postgres
+def test_postgresql_postings_key_of_schema_7_gains_tf_and_doclen(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Schema 7 keyed postings by (cube, lexeme, item) alone; the upgrade rebuilds the key
+    to cover tf and doclen and keeps every posting."""
+    with _open(tmp_path / "home", pg_url) as mos:
+        cube = mos.create_cube("work")
+        cube.add_many([f"harbour note {n}" for n in range(20)])
+        engine = mos.kernel.store.engine
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "ALTER TABLE memos_lexical_postings "
+                    "DROP CONSTRAINT memos_lexical_postings_pkey, "
+                    "ADD PRIMARY KEY (cube_id, lexeme, item_id)"
+                )
+            )
+            conn.execute(text("UPDATE memos_meta SET value = '7' WHERE key = 'schema_version'"))
+            before = conn.execute(text("SELECT count(*) FROM memos_lexical_postings")).scalar()
+
+    def key_columns() -> tuple[int, int]:
+        with create_engine(pg_url).connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT i.indnkeyatts, i.indnatts FROM pg_index i "
+                    "WHERE i.indrelid = 'memos_lexical_postings'::regclass AND i.indisprimary"
+                )
+            ).one()
+            return int(row[0]), int(row[1])
+
+    assert key_columns() == (3, 3)
+    with _open(tmp_path / "home", pg_url) as mos:
+        cube = mos.cube("work")
+        assert key_columns() == (3, 5)
+        with mos.kernel.store.engine.connect() as conn:
+            after = conn.execute(text("SELECT count(*) FROM memos_lexical_postings")).scalar()
+            version = conn.execute(
+                text("SELECT value FROM memos_meta WHERE key = 'schema_version'")
+            ).scalar()
+        assert after == before and int(version) == SCHEMA_VERSION
+        assert cube.search("harbour note 7", k=1)[0].item.content == "harbour note 7"
+
+
 def test_a_newer_database_is_refused_and_left_alone(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
