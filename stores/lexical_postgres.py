@@ -136,6 +136,8 @@ class PostgresLexical:
     def delete(self, conn: Connection, cube_id: int, item_ids: Sequence[int]) -> None:
         if item_ids:
             self._forget_stats({cube_id})
+            with self._lock:  # a hard forget may take many documents at once
+                self._df.pop(cube_id, None)
             ids = list(item_ids)
             conn.execute(
                 text("DELETE FROM memos_lexical_postings WHERE item_id = ANY(:ids)"), {"ids": ids}
@@ -204,8 +206,8 @@ class PostgresLexical:
         ).all()
         df: dict[str, int] = {}
         counted: dict[str, tuple[int, float]] = {}
-        for lexeme, count in found:
-            lexeme, count = str(lexeme), int(count)
+        for row_lexeme, row_count in found:
+            lexeme, count = str(row_lexeme), int(row_count)
             if count < 0:
                 count = cached[lexeme]
             elif count >= _DF_CACHE_FROM:
