@@ -167,3 +167,27 @@ def test_postgresql_statistics_follow_a_bulk_load(pg_url: str, tmp_path: Path) -
             )
     assert counted >= 1500
     assert "memos_items_pkey" in plan, plan
+
+
+@pytest.mark.postgres
+def test_postgresql_cached_frequencies_score_as_fresh_counts(pg_url: str, tmp_path: Path) -> None:
+    """A common term's document frequency is cached; scores from the cache equal scores
+    from a fresh count, and a rare word written after the cache filled is found at once."""
+    with memos.open(tmp_path / "home", url=pg_url, user="alice", embedder="hash") as mos:
+        cube = mos.create_cube("common")
+        cube.add_many(
+            f"harbour log {n}: the {'crane' if n % 3 else 'ferry'} left at {n % 24} hours"
+            # "harbour" in all 2,400, "crane" in 1,600: counts past 1,000 (capped at half
+            # the cube, 1,200), so both are cached; "ferry" (800) is counted each time.
+            for n in range(2400)
+        )
+        store = mos.kernel.store
+        query = "harbour crane ferry 7"
+        fresh = store.lexical_search(cube.id, mos.user, query, 50)
+        cached = store.lexical_search(cube.id, mos.user, query, 50)  # frequencies from cache
+        assert cached == fresh and len(fresh) == 50
+        rare = cube.add("harbour crane meets the zeppelin")
+        hits = [i for i, _ in store.lexical_search(cube.id, mos.user, "zeppelin crane", 5)]
+        assert hits[0] == rare.id
+        store.lexical.reset()  # recounted: the same ranking
+        assert [i for i, _ in store.lexical_search(cube.id, mos.user, "zeppelin crane", 5)] == hits
