@@ -76,7 +76,11 @@ def list_keys(
 
 @keys_app.command("revoke")
 def revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Revoke a key by its id; it stops working at once."""
+    """Revoke a key by its id; running servers refuse it within `server_cache_s` (1 s)."""
     state = state_of(ctx)
     record = state.mos.kernel.store.revoke_api_key(key_id)
-    state.out(record, f"revoked key {record.id} of {record.user}")
+    state.out(
+        record,
+        f"revoked key {record.id} of {record.user}; running servers refuse it within "
+        f"{state.mos.settings.server_cache_s:g} s",
+    )

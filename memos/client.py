@@ -31,6 +31,7 @@ from memos import errors
 from memos.errors import BackendError, InvalidInputError, MemosError, NotFoundError
 from memos.models import CubeInfo, Grant, Hit, Link, MemoryItem, Version
 from memos.timeutil import isoformat
+from memos.transport import HttpxTransport, Reply, Transport, json_bytes, open_transport
 
 __all__ = ["AsyncClient", "AsyncRemoteCube", "Client", "RemoteCube", "connect", "connect_async"]
 
@@ -137,20 +138,20 @@ _BY_STATUS: dict[int, type[MemosError]] = {
 }
 
 
-def _error(response: httpx.Response) -> MemosError:
+def _error(reply: Reply) -> MemosError:
     """The `memos.errors` exception a response's `{error: {type, message}}` names."""
     try:
-        body = response.json()["error"]
+        body = reply.json()["error"]
         kind, message = str(body["type"]), str(body["message"])
     except (ValueError, KeyError, TypeError):
-        kind, message = "", response.text[:500] or response.reason_phrase
+        kind, message = "", reply.text[:500] or reply.reason
     found = getattr(errors, kind, None)
     if isinstance(found, type) and issubclass(found, MemosError):
         return found(message)
-    if response.status_code == 401:
+    if reply.status == 401:
         return errors.PermissionDeniedError(f"the server refused the API key: {message}")
-    return _BY_STATUS.get(response.status_code, BackendError)(
-        message if response.status_code < 500 else f"server error {response.status_code}: {message}"
+    return _BY_STATUS.get(reply.status, BackendError)(
+        message if reply.status < 500 else f"server error {reply.status}: {message}"
     )
 
 
@@ -277,11 +278,10 @@ class _Plans:
 
 
 class _Runner:
-    """Carries out plans over a sync httpx client."""
+    """Carries out plans over a sync transport."""
 
-    def __init__(self, http: httpx.Client, base: str, headers: dict[str, str]) -> None:
-        self.http = http
-        self.base = base
+    def __init__(self, transport: Transport, headers: dict[str, str]) -> None:
+        self.transport = transport
         self.headers = headers
 
     def run(self, plan: Plan[T]) -> T:
@@ -297,13 +297,10 @@ class _Runner:
             return typing.cast(T, done.value)
 
     def send(self, call: _Call[Any]) -> Any:
-        try:
-            response = self.http.request(
-                call.method, call.path, json=call.body, params=call.params, headers=self.headers
-            )
-        except httpx.TransportError as exc:
-            raise BackendError(f"cannot reach the memos server at {self.base}: {exc}") from None
-        return _answer(response, call)
+        reply = self.transport.request(
+            call.method, call.path, body=call.body, params=call.params, headers=self.headers
+        )
+        return _answer(reply, call)
 
 
 class _AsyncRunner:
@@ -327,19 +324,26 @@ class _AsyncRunner:
             return typing.cast(T, done.value)
 
     async def send(self, call: _Call[Any]) -> Any:
+        headers = self.headers
+        if call.body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
         try:
             response = await self.http.request(
-                call.method, call.path, json=call.body, params=call.params, headers=self.headers
+                call.method,
+                call.path,
+                content=None if call.body is None else json_bytes(call.body),
+                params=call.params,
+                headers=headers,
             )
         except httpx.TransportError as exc:
             raise BackendError(f"cannot reach the memos server at {self.base}: {exc}") from None
-        return _answer(response, call)
+        return _answer(Reply(response.status_code, response.reason_phrase, response.content), call)
 
 
-def _answer(response: httpx.Response, call: _Call[Any]) -> Any:
-    if response.status_code >= 400:
-        raise _error(response)
-    data = response.json()
+def _answer(reply: Reply, call: _Call[Any]) -> Any:
+    if reply.status >= 400:
+        raise _error(reply)
+    data = reply.json()
     return call.decode(data) if call.decode is not None else data
 
 
@@ -695,10 +699,13 @@ class Client:
     ) -> None:
         self.url = url.rstrip("/")
         self.poll_s = poll_s
-        self._owned = http is None
-        self._http = http if http is not None else httpx.Client(base_url=self.url, timeout=timeout)
+        self._transport: Transport = (
+            open_transport(self.url, timeout)
+            if http is None
+            else HttpxTransport(http, self.url, owned=False)
+        )
         # Sent with each request, so a shared httpx client keeps no one's key.
-        self._runner = _Runner(self._http, self.url, _headers(api_key))
+        self._runner = _Runner(self._transport, _headers(api_key))
         self._user: str | None = None
 
     def __repr__(self) -> str:
@@ -748,8 +755,7 @@ class Client:
         self._do(_Call("DELETE", _path("cubes", name)))
 
     def close(self) -> None:
-        if self._owned:
-            self._http.close()
+        self._transport.close()
 
     def __enter__(self) -> Client:
         return self

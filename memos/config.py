@@ -87,6 +87,14 @@ class Settings(BaseSettings):
         "byte, use and age) or 'lru'.",
     )
     lora_max_loaded: int = Field(default=8, gt=0, description="Adapters kept loaded at once.")
+    server_cache_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Seconds `memos serve` trusts a key check or cube lookup it made; a key "
+        "revoked or a cube dropped by another process is refused within this (0: never "
+        "cached).",
+    )
     # The scheduler (memos.scheduler): what it promotes, demotes and distils, and how often.
     scheduler_interval_s: float = Field(
         default=5.0, gt=0, le=86_400, description="Seconds between background passes."

@@ -262,3 +262,67 @@ def test_hard_forget_leaves_no_text_in_database_files(home: Path) -> None:
     for path in home.rglob("*"):
         if path.is_file():
             assert b"zebra-violet-7731" not in path.read_bytes(), path
+
+
+def _drop_connections(pg_url: str, name: str) -> int:
+    """Terminate every server connection named `name`, as a database restart would."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(pg_url)
+    try:
+        with admin.begin() as conn:
+            dropped = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name"
+                ),
+                {"name": name},
+            ).scalar_one()
+    finally:
+        admin.dispose()
+    return int(dropped)
+
+
+@pytest.mark.postgres
+def test_postgresql_connections_dropped_while_idle_are_replaced(
+    pg_url: str, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memos.stores import engine as engines
+
+    name = f"memos_drop_{os.getpid()}"
+    url = f"{pg_url}&application_name={name}"
+    with memos.open(home, url=url, user="alice", embedder=HashEmbedder(dim=64)) as mos:
+        cube = mos.create_cube("work")
+        cube.add("the launch moved to friday")
+        assert _drop_connections(pg_url, name) >= 1
+        # Pooled connections idle past the threshold are pinged, found dead and replaced.
+        monkeypatch.setattr(engines, "PING_AFTER_IDLE_S", 0.0)
+        assert [hit.item.content for hit in cube.search("launch", k=1)] == [
+            "the launch moved to friday"
+        ]
+        cube.add("the budget review is on monday")
+        assert len(cube.items()) == 2
+
+
+@pytest.mark.postgres
+def test_postgresql_connection_dropped_mid_use_fails_one_call_cleanly(
+    pg_url: str, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memos.stores import engine as engines
+
+    name = f"memos_drop_busy_{os.getpid()}"
+    url = f"{pg_url}&application_name={name}"
+    with memos.open(home, url=url, user="alice", embedder=HashEmbedder(dim=64)) as mos:
+        cube = mos.create_cube("work")
+        cube.add("the launch moved to friday")
+        # Used a moment ago, so not pinged: the one call that meets the dead connection
+        # fails with a clear error, and the pool is renewed for the next.
+        monkeypatch.setattr(engines, "PING_AFTER_IDLE_S", 3600.0)
+        assert _drop_connections(pg_url, name) >= 1
+        with pytest.raises(memos.BackendError):
+            cube.add("the budget review is on monday")
+        cube.add("the budget review is on monday")
+        assert sorted(item.content for item in cube.items()) == [
+            "the budget review is on monday",
+            "the launch moved to friday",
+        ]

@@ -71,6 +71,56 @@ def test_expired_key_is_refused(server: Served, clock: FakeClock) -> None:
     assert refused.status_code == 401 and "expired" in refused.json()["error"]["message"]
 
 
+def test_a_key_revoked_elsewhere_is_refused_within_the_cache_time(server: Served) -> None:
+    store = server.mos.kernel.store
+    record, key = store.create_api_key("bob", Permission.READ)
+    assert server.call("GET", "/v1/cubes", headers={"X-API-Key": key}).status_code == 200
+    store.revoke_api_key(record.id)  # as `memos keys revoke` in another process does
+    time.sleep(server.mos.settings.server_cache_s)
+    refused = server.call("GET", "/v1/cubes", headers={"X-API-Key": key})
+    assert refused.status_code == 401 and "revoked" in refused.json()["error"]["message"]
+
+
+def test_without_the_cache_a_revoked_key_is_refused_at_once(
+    home: Path, db_url: str | None, clock: FakeClock
+) -> None:
+    with served(home, db_url, clock=clock, server_cache_s=0) as found:
+        store = found.mos.kernel.store
+        record, key = store.create_api_key("bob", Permission.READ)
+        assert found.call("GET", "/v1/cubes", headers={"X-API-Key": key}).status_code == 200
+        store.revoke_api_key(record.id)
+        assert found.call("GET", "/v1/cubes", headers={"X-API-Key": key}).status_code == 401
+        # A remembered key still needs its secret: a near miss of a good key is refused.
+        _, good = store.create_api_key("bob", Permission.READ)
+        assert found.call("GET", "/v1/cubes", headers={"X-API-Key": good}).status_code == 200
+        near = good[:-1] + ("A" if good[-1] != "A" else "B")
+        assert found.call("GET", "/v1/cubes", headers={"X-API-Key": near}).status_code == 401
+
+
+def test_a_remembered_key_still_needs_its_secret(server: Served) -> None:
+    good = server.keys["bob"]
+    assert server.call("GET", "/v1/cubes", headers={"X-API-Key": good}).status_code == 200
+    near = good[:-1] + ("A" if good[-1] != "A" else "B")
+    assert server.call("GET", "/v1/cubes", headers={"X-API-Key": near}).status_code == 401
+
+
+def test_a_cube_dropped_and_made_again_is_the_new_one(server: Served) -> None:
+    assert server.call("POST", "/v1/cubes", "alice", json={"name": "work"}).status_code == 201
+    server.call("POST", "/v1/cubes/work/memories", "alice", json={"content": "old plan"})
+    assert server.call("DELETE", "/v1/cubes/work", "alice").status_code == 200
+    # Through this server: at once.
+    assert server.call("GET", "/v1/cubes/work", "alice").status_code == 404
+    assert server.call("POST", "/v1/cubes", "alice", json={"name": "work"}).status_code == 201
+    added = server.call("POST", "/v1/cubes/work/memories", "alice", json={"content": "new plan"})
+    assert added.status_code == 201, added.text
+    found = server.call("POST", "/v1/search", "alice", json={"query": "plan", "cubes": ["work"]})
+    assert [hit["item"]["content"] for hit in found.json()["hits"]] == ["new plan"]
+    # By another process: within the cache time.
+    server.mos.drop_cube("work")
+    time.sleep(server.mos.settings.server_cache_s)
+    assert server.call("GET", "/v1/cubes/work", "alice").status_code == 404
+
+
 def test_no_key_or_a_bad_key_is_401(server: Served) -> None:
     for headers in (
         {},
@@ -557,3 +607,23 @@ def test_metrics_and_openapi(server: Served) -> None:
         scheduler = server.call("GET", "/v1/scheduler", "alice-read").json()
         assert scheduler["status"]["running"] is False and isinstance(scheduler["decisions"], list)
         assert server.call("GET", "/v1/scheduler").status_code == 401
+
+
+def test_recent_answers_expire_are_capped_and_can_be_forgotten() -> None:
+    from memos.server.recent import Recent
+
+    now = [0.0]
+    recent: Recent[str, int] = Recent(1.0, max_entries=3, clock=lambda: now[0])
+    recent.put("a", 1)
+    now[0] = 0.99
+    assert recent.get("a") == 1
+    now[0] = 1.0
+    assert recent.get("a") is None  # stored at 0.0: gone at the ttl
+    for position, key in enumerate("bcde"):
+        recent.put(key, position)
+    assert [recent.get(k) for k in "bcde"] == [None, 1, 2, 3]  # the oldest went first
+    recent.forget(lambda key: key in "cd")
+    assert [recent.get(k) for k in "cde"] == [None, None, 3]
+    never: Recent[str, int] = Recent(0.0)
+    never.put("a", 1)
+    assert never.get("a") is None

@@ -8,16 +8,20 @@ user could.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from memos.errors import PermissionDeniedError
 from memos.models import Permission
 from memos.mos import MemOS
 from memos.server.errors import AuthenticationError
+from memos.server.recent import Recent
 from memos.stores.keys import ApiKey
+from memos.timeutil import utcnow
 
 LOCAL_KEY_ID = "local"
 
@@ -67,6 +71,9 @@ class Authenticator:
 
     `local_token` (from `serve.json`) authenticates as `local_user` with admin scope, and
     only from a loopback address: it lets the CLI of the same machine reuse the server.
+    A key that passed `check_key` is trusted for `cache_s` seconds (see
+    `memos.server.recent`), by the digest of the whole key so a hit still needs the
+    secret; its expiry is checked on every call against `clock`.
     """
 
     def __init__(
@@ -75,16 +82,25 @@ class Authenticator:
         *,
         local_token: str | None = None,
         local_user: str | None = None,
+        cache_s: float = 0.0,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._check_key = check_key
         self._local_token = local_token
         self._local_user = local_user
+        self._checked: Recent[bytes, ApiKey] = Recent(cache_s)
+        self._clock = clock
 
     @classmethod
     def for_memos(cls, mos: MemOS, *, local_token: str | None = None) -> Authenticator:
         """Keys from the database `mos` opened; the local token acts as `mos.user`."""
+        store = mos.kernel.store
         return cls(
-            mos.kernel.store.authenticate_api_key, local_token=local_token, local_user=mos.user
+            store.authenticate_api_key,
+            local_token=local_token,
+            local_user=mos.user,
+            cache_s=mos.settings.server_cache_s,
+            clock=store.clock,
         )
 
     def principal(self, headers: Mapping[str, str], client_host: str | None) -> Principal:
@@ -104,8 +120,12 @@ class Authenticator:
             if not is_loopback(client_host):
                 raise AuthenticationError("the local token is accepted from this machine only")
             return Principal(user=user, scope=Permission.ADMIN, key_id=LOCAL_KEY_ID)
-        try:
-            found = self._check_key(key)
-        except PermissionDeniedError as exc:
-            raise AuthenticationError(str(exc)) from None
+        digest = hashlib.sha256(key.encode()).digest()
+        found = self._checked.get(digest)
+        if found is None or found.state(self._clock()) != "active":
+            try:
+                found = self._check_key(key)
+            except PermissionDeniedError as exc:
+                raise AuthenticationError(str(exc)) from None
+            self._checked.put(digest, found)
         return Principal(user=found.user, scope=found.scope, key_id=found.id)

@@ -35,6 +35,7 @@ from memos.server.bodies import (
     SearchBody,
 )
 from memos.server.jobs import Job, JobRunner
+from memos.server.recent import Recent
 
 if TYPE_CHECKING:
     from memos.agents.concepts import Abstraction, Concept, ConceptChange
@@ -74,6 +75,10 @@ class Service:
         self.jobs = jobs if jobs is not None else JobRunner()
         # One runtime model serves every request: generation and jobs take turns.
         self.model_lock = threading.Lock()
+        # Cubes found by name, per user, for a moment (see `memos.server.recent`). A
+        # `MemCube` checks the user's grants on every call, so only the name -> cube
+        # lookup is remembered, never a permission.
+        self._found: Recent[tuple[str, str], MemCube] = Recent(root.settings.server_cache_s)
 
     def mos(self, principal: Principal, needed: Permission) -> MemOS:
         """The memos as the caller's user, after checking the key's scope."""
@@ -81,14 +86,22 @@ class Service:
         return self.root.as_user(principal.user)
 
     def _cube(self, principal: Principal, name: str, needed: Permission) -> MemCube:
-        return self.mos(principal, needed).cube(name)
+        return self._named(self.mos(principal, needed), name)
+
+    def _named(self, mos: MemOS, name: str) -> MemCube:
+        key = (mos.user, name)
+        found = self._found.get(key)
+        if found is None:
+            found = mos.cube(name)
+            self._found.put(key, found)
+        return found
 
     def _item_cube(
         self, principal: Principal, ref: int | str, needed: Permission, cube: str | None
     ) -> MemCube:
         """The named cube (its items only, as `MemCube` methods), else the item's own."""
         mos = self.mos(principal, needed)
-        return mos.cube(cube) if cube is not None else mos.cube_of(ref)
+        return self._named(mos, cube) if cube is not None else mos.cube_of(ref)
 
     # -- cubes --------------------------------------------------------------------------
 
@@ -97,7 +110,9 @@ class Service:
 
     def create_cube(self, principal: Principal, data: Mapping[str, Any]) -> CubeInfo:
         body = parse(CubeBody, data)
-        return self.mos(principal, WRITE).create_cube(body.name, attributes=body.attributes).info
+        created = self.mos(principal, WRITE).create_cube(body.name, attributes=body.attributes)
+        self._found.forget(lambda key: key[1] == body.name)
+        return created.info
 
     def cube_info(self, principal: Principal, name: str) -> CubeInfo:
         """A cube the caller may read; others are not found (their names stay private)."""
@@ -110,6 +125,7 @@ class Service:
 
     def drop_cube(self, principal: Principal, name: str) -> None:
         self.mos(principal, ADMIN).drop_cube(name)
+        self._found.forget(lambda key: key[1] == name)
 
     def stats(self, principal: Principal, name: str) -> dict[str, Any]:
         return self._cube(principal, name, READ).stats()
@@ -251,7 +267,7 @@ class Service:
         names = body.cubes if body.cubes is not None else [c.name for c in mos.cubes()]
         hits: list[Hit] = []
         for name in dict.fromkeys(names):
-            hits += mos.cube(name).search(body.query, **options)
+            hits += self._named(mos, name).search(body.query, **options)
         if len(names) > 1:
             hits.sort(key=lambda hit: -hit.score)
         return hits[: body.k]
