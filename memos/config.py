@@ -83,8 +83,8 @@ class Settings(BaseSettings):
     kv_eviction: str = Field(
         default="cost",
         pattern="^(cost|lru)$",
-        description="Which loaded KV cache leaves a full tier: 'cost' (recompute seconds per "
-        "byte, use and age) or 'lru'.",
+        description="Which loaded KV cache leaves a full tier: 'cost' (what a miss costs per "
+        "byte: a disk read or a recompute, the cheaper; uses and age) or 'lru'.",
     )
     lora_max_loaded: int = Field(default=8, gt=0, description="Adapters kept loaded at once.")
     server_cache_s: float = Field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -281,6 +282,38 @@ def test_cost_aware_eviction_keeps_the_cache_used_most_where_lru_drops_it(home: 
             where[policy] = [tiers.where(c.artifact or "") for c in caches]
     assert where["lru"] == [Tier.DISK, Tier.CPU, Tier.CPU]
     assert where["cost"] == [Tier.CPU, Tier.DISK, Tier.CPU]
+
+
+class _Held:
+    """A cache of a given size in the tier tests below: eviction weighs only its size."""
+
+    def __init__(self, nbytes: int) -> None:
+        self.nbytes = nbytes
+
+    def to(self, _device: object) -> _Held:
+        return self
+
+
+def test_cost_aware_weighs_what_a_miss_costs_not_prefill_per_byte(tmp_path: Path) -> None:
+    """Every cache in RAM is also on disk, so losing one costs a read (proportional to its
+    size) unless recomputing is cheaper. A large cache used three times then outranks small
+    ones used once, though each small one has more prefill seconds per byte (a forward
+    pass has a fixed cost)."""
+    from memos.activation.tiers import TierCache
+
+    mb = 1 << 20
+    tiers = TierCache(FileArtifactStore(tmp_path), ram_bytes=12 * mb, disk_bytes=1 << 40)
+    assert tiers.miss_cost(10 * mb, cost_s=5.0) == pytest.approx(10 * mb / 500e6)
+    assert tiers.miss_cost(10 * mb, cost_s=0.001) == 0.001  # recomputing is cheaper
+    big: Any = _Held(8 * mb)
+    tiers.put("big", big, cost_s=0.4)
+    for _ in range(2):
+        tiers.get("big", lambda _data: big, cost_s=0.4)
+    for name in ("s1", "s2", "s3", "s4", "s5"):
+        small: Any = _Held(1 * mb)
+        tiers.put(name, small, cost_s=0.2)  # 0.2 s per MB against the big one's 0.05
+    assert tiers.where("big") is Tier.CPU
+    assert tiers.used(Tier.CPU) <= 12 * mb
 
 
 def test_disk_budget_turns_old_caches_cold_and_they_rebuild_on_use(home: Path) -> None:

@@ -68,10 +68,11 @@ class LeastRecentlyUsed:
 
 
 class CostAware:
-    """GreedyDual-Size-Frequency: priority = age + hits x recompute seconds / bytes. A cache
-    that is expensive to rebuild for its size and used often stays; the age term (the
+    """GreedyDual-Size-Frequency: priority = age + hits x miss cost / bytes. A cache that
+    costs much to get back for its size and is used often stays; the age term (the
     priority of the last evicted entry) rises over time, so a cache that stops being used
-    eventually falls below newer ones."""
+    eventually falls below newer ones. The miss cost is what `TierCache` says losing the
+    entry costs (see `TierCache.miss_cost`)."""
 
     name = "cost"
 
@@ -170,6 +171,16 @@ class TierCache:
                 return True
             return size / self._read_bps < cost_s
 
+    def miss_cost(self, size: int, cost_s: float) -> float:
+        """Seconds that losing a held cache costs: every cache in memory is also on disk,
+        so the cheaper of reading it back and recomputing it (`cost_s`, its prefill).
+
+        Weighing recompute time alone ranks caches by prefill seconds per byte, which is
+        highest for the smallest prefixes (a forward pass has a fixed cost): such a policy
+        keeps many small caches and drops the large ones that save the most bytes."""
+        read_s = size / self._read_bps
+        return min(cost_s, read_s) if cost_s > 0 else read_s
+
     def _timed_read(self, size: int, seconds: float) -> None:
         if seconds > 0 and size > 1 << 16:  # tiny reads time the syscall, not the disk
             self._read_bps = 0.8 * self._read_bps + 0.2 * (size / seconds)
@@ -206,7 +217,7 @@ class TierCache:
             self.counters[f"{tier.value}_too_large"] += 1
             return  # served this once, never cached: it would evict everything else
         policy = self.policies[tier]
-        entry = Entry(cache, size, max(cost_s, 0.0), last_used=self._tick)
+        entry = Entry(cache, size, self.miss_cost(size, cost_s), last_used=self._tick)
         entry.priority = policy.priority(entry, self._tick)
         while entries and self._used[tier] + size > budget:
             victim = min(entries, key=lambda d: (entries[d].priority, entries[d].last_used))
