@@ -31,7 +31,7 @@ from memos import errors
 from memos.errors import BackendError, InvalidInputError, MemosError, NotFoundError
 from memos.models import CubeInfo, Grant, Hit, Link, MemoryItem, Version
 from memos.timeutil import isoformat
-from memos.transport import HttpxTransport, Reply, Transport, json_bytes, open_transport
+from memos.transport import HttpxTransport, Reply, Transport, encoded, open_transport, reply_of
 
 __all__ = ["AsyncClient", "AsyncRemoteCube", "Client", "RemoteCube", "connect", "connect_async"]
 
@@ -324,20 +324,14 @@ class _AsyncRunner:
             return typing.cast(T, done.value)
 
     async def send(self, call: _Call[Any]) -> Any:
-        headers = self.headers
-        if call.body is not None:
-            headers = {**headers, "Content-Type": "application/json"}
+        payload, headers = encoded(call.body, self.headers)
         try:
             response = await self.http.request(
-                call.method,
-                call.path,
-                content=None if call.body is None else json_bytes(call.body),
-                params=call.params,
-                headers=headers,
+                call.method, call.path, content=payload, params=call.params, headers=headers
             )
         except httpx.TransportError as exc:
             raise BackendError(f"cannot reach the memos server at {self.base}: {exc}") from None
-        return _answer(Reply(response.status_code, response.reason_phrase, response.content), call)
+        return _answer(reply_of(response), call)
 
 
 def _answer(reply: Reply, call: _Call[Any]) -> Any:

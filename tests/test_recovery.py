@@ -3,6 +3,7 @@ reported clearly, and nothing already stored is damaged by the attempt."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -283,6 +285,16 @@ def _drop_connections(pg_url: str, name: str) -> int:
     return int(dropped)
 
 
+@contextlib.contextmanager
+def _named_memos(pg_url: str, home: Path, name: str) -> Iterator[memos.MemCube]:
+    """A cube holding one fact, on connections PostgreSQL lists under `name`."""
+    url = f"{pg_url}&application_name={name}"
+    with memos.open(home, url=url, user="alice", embedder=HashEmbedder(dim=64)) as mos:
+        cube = mos.create_cube("work")
+        cube.add("the launch moved to friday")
+        yield cube
+
+
 @pytest.mark.postgres
 def test_postgresql_connections_dropped_while_idle_are_replaced(
     pg_url: str, home: Path, monkeypatch: pytest.MonkeyPatch
@@ -290,10 +302,7 @@ def test_postgresql_connections_dropped_while_idle_are_replaced(
     from memos.stores import engine as engines
 
     name = f"memos_drop_{os.getpid()}"
-    url = f"{pg_url}&application_name={name}"
-    with memos.open(home, url=url, user="alice", embedder=HashEmbedder(dim=64)) as mos:
-        cube = mos.create_cube("work")
-        cube.add("the launch moved to friday")
+    with _named_memos(pg_url, home, name) as cube:
         assert _drop_connections(pg_url, name) >= 1
         # Pooled connections idle past the threshold are pinged, found dead and replaced.
         monkeypatch.setattr(engines, "PING_AFTER_IDLE_S", 0.0)
@@ -311,10 +320,7 @@ def test_postgresql_connection_dropped_mid_use_fails_one_call_cleanly(
     from memos.stores import engine as engines
 
     name = f"memos_drop_busy_{os.getpid()}"
-    url = f"{pg_url}&application_name={name}"
-    with memos.open(home, url=url, user="alice", embedder=HashEmbedder(dim=64)) as mos:
-        cube = mos.create_cube("work")
-        cube.add("the launch moved to friday")
+    with _named_memos(pg_url, home, name) as cube:
         # Used a moment ago, so not pinged: the one call that meets the dead connection
         # fails with a clear error, and the pool is renewed for the next.
         monkeypatch.setattr(engines, "PING_AFTER_IDLE_S", 3600.0)
