@@ -232,6 +232,9 @@ _FIELD_SKIP = re.compile(
     r"http|https|deal|bad news|good news|fyi|ok|thanks|hi|hello|dear|calendar|slack|email|"
     r"jira|github|gitlab|linear|event|meeting notes)\b"
 )
+# A field key that names a person's role by its form rather than from a list: an agent
+# noun ("Adjuster", "Claims handler", "Broker", "Translator", "Nominee"), one or two words.
+_AGENT_NOUN = re.compile(r"(?i)(?:[a-z]+\s+)?[a-z]{3,}(?:er|or|ist|ant|ent|ee|ian)")
 _ARROW = re.compile(r"\s*(?:->|→|=>|-->|⇒)\s*")
 _CLAUSE = re.compile(r"\s*(?:;|:\(|:\)|\s[-\u2013\u2014]\s(?=[a-z])|\bbut\b|,\s+so\b)\s*")
 _QUOTED = re.compile(r"^\s*>")
@@ -726,8 +729,11 @@ _BECOMES = re.compile(
     r"(?P<who>@[\w.-]+|[A-Z][a-z'\u00C0-\u017F-]+(?:\s+[A-Z][a-z'\u00C0-\u017F-]+)?)\s+"
     r"(?:will\s+be|is\s+now|is|becomes|will\s+become|takes\s+over\s+as|will\s+take\s+over\s+as|"
     r"is\s+taking\s+over\s+as|steps\s+in\s+as|is\s+stepping\s+in\s+as)\s+"
-    r"(?:the\s+|their\s+|our\s+|its\s+|his\s+|her\s+)?(?:new\s+|interim\s+|acting\s+)?"
-    rf"(?:(?P<owner>[A-Z][\w-]*(?:\s[A-Z][\w-]*)?)['\u2019]s\s+)?(?:new\s+)?(?P<role>{_ROLE_NOUN})\b"
+    r"(?:(?P<det>the|their|our|its|his|her|your|my)\s+)?(?:new\s+|interim\s+|acting\s+)?"
+    rf"(?:(?P<owner>[A-Z][\w-]*(?:\s[A-Z][\w-]*)?)['\u2019]s\s+)?(?:new\s+)?"
+    # A listed role, or after a determiner any agent noun ("will be your adjuster"); bare,
+    # an -er word is as likely an adjective ("Sara is later").
+    rf"(?P<role>{_ROLE_NOUN}|(?<=[a-z] )(?i:[a-z]{{3,}}(?:er|or|ist|ant|ent|ee|ian)))\b"
 )
 _FIRST_ROLE = re.compile(
     r"(?i)\bI(?:'m| am| will| 'll|'ll)?\s+(?:now\s+)?(?P<verb>own|owning|taking over|take over|"
@@ -897,6 +903,8 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         who = match["who"].lstrip("@")
         if who.split()[0].lower() in _NOT_SUBJECT_WORDS:
             continue
+        if not match["det"] and not re.fullmatch(_ROLE_NOUN, match["role"]):
+            continue  # an unlisted agent noun needs its determiner
         role = match["role"].strip()
         owner = match["owner"]
         value = Value("person", who, match.start("who"), match.end("who"))
@@ -1387,7 +1395,13 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
     typed_value = _value_after(body, 0, at)
     value = typed_value if typed_value is not None and typed_value.kind != "word" else None
     acronym = re.fullmatch(r"[A-Z]{2,5}", key.strip())
-    if value is not None and value.kind == "person" and not named_attribute and not acronym:
+    if (
+        value is not None
+        and value.kind == "person"
+        and not named_attribute
+        and not acronym
+        and not _AGENT_NOUN.fullmatch(key.strip())
+    ):
         return None
     if value is not None and not named_attribute and value.kind == "version":
         if len(body.split()) > 3:

@@ -4,6 +4,7 @@ deleted when a source is hard-forgotten."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -263,25 +264,9 @@ def test_ram_tier_evicts_least_recently_used_under_its_budget(home: Path) -> Non
         assert stats["counters"]["disk_loads"] == 3
 
 
-def test_cost_aware_eviction_keeps_the_cache_used_most_where_lru_drops_it(home: Path) -> None:
-    """A used three times, then B and C once each, under a budget for two: LRU evicts A
-    (used longest ago), the cost-aware policy evicts B (same cost per byte, fewer uses)."""
-    runtime = tiny_runtime()
-    with open_memos(home, runtime) as mos:
-        cube = mos.create_cube("lab")
-        caches = [cube.build_activation([i]) for i in add_facts(cube)]
-        sizes = [mos.runtime_parts.tiers._memory[Tier.CPU][c.artifact or ""].size for c in caches]
-    budget = max(sizes) * 2 + 1
-    where: dict[str, list[Tier]] = {}
-    for policy in ("lru", "cost"):
-        with open_memos(home, runtime, kv_ram_bytes=budget, kv_eviction=policy) as mos:
-            cube = mos.cube("lab")
-            for index in (0, 0, 0, 1, 2):
-                cube.generate("hi", activation=caches[index].id, max_new_tokens=1)
-            tiers = mos.runtime_parts.tiers
-            where[policy] = [tiers.where(c.artifact or "") for c in caches]
-    assert where["lru"] == [Tier.DISK, Tier.CPU, Tier.CPU]
-    assert where["cost"] == [Tier.CPU, Tier.DISK, Tier.CPU]
+def _d(name: str) -> str:
+    """An artifact digest for a named test cache."""
+    return hashlib.sha256(name.encode()).hexdigest()
 
 
 class _Held:
@@ -296,9 +281,9 @@ class _Held:
 
 def test_cost_aware_weighs_what_a_miss_costs_not_prefill_per_byte(tmp_path: Path) -> None:
     """Every cache in RAM is also on disk, so losing one costs a read (proportional to its
-    size) unless recomputing is cheaper. A large cache used three times then outranks small
-    ones used once, though each small one has more prefill seconds per byte (a forward
-    pass has a fixed cost)."""
+    size) unless recomputing is cheaper. A large cache then costs as much per byte as small
+    ones and stays when it was used last, though each small one has more prefill seconds
+    per byte (a forward pass has a fixed cost): weighing prefill per byte dropped it."""
     from memos.activation.tiers import TierCache
 
     mb = 1 << 20
@@ -306,14 +291,43 @@ def test_cost_aware_weighs_what_a_miss_costs_not_prefill_per_byte(tmp_path: Path
     assert tiers.miss_cost(10 * mb, cost_s=5.0) == pytest.approx(10 * mb / 500e6)
     assert tiers.miss_cost(10 * mb, cost_s=0.001) == 0.001  # recomputing is cheaper
     big: Any = _Held(8 * mb)
-    tiers.put("big", big, cost_s=0.4)
-    for _ in range(2):
-        tiers.get("big", lambda _data: big, cost_s=0.4)
-    for name in ("s1", "s2", "s3", "s4", "s5"):
-        small: Any = _Held(1 * mb)
-        tiers.put(name, small, cost_s=0.2)  # 0.2 s per MB against the big one's 0.05
-    assert tiers.where("big") is Tier.CPU
+    tiers.put(_d("big"), big, cost_s=0.4)
+    for name in ("s1", "s2", "s3"):
+        tiers.put(_d(name), _Held(1 * mb), cost_s=0.2)  # type: ignore[arg-type]
+    tiers.get(_d("big"), lambda _data: big, cost_s=0.4)
+    for name in ("s4", "s5"):
+        tiers.put(_d(name), _Held(1 * mb), cost_s=0.2)  # type: ignore[arg-type]
+    assert tiers.where(_d("big")) is Tier.CPU
+    assert [tiers.where(_d(n)) for n in ("s1", "s2", "s3", "s4", "s5")] == [
+        Tier.COLD, Tier.CPU, Tier.CPU, Tier.CPU, Tier.CPU
+    ]  # fmt: skip
     assert tiers.used(Tier.CPU) <= 12 * mb
+
+
+def test_cost_aware_keeps_a_cache_dear_to_lose_where_lru_drops_it(tmp_path: Path) -> None:
+    """Two caches of one size: "dear" would be read back from disk, "cheap" recomputes in
+    a tenth of a millisecond. After both and a use of "cheap", a third needs room: LRU drops
+    "dear" (used longest ago), the cost-aware policy drops "cheap" (less lost per byte);
+    among caches of equal cost per byte it is LRU."""
+    from memos.activation.tiers import TierCache
+
+    mb = 1 << 20
+    kept: dict[str, list[Tier]] = {}
+    for policy in ("lru", "cost"):
+        tiers = TierCache(
+            FileArtifactStore(tmp_path / policy), ram_bytes=17 * mb, disk_bytes=1 << 40,
+            policy=policy,
+        )  # fmt: skip
+        dear: Any = _Held(8 * mb)
+        cheap: Any = _Held(8 * mb)
+        tiers.put(_d("dear"), dear, cost_s=0.5)
+        tiers.put(_d("cheap"), cheap, cost_s=0.0001)
+        tiers.get(_d("cheap"), lambda _data, c=cheap: c, cost_s=0.0001)
+        tiers.put(_d("third"), _Held(1 * mb), cost_s=0.5)  # type: ignore[arg-type]
+        tiers.put(_d("fourth"), _Held(1 * mb), cost_s=0.5)  # type: ignore[arg-type]
+        kept[policy] = [tiers.where(_d(n)) for n in ("dear", "cheap", "third", "fourth")]
+    assert kept["lru"] == [Tier.COLD, Tier.CPU, Tier.CPU, Tier.CPU]
+    assert kept["cost"] == [Tier.CPU, Tier.COLD, Tier.CPU, Tier.CPU]
 
 
 def test_disk_budget_turns_old_caches_cold_and_they_rebuild_on_use(home: Path) -> None:

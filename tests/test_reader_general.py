@@ -74,6 +74,11 @@ def test_typed_values(text: str, expected: list[tuple[str, str]]) -> None:
         ("Jonas Weber from our team will give the keynote instead", ("speaker", "Jonas Weber")),
         ("Acme Freight: Stage changed from Proposal to Closed Won.", ("stage", "Closed Won")),
         ("Ola resolved PLAT-430 as Won't Fix", ("status", "Won't Fix")),
+        # Roles no list names, known by their form (agent nouns).
+        ("Adjuster: Rick Santos.", ("adjuster", "Rick Santos")),
+        ("Claims handler: Mei Ling", ("claims handler", "Mei Ling")),
+        ("Mei Ling will be your adjuster from now on.", ("adjuster", "Mei Ling")),
+        ("Tomás is their new translator", ("translator", "Tomás")),
     ],
 )
 def test_structural_rules_read_any_attribute(text: str, expected: tuple[str, str]) -> None:
@@ -91,6 +96,8 @@ def test_structural_rules_read_any_attribute(text: str, expected: tuple[str, str
         "Pre-release quill-python 3.5.0rc1 is up for testing",
         "> we can meet you at EUR 84,000",
         "Ana can't do the 23rd",
+        "Sara is later than planned",  # an -er word, but no determiner: not a role
+        "Summary: Dana Whitfield",  # a field whose key is no role
     ],
 )
 def test_hedges_offers_questions_quotes_and_negations_state_nothing(text: str) -> None:

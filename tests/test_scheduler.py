@@ -20,8 +20,10 @@ import memos
 from memos.cli.app import app
 from memos.errors import ConfigError
 from memos.eval.trace import replay
+from memos.kernel.events import Generated
 from memos.models import Kind, Status
 from memos.runtime.model import Runtime
+from memos.scheduler.usage import UsageTracker
 from memos.testing import FakeClock, HashEmbedder, tiny_runtime
 
 FACTS = [
@@ -331,3 +333,47 @@ def test_status_reports_decision_time(mos: memos.MemOS) -> None:
     for question in ("Mira", "Bob", "Ana"):
         cube.generate(question, retrieve=2, max_new_tokens=1)
     assert 0 < mos.scheduler.status().decision_p99_ms < 1000
+
+
+def _read(tracker: UsageTracker, *items: int, times: int = 1) -> None:
+    sources = tuple((item, 1) for item in items)
+    tokens = tuple(range(0, 10 * len(items) + 1, 10))
+    for _ in range(times):
+        tracker.generated(Generated(1, "alice", sources, "t", tokens, 0, None, 0.1))
+
+
+def test_reads_a_cached_longer_run_serves_do_not_count_for_its_shorter_runs() -> None:
+    tracker = UsageTracker()
+    _read(tracker, 1, 2, 3, times=3)
+    runs = {p.sources: p for p in tracker.candidates(2, 0)}
+    whole, head = runs[((1, 1), (2, 1), (3, 1))], runs[((1, 1), (2, 1))]
+    assert tracker.uncovered(head) == 3  # nothing cached: every read counts
+    assert tracker.uncovered(head, also=[whole.key]) == 0  # chosen in this pass
+    tracker.mark_cached(whole.key, 99)
+    assert tracker.uncovered(head) == tracker.uncovered(runs[((1, 1),)]) == 0
+    _read(tracker, 1, 2, 4, times=2)  # the same head, then something else
+    assert tracker.uncovered(head) == 2
+    longer = {p.sources: p for p in tracker.candidates(2, 0)}[((1, 1), (2, 1), (4, 1))]
+    assert tracker.uncovered(head, also=[longer.key]) == 0
+    # All five reads of [1] went on to [1, 2], now cached; [1, 2, 3] lies beneath it and
+    # is not subtracted a second time.
+    tracker.mark_cached(head.key, 100)
+    assert tracker.uncovered(runs[((1, 1),)]) == 0
+    assert tracker.uncovered(whole) == 3  # a run's own reads are never subtracted from it
+
+
+def test_a_cached_prefix_is_not_followed_by_caches_of_its_shorter_runs(
+    mos: memos.MemOS,
+) -> None:
+    cube = stocked(mos)
+    for _ in range(2):
+        cube.generate("Where does Mira live?", retrieve=3, max_new_tokens=2)
+    built = [d for d in mos.scheduler.tick().decisions if d.action == "build"]
+    assert len(built) == 1 and built[0].subject.count("#") == 3
+    for _ in range(3):
+        made = cube.generate("Where does Mira live?", retrieve=3, max_new_tokens=2)
+        assert made.activation_id == built[0].details["item"]
+        # Every read of its shorter runs went on to the cached run: nothing left to cache
+        # (before, each pass built the next shorter run, which no generation read).
+        assert [d for d in mos.scheduler.tick().decisions if d.action == "build"] == []
+    assert mos.scheduler.status().promotions == 1

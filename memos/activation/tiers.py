@@ -4,8 +4,8 @@ Each in-process tier holds caches under a byte budget; RAM holds loaded caches t
 and, when the model runs on an accelerator, the GPU tier holds device copies of the
 hottest (inclusive: evicting a GPU copy leaves the RAM copy). Which cache leaves a full
 tier is an `EvictionPolicy`: `LeastRecentlyUsed` (the baseline) or `CostAware`, which
-keeps the caches that save the most prefill per byte, weighted by how often they are used
-and aged so that yesterday's favourites do not stay forever (GreedyDual-Size-Frequency).
+keeps the caches whose loss would cost the most per byte, and among equally costly ones
+the most recently used (GreedyDual-Size).
 
 The disk tier is the artifact store: when its KV files exceed their budget the least
 recently used files are deleted and their items become `cold`; a fresh (not stale) cold
@@ -68,11 +68,16 @@ class LeastRecentlyUsed:
 
 
 class CostAware:
-    """GreedyDual-Size-Frequency: priority = age + hits x miss cost / bytes. A cache that
-    costs much to get back for its size and is used often stays; the age term (the
-    priority of the last evicted entry) rises over time, so a cache that stops being used
-    eventually falls below newer ones. The miss cost is what `TierCache` says losing the
-    entry costs (see `TierCache.miss_cost`)."""
+    """GreedyDual-Size: priority = age + miss cost / bytes, set when an entry is stored or
+    used. The age term (the priority of the last evicted entry) rises over time, so among
+    entries of equal cost per byte the one used longest ago leaves first (this is LRU), and
+    a cache that is dear to lose for its size (`TierCache.miss_cost`) outlives cheaper
+    ones used as recently.
+
+    Not weighed by use counts (GreedyDual-Size-Frequency, this policy until 2026-12-05):
+    on agent traces whose topics come and go, a finished topic's caches keep the counts
+    they earned and hold RAM the next topic needs; on the scheduler benchmark's four traces
+    that cost up to 15 points of byte hit rate against LRU (docs/BENCHMARKS.md)."""
 
     name = "cost"
 
@@ -80,7 +85,7 @@ class CostAware:
         self.age = 0.0
 
     def priority(self, entry: Entry, tick: int) -> float:
-        return self.age + entry.hits * entry.cost_s * 1e9 / max(entry.size, 1)
+        return self.age + entry.cost_s * 1e9 / max(entry.size, 1)
 
     def evicted(self, entry: Entry) -> None:
         self.age = max(self.age, entry.priority)

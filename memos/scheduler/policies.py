@@ -79,7 +79,10 @@ class Promote:
     """Build an open-prefix KV cache over a run of memories when the prefill it is expected
     to save (uses so far x its prefill time: a run read n times is likely read again)
     exceeds building it (its prefill, plus writing); only runs read at least `admit_after`
-    times qualify, never a first sight."""
+    times qualify, never a first sight. Uses are the reads no longer cached run serves: a
+    generation continues from its longest cached leading run, so once [a, b, c] is cached,
+    [a, b] counts only the reads that went on with something else (without this, every
+    pass after the first built the next shorter run of a popular prefix, never read)."""
 
     name = "promote"
 
@@ -88,28 +91,33 @@ class Promote:
         if settings.scheduler_builds_per_pass == 0 or not ctx.host.model_loaded():
             return []  # caching is for a model in use; never load one just to build caches
         tracker = ctx.tracker
+        admit = settings.scheduler_admit_after
+        scored = [
+            (prefix, tracker.uncovered(prefix))
+            for prefix in tracker.candidates(admit, settings.scheduler_min_prefix_tokens)
+        ]
         ranked = sorted(
-            (p for p in tracker.candidates(settings.scheduler_admit_after,
-                                           settings.scheduler_min_prefix_tokens)
-             if self._gain(tracker, p) > 0),
-            key=lambda p: (self._gain(tracker, p), p.tokens),
+            ((p, uses) for p, uses in scored if uses >= admit and self._gain(tracker, p, uses) > 0),
+            key=lambda pair: (self._gain(tracker, *pair), pair[0].tokens),
             reverse=True,
-        )  # fmt: skip
-        chosen: list[Prefix] = []
-        for prefix in ranked:
-            # A longer run read as often covers this one: cache only the longer.
-            if any(p.sources[: len(prefix.sources)] == prefix.sources and p.uses >= prefix.uses
-                   for p in chosen):  # fmt: skip
+        )
+        chosen: list[tuple[Prefix, int]] = []
+        for prefix, _ in ranked:
+            # A longer run chosen before this one serves part of its reads: count the rest.
+            uses = tracker.uncovered(prefix, also=[p.key for p, _ in chosen])
+            if uses < admit or self._gain(tracker, prefix, uses) <= 0:
                 continue
-            chosen.append(prefix)
+            chosen.append((prefix, uses))
             if len(chosen) == settings.scheduler_builds_per_pass:
                 break
-        return [self._build(ctx, prefix) for prefix in chosen if self._room(ctx, prefix)]
+        return [
+            self._build(ctx, prefix, uses) for prefix, uses in chosen if self._room(ctx, prefix)
+        ]
 
     @staticmethod
-    def _gain(tracker: UsageTracker, prefix: Prefix) -> float:
+    def _gain(tracker: UsageTracker, prefix: Prefix, uses: int) -> float:
         prefill = tracker.prefill_s(prefix.tokens)
-        return prefix.uses * prefill - prefill * (1 + _BUILD_OVERHEAD)
+        return uses * prefill - prefill * (1 + _BUILD_OVERHEAD)
 
     @staticmethod
     def _room(ctx: PassContext, prefix: Prefix) -> bool:
@@ -117,7 +125,7 @@ class Promote:
         held = sum(1 for p in ctx.tracker.cached() if p.cube_id == prefix.cube_id)
         return held < limit
 
-    def _build(self, ctx: PassContext, prefix: Prefix) -> Decision:
+    def _build(self, ctx: PassContext, prefix: Prefix, uses: int) -> Decision:
         cube = next((c for c in ctx.host.store.all_cubes() if c.id == prefix.cube_id), None)
         if cube is None:
             ctx.tracker.forget_cube(prefix.cube_id)
@@ -139,9 +147,10 @@ class Promote:
         prefill = ctx.tracker.prefill_s(prefix.tokens)
         return ctx.decide(
             self.name, "build", cube, prefix.subject(),
-            f"read {prefix.uses} times; expected to save {prefix.uses * prefill:.3f} s of "
-            f"prefill against {prefill * (1 + _BUILD_OVERHEAD):.3f} s to build",
-            item=made.id, tokens=prefix.tokens, uses=prefix.uses, bytes=made.size_bytes,
+            f"read {uses} times where no longer cached run serves it; expected to save "
+            f"{uses * prefill:.3f} s of prefill against {prefill * (1 + _BUILD_OVERHEAD):.3f} s "
+            f"to build",
+            item=made.id, tokens=prefix.tokens, uses=uses, bytes=made.size_bytes,
         )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from memos.kernel.events import Generated
@@ -119,6 +120,36 @@ class UsageTracker:
                 for p in self._prefixes.values()
                 if p.cache is None and p.uses >= min_uses and p.tokens >= min_tokens
             ]
+
+    def uncovered(self, prefix: Prefix, also: Collection[PrefixKey] = ()) -> int:
+        """Reads of `prefix` that no cached longer run (nor one in `also`, say chosen for
+        caching in this pass) would serve. A generation uses the cache of its longest
+        cached leading run, so once [a, b, c] is cached, a cache of [a, b] only serves the
+        reads of [a, b] that went on with something other than c. Each read is counted
+        once: a cached run's reads include those of its own longer runs, so only the
+        shortest cached runs beyond `prefix` are subtracted."""
+        covering = set(also)
+        length = len(prefix.sources)
+        with self._lock:
+            served = 0
+            for key in self._by_item.get((prefix.cube_id, prefix.sources[0][0]), ()):
+                found = self._prefixes.get(key)
+                if (
+                    found is None
+                    or len(key[2]) <= length
+                    or key[:2] != prefix.key[:2]
+                    or key[2][:length] != prefix.sources
+                    or (found.cache is None and key not in covering)
+                ):
+                    continue
+                between = ((*key[:2], key[2][:n]) for n in range(length + 1, len(key[2])))
+                if not any(self._covers(k, covering) for k in between):
+                    served += found.uses
+            return max(prefix.uses - served, 0)
+
+    def _covers(self, key: PrefixKey, covering: set[PrefixKey]) -> bool:
+        found = self._prefixes.get(key)
+        return key in covering or (found is not None and found.cache is not None)
 
     def cached(self) -> list[Prefix]:
         with self._lock:
