@@ -26,6 +26,7 @@ not exercised unless a CUDA device is present (it is reported).
 
     python bench/scheduler.py [--conversations 2] [--first 0] [--seed 0] [--questions 10]
         [--repeats 3] [--k 8] [--tick-every 4] [--memtrack 1] [--record docs/BENCHMARKS.md]
+        [--accesses FILE]   # the cache accesses as JSON, to replay other eviction policies
 """
 
 from __future__ import annotations
