@@ -37,8 +37,7 @@ class Entry:
 
     cache: KVCache
     size: int
-    cost_s: float  # seconds to recompute it (its prefill)
-    hits: int = 1
+    cost_s: float  # seconds that losing it costs (`TierCache.miss_cost`)
     last_used: int = 0
     priority: float = 0.0
 
@@ -207,7 +206,6 @@ class TierCache:
         return on_device
 
     def _used_now(self, tier: Tier, entry: Entry) -> None:
-        entry.hits += 1
         entry.last_used = self._tick
         entry.priority = self.policies[tier].priority(entry, self._tick)
 
