@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from memos.models import MemoryItem
 
@@ -194,3 +194,81 @@ def mentions(query: str, names: Iterable[str]) -> set[str]:
             if re.search(rf"(?<!\w){re.escape(candidate)}(?!\w)", lowered):
                 found.add(name)
     return found
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<{}>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?P<{}>[0-3]?\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?P<{}>(?:19|20)\d\d)"
+_DATE_FORMS = [
+    re.compile(rf"\b{_YEAR.format('y')}-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b"),
+    re.compile(rf"\b{_DAY.format('d')}(?: of)? {_MONTH.format('mn')},? {_YEAR.format('y')}\b"),
+    re.compile(rf"\b{_MONTH.format('mn')} {_DAY.format('d')},? {_YEAR.format('y')}\b"),
+    re.compile(rf"\b{_DAY.format('d')}(?: of)? {_MONTH.format('mn')}\b(?!,? \d)"),
+    re.compile(rf"\b{_MONTH.format('mn')} {_DAY.format('d')}\b(?!,? (?:19|20)\d\d)(?!\d)"),
+    re.compile(rf"\b{_MONTH.format('mn')},? {_YEAR.format('y')}\b"),
+    re.compile(rf"\b{_YEAR.format('y')}\b"),
+]
+
+
+def query_dates(query: str) -> list[tuple[date, date]]:
+    """The calendar spans a query names, as inclusive (first day, last day) pairs.
+
+    '1 May, 2022', 'May 1st 2022' and '2022-05-01' name a day; 'November 2022' a month;
+    '2023' a year. A day without a year ('between August 11 and August 15 2023') takes
+    the year the query names elsewhere, and is dropped when it names none. Each part of
+    the text counts once, for its most precise reading.
+    """
+    text = query.lower()
+    taken: list[tuple[int, int]] = []
+    spans: list[tuple[date, date]] = []
+    years = [int(y) for y in re.findall(r"\b((?:19|20)\d\d)\b", text)]
+    for form in _DATE_FORMS:
+        for found in form.finditer(text):
+            start, end = found.span()
+            if any(start < e and s < end for s, e in taken):
+                continue
+            parts = found.groupdict()
+            if parts.get("y") is None and not years:
+                continue
+            year = int(parts["y"]) if parts.get("y") else years[-1]
+            month = _MONTHS[parts["mn"]] if parts.get("mn") else parts.get("m")
+            try:
+                if month is None:
+                    span = (date(year, 1, 1), date(year, 12, 31))
+                elif parts.get("d") is None:
+                    span = (date(year, int(month), 1), _month_end(year, int(month)))
+                else:
+                    day = date(year, int(month), int(parts["d"]))
+                    span = (day, day)
+            except ValueError:  # '31 February' names no day: not a year either
+                taken.append((start, end))
+                continue
+            taken.append((start, end))
+            spans.append(span)
+    return spans
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)

@@ -8,8 +8,9 @@ The stages, in order (each one's contribution is in `Hit.scores`):
    only gets its exact cosine from the stored vector;
 3. author: items whose author the query names are boosted (`x (1 + author)`);
 4. graph: neighbours of the strongest hits gain `graph * link weight * their score`;
-5. priors: importance, recency of the last change, access count, and (without `as_of`)
-   a discount for facts whose validity has ended;
+5. priors: importance, recency of the last change, access count, (without `as_of`)
+   a discount for facts whose validity has ended, and a boost for items valid on a date
+   the query names (`when`);
 6. re-ranking of the head by an optional `Reranker`;
 7. `as_of`: hits are mapped to the version valid then (dropped if none was).
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
@@ -28,7 +29,7 @@ from memos.errors import InvalidInputError, NotFoundError
 from memos.models import Candidate, CubeInfo, Hit, SearchFilters
 from memos.protocols import Embedder, FloatArray, IdArray, SearchSource
 from memos.retrieval.rerank import Reranker
-from memos.text import mentions
+from memos.text import mentions, query_dates
 
 _HALF_LIFE_DAYS = 30.0
 # Weights scale signals in [0, 1]; beyond this one signal drowns the rest anyway.
@@ -58,6 +59,7 @@ class SearchWeights:
     access: float = 0.05
     ended: float = 0.5
     rerank: float = 0.5
+    when: float = 0.3
 
     @classmethod
     def of(cls, value: SearchWeights | Mapping[str, float] | None) -> SearchWeights:
@@ -148,6 +150,7 @@ class HybridRetriever:
         top_lexical = max(lexical.values(), default=0.0) or 1.0
         self._fill_vectors(cube, found, vector, query_vector)
         named = mentions(query, {c.author for c in found.values() if c.author})
+        spans = query_dates(query) if weights.when > 0 else []
         base = {
             i: self._fuse(c, vector, lexical, top_lexical, named, weights, signals)
             for i, c in found.items()
@@ -162,7 +165,7 @@ class HybridRetriever:
             parts = signals[item_id]
             if item_id in bonus:
                 parts["graph"] = bonus[item_id]
-            prior = self._prior(candidate, weights, filters, now, parts)
+            prior = self._prior(candidate, weights, filters, now, spans, parts)
             final[item_id] = (base[item_id] + bonus.get(item_id, 0.0)) * prior
         # A candidate with no evidence at all (orthogonal vector, no shared term) is noise.
         ranked = sorted((i for i in final if final[i] > 0), key=lambda i: (-final[i], i))
@@ -247,6 +250,7 @@ class HybridRetriever:
         weights: SearchWeights,
         filters: SearchFilters,
         now: datetime,
+        spans: Sequence[tuple[date, date]],
         parts: dict[str, float],
     ) -> float:
         prior = 1.0 + weights.importance * (candidate.importance - 0.5)
@@ -258,6 +262,9 @@ class HybridRetriever:
         if filters.as_of is None and candidate.valid_to is not None and candidate.valid_to <= now:
             prior *= weights.ended
             parts["ended"] = weights.ended
+        if spans and _within(candidate.valid_from.date(), spans):
+            prior *= 1 + weights.when
+            parts["when"] = weights.when
         parts["prior"] = prior
         return prior
 
@@ -319,6 +326,17 @@ class HybridRetriever:
                 if len(hits) == k:
                     break
         return hits
+
+
+# Conversations report what happened a few days before: "last night", "on Saturday".
+WHEN_SLACK_DAYS = 7
+
+
+def _within(day: date, spans: Sequence[tuple[date, date]]) -> bool:
+    return any(
+        first - timedelta(days=1) <= day <= last + timedelta(days=WHEN_SLACK_DAYS)
+        for first, last in spans
+    )
 
 
 def _valid_at(start: datetime, end: datetime | None, moment: datetime) -> bool:

@@ -224,3 +224,46 @@ def test_narrow_filters_find_items_beyond_the_candidate_pools(
         assert ids(cube.search("deploy deploy note fine", k=3, types=["concept"])) == [rare.id]
     finally:
         retriever.pool = 100
+
+
+def test_a_date_named_in_the_query_prefers_what_was_valid_then(cube: memos.MemCube) -> None:
+    may = cube.add("Joanna: watched a movie last night", valid_from="2022-05-02T18:00:00Z")
+    august = cube.add("Joanna: watched a movie last night", valid_from="2022-08-20T18:00:00Z")
+    for query, first in (
+        ("What movie did Joanna watch on 1 May, 2022?", may),
+        ("What did Joanna watch on August 19th 2022?", august),
+        ("What did Joanna watch in August 2022?", august),
+    ):
+        hits = cube.search(query, k=2)
+        assert ids(hits) == [first.id, ({may.id, august.id} - {first.id}).pop()], query
+        assert hits[0].scores["when"] == pytest.approx(SearchWeights().when)
+        assert "when" not in hits[1].scores
+        assert hits[0].scores["final"] == pytest.approx(
+            hits[0].scores["fused"] * hits[0].scores["prior"]
+        )
+    # Off, or a date nothing was valid on: no boost, the tie stays a tie.
+    assert all(
+        "when" not in h.scores for h in cube.search("watch on 1 May, 2022", weights={"when": 0})
+    )
+    assert all("when" not in h.scores for h in cube.search("watch on 1 May, 2021"))
+
+
+def test_query_dates_reads_days_months_and_years() -> None:
+    from datetime import date
+
+    from memos.text import query_dates
+
+    day = date(2022, 5, 1)
+    for text in ("on 1 May, 2022", "May 1st 2022", "2022-05-01", "the 1st of May 2022"):
+        assert query_dates(text) == [(day, day)], text
+    assert query_dates("in Sept. 2024") == [(date(2024, 9, 1), date(2024, 9, 30))]
+    assert query_dates("in December 2023") == [(date(2023, 12, 1), date(2023, 12, 31))]
+    assert query_dates("in 2023") == [(date(2023, 1, 1), date(2023, 12, 31))]
+    # A day without a year takes the year named elsewhere, or is dropped.
+    assert sorted(query_dates("between August 11 and August 15 2023")) == [
+        (date(2023, 8, 11), date(2023, 8, 11)),
+        (date(2023, 8, 15), date(2023, 8, 15)),
+    ]
+    assert query_dates("on May 1") == []
+    assert query_dates("may I ask what changed?") == []
+    assert query_dates("30 February 2022") == []  # no such day, and not a year either
