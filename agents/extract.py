@@ -238,7 +238,10 @@ def _merged(
         context.note(state, utterance.author)
     keyed = {state.key: index for index, state in enumerate(seen)}
     merged = list(seen)
-    for state, reason in general_states(sentence, utterance, context, utterance.text):
+    # The parse reads only sentences nothing else read: a second reading of "the v3.3
+    # release slipped to February 14" could key it to a similar name (v3.4).
+    found = general_states(sentence, utterance, context, utterance.text, parse=not seen)
+    for state, reason in found:
         if state.key not in keyed:
             keyed[state.key] = len(merged)
             merged.append(state)

@@ -24,6 +24,7 @@ from memos.agents.candidates import Candidate
 from memos.agents.events import Utterance, utterances
 from memos.agents.extract import EXTRACTOR, Skip, extract, named_state
 from memos.agents.llm.base import MeteredLLM, Usage
+from memos.agents.parse import load_parser
 from memos.agents.reader_llm import advise_with_llm, extract_with_llm
 from memos.agents.reconcile import Advice, Reconciler
 from memos.agents.report import Action, Entry, IngestReport
@@ -52,6 +53,9 @@ class ReaderSettings:
     llm_reconcile: bool = True
     related: float = 0.3
     max_llm_failures: int = 2
+    # The offline extractor's dependency parse: None (rules alone), 'auto', or a spaCy
+    # pipeline's package name or folder (`memos.agents.parse.load_parser`).
+    parse: str | None = None
 
     def __post_init__(self) -> None:
         counts = (self.batch_size, self.similar_k, self.llm_max_tokens, self.max_llm_failures)
@@ -101,6 +105,7 @@ class MemReader:
             event_window=self.settings.event_window,
         )
         run = _Run(context=Context.of(cube))
+        run.context.parser = load_parser(self.settings.parse)
         size = self.settings.batch_size
         batches = [found[start : start + size] for start in range(0, len(found), size)]
         for batch in progress(batches, desc="ingesting", total=len(batches)):

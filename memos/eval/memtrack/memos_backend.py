@@ -24,7 +24,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from memos.agents.events import SUBJECT_FIELDS
-from memos.agents.reader import MemReader
+from memos.agents.reader import MemReader, ReaderSettings
 from memos.errors import NotFoundError
 from memos.eval.memtrack.backends import Memory, Retrieval, Retrieved
 from memos.eval.memtrack.format import Event
@@ -241,4 +241,5 @@ class MemosBackend:
         self._started += 1
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", instance_id).strip("-.")[:80] or "instance"
         name = f"{self.prefix}-{self._started:04d}-{slug}"
-        return _CubeMemory(self.mos, name, MemReader(self.llm), self.weights, self.predecessors)
+        reader = MemReader(self.llm, settings=ReaderSettings(parse=self.mos.settings.reader_parse))
+        return _CubeMemory(self.mos, name, reader, self.weights, self.predecessors)
