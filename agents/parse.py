@@ -270,7 +270,7 @@ def _subject(verb: Any, *deps: str) -> Any | None:
     """The verb's subject (or object) nearest to it, on its side of any colon
     ('Correction: the go-live is October 28': the go-live, not the correction)."""
     colon = max((t.i for t in verb.lefts if t.text == ":"), default=-1)
-    found = [c for c in verb.children if c.dep_ in deps and (c.i > colon or c.i > verb.i)]
+    found = [c for c in verb.children if c.dep_ in deps and c.i > colon]
     found = [c for c in found if c.pos_ in ("NOUN", "PROPN") or c.lower_ in _PRONOUNS]
     return min(found, key=lambda c: abs(c.i - verb.i), default=None)
 

@@ -73,7 +73,7 @@ def explained(results: Sequence[Hit]) -> str:
     """Each hit with its score per signal, in pipeline order."""
     if not results:
         return "no matches"
-    order = ("vector", "lexical", "fused", "author", "graph", "prior", "ended", "rerank")
+    order = ("vector", "lexical", "fused", "author", "graph", "prior", "ended", "when", "rerank")
     lines = []
     for hit in results:
         lines.append(f"{hit.score:6.3f}  {item_line(hit.item)}")

@@ -155,6 +155,10 @@ def test_search_explain_filters_and_weights(run) -> None:  # type: ignore[no-unt
     explained = run("search", "deploy window", "--cube", "work", "--explain")
     assert explained.exit_code == 0
     assert "vector=" in explained.stdout and "lexical=" in explained.stdout
+    run("add", "Deploy freeze starts", "--cube", "work", "--valid-from", "2026-03-02")
+    dated = run("search", "deploy on 2 March 2026", "--cube", "work", "--explain")
+    assert dated.exit_code == 0 and "Deploy freeze" in dated.stdout.splitlines()[0]
+    assert "when=0.300" in dated.stdout.splitlines()[1]
     only_git = json.loads(run("search", "deploy", "--cube", "work", "--source", "git",
                               json_out=True).stdout)  # fmt: skip
     assert [h["item"]["source"] for h in only_git] == ["git"]
