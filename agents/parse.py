@@ -28,6 +28,7 @@ little (docs/BENCHMARKS.md, timeline families); `reader_parse='auto'` (`MEMOS_RE
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import threading
@@ -145,9 +146,7 @@ def parsed_readings(clause: str, at: datetime | None, nlp: Any) -> list[Parsed]:
     if not typed:
         return []
     found: list[Parsed] = []
-    with _lock:  # one pipeline serves every thread; spaCy does not promise it is safe
-        doc = nlp(clause)
-    for token in doc:
+    for token in _parsed(nlp, clause):
         if token.dep_ == "ROOT" and token.pos_ in ("NOUN", "PROPN"):
             reading = _label(clause, token, typed)
         elif token.pos_ not in ("VERB", "AUX") or _unsure(token):
@@ -166,10 +165,16 @@ def parsed_readings(clause: str, at: datetime | None, nlp: Any) -> list[Parsed]:
 def noun_not_hedge(clause: str, nlp: Any) -> bool:
     """'Our estimate is $14,300' names a document, where 'we estimate $14k' or 'estimated
     $14k' hedges: True when every hedge-like word the rules saw is such a noun."""
-    with _lock:
-        doc = nlp(clause)
-    words = [t for t in doc if t.lower_.startswith("estimate")]
+    words = [t for t in _parsed(nlp, clause) if t.lower_.startswith("estimate")]
     return bool(words) and all(t.pos_ == "NOUN" for t in words)
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(nlp: Any, clause: str) -> Any:
+    """The clause's parse; cached, since an un-hedged "estimate" clause is parsed to
+    decide and then again to read."""
+    with _lock:  # one pipeline serves every thread; spaCy does not promise it is safe
+        return nlp(clause)
 
 
 def _unsure(verb: Any) -> bool:

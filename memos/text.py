@@ -8,9 +8,10 @@ index sees all of it.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from memos.models import MemoryItem
 
@@ -257,7 +258,8 @@ def query_dates(query: str) -> list[tuple[date, date]]:
                 if month is None:
                     span = (date(year, 1, 1), date(year, 12, 31))
                 elif parts.get("d") is None:
-                    span = (date(year, int(month), 1), _month_end(year, int(month)))
+                    last = calendar.monthrange(year, int(month))[1]
+                    span = (date(year, int(month), 1), date(year, int(month), last))
                 else:
                     day = date(year, int(month), int(parts["d"]))
                     span = (day, day)
@@ -267,8 +269,3 @@ def query_dates(query: str) -> list[tuple[date, date]]:
             taken.append((start, end))
             spans.append(span)
     return spans
-
-
-def _month_end(year: int, month: int) -> date:
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return following - timedelta(days=1)
