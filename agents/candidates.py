@@ -67,7 +67,8 @@ _VALUE_SYNONYMS = {
     "opened": "open",
 }
 THING = re.compile(
-    r"(?<![\w-])[A-Z][A-Z0-9]{1,9}(?:-\d{1,8}){1,3}(?![\w-])"
+    # A severity ("SEV-1") looks like a ticket key but is a value.
+    r"(?<![\w-])(?!SEV-\d(?![\w-]))[A-Z][A-Z0-9]{1,9}(?:-\d{1,8}){1,3}(?![\w-])"
     r"|(?i:\b(?:PR|MR|pull request|merge request)\s*#?\d+\b)"
     r"|(?i:\bcommit\s+[0-9a-f]{7,40}\b)"
 )
@@ -225,6 +226,8 @@ class State:
             return False
         if len(self.value) > 80 or len(self.subject) > 80 or len(self.attribute) > 48:
             return False
+        if slug(self.subject) == slug(self.value):
+            return False  # "Reference: ICO-2027-5531" keyed to ICO-2027-5531 itself
         return self.attribute != "date" or is_date(self.value) or self.day is not None
 
 

@@ -35,7 +35,7 @@ from memos.agents.words import NOT_NAMES
 from memos.text import STOPWORDS
 
 ID = re.compile(
-    r"(?<![\w-])[A-Z][A-Z0-9]{1,9}(?:-[A-Za-z0-9]{1,10}){0,3}-\d[A-Za-z0-9]{0,11}(?![\w-])"
+    r"(?<![\w-])(?!SEV-\d(?![\w-]))[A-Z][A-Z0-9]{1,9}(?:-[A-Za-z0-9]{1,10}){0,3}-\d[A-Za-z0-9]{0,11}(?![\w-])"
 )
 _KIND_BEFORE = re.compile(r"(?P<kind>[A-Za-z][a-z]{2,15})\s+(?:no\.?\s*|#\s?)?$")
 _PLACE_NOUNS = (
@@ -43,9 +43,22 @@ _PLACE_NOUNS = (
     "ward|bay|studio|warehouse|zone|terminal|berth|pier|suite|office|clinic|branch|plant|"
     "line|lab|studio|team|squad|cohort|wave|batch|lane|track|pod|cluster|region|store"
 )
+# Records numbered with "#" ("Incident #4412", "case #00231"): a number alone is no name,
+# so these kinds need the "#".
+_RECORD_NOUNS = "incident|case|ticket|issue|request|invoice|problem|task|alert|bug"
 NUMBERED = re.compile(
-    rf"(?<![\w-])(?P<kind>(?i:{_PLACE_NOUNS}))\s+#?(?P<n>\d{{1,5}}[A-Z]?)(?![\w.,:-]\d|\w)"
+    rf"(?<![\w-])(?P<kind>(?i:{_PLACE_NOUNS}|(?:{_RECORD_NOUNS})(?=\s+#)))\s+#?"
+    rf"(?P<n>\d{{1,8}}[A-Z]?)(?![\w.,:-]\d|\w)"
 )
+_NUMBERED_NAME = re.compile(rf"(?i)(?P<kind>{_PLACE_NOUNS}|{_RECORD_NOUNS})\s+#?\d{{1,8}}[A-Z]?")
+
+
+def numbered_kind(name: str) -> str | None:
+    """The kind of a numbered name as stored ("Incident 4412" -> "incident"), or None."""
+    found = _NUMBERED_NAME.fullmatch(name.strip())
+    return found["kind"].lower() if found else None
+
+
 _CAPITAL = r"(?:(?:Dr|Mr|Mrs|Ms|St|Mt|Ft|Jr|Sr|Co|Inc|Ltd)\.|[A-Z][\w'&.-]*[A-Za-z0-9]|[A-Z])"
 PROPER = re.compile(
     rf"(?<![\w@#-]){_CAPITAL}(?:\s+(?:of|de|van|von|da|del|der|and|&)?\s*{_CAPITAL}){{1,4}}"
@@ -289,5 +302,6 @@ __all__ = [
     "ids_in",
     "key",
     "names_in",
+    "numbered_kind",
     "subject_line_names",
 ]

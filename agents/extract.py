@@ -300,7 +300,10 @@ def extract(
                 skipped.append(Skip(utterance, why, sentence[:200]))
                 continue
         for state in seen:
-            found.setdefault(state.key, state_candidate(state, sentence, utterance))
+            # A later sentence's value of a key wins ("the PO number is 7781-22. Correction:
+            # the PO number is 7781-23"); the event's own fields win over any sentence.
+            if structured is None or state.key != structured.key:
+                found[state.key] = state_candidate(state, sentence, utterance)
         if seen:
             continue
         text = third_person(sentence, utterance.author)

@@ -193,6 +193,9 @@ def is_attribute_name(name: str) -> bool:
     return split(name)[1] in _CLASS_OF
 
 
+_COUNTED_PARTICIPLE = re.compile(r"(?P<n>[a-z][\w -]*?s)\s+(?P<p>[a-z]+ed)")
+
+
 @lru_cache(maxsize=4096)
 def attribute_names(name: str) -> tuple[str, ...]:
     """Every name the attribute goes by, the name as written first (see the module doc)."""
@@ -202,6 +205,10 @@ def attribute_names(name: str) -> tuple[str, ...]:
     qualifier, head = split(written)
     cls = _CLASS_OF.get(head)
     found = [written]
+    counted = _COUNTED_PARTICIPLE.fullmatch(written)
+    if counted:
+        # "merchants affected" is also "affected merchants" and, alone, "merchants"
+        found += [f"{counted['p']} {counted['n']}", counted["n"]]
     if cls is None:
         if head in MILESTONES or head.replace(" ", "-") in MILESTONES:
             found += [f"{written} date", f"{written} day"]

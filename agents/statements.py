@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from memos.agents.candidates import THING, State, is_thing, thing_name
 from memos.agents.dates import resolve
-from memos.agents.entities import NUMBERED, Entities
+from memos.agents.entities import NUMBERED, Entities, numbered_kind
 from memos.agents.events import Utterance
 from memos.agents.naming import (
     canonical,
@@ -66,15 +66,17 @@ if TYPE_CHECKING:
 _ATTRIBUTES = sorted(
     """price per seat|price per person|price per head|price per user|seat price|unit price|
     list price|price|cost|rate|nightly rate|room rate|fee|fees|salary|base salary|base pay|
-    budget|quote|discount|amount|total|deposit|
+    budget|quote|discount|amount|total|deposit|forecast|revenue|arr|acv|spend|
     date|start date|end date|due date|deadline|launch date|release date|go-live date|go-live|
     sunset date|sunset|cutover date|cutover|ship date|kickoff|renewal date|signing date|
     move date|move-in date|freeze|code freeze|
     venue|location|office|address|city|room|site|
     owner|assignee|lead|tech lead|incident lead|incident commander|hiring manager|manager|
     speaker|keynote speaker|host|dri|on-call|on call|reviewer|approver|contact|
-    point of contact|recruiter|coordinator|sponsor|
+    point of contact|recruiter|coordinator|sponsor|captain|release captain|release manager|
+    release owner|driver|scribe|
     headcount|head count|attendees|capacity|seats|seat count|rooms|openings|limit|
+    desk count|parking spots|floor|bay|
     rate limit|quota|size|desks|licenses|licences|users|
     version|release|build|target release|target version|target|
     rollout|rollout percentage|percentage rollout|percentage|
@@ -101,6 +103,7 @@ _SAME_ATTRIBUTE = {
     "rollout percentage": "rollout",
 }
 # What a value says by its kind when no noun names the attribute.
+_LEVEL = re.compile(r"(?i)(?P<sev>sev(?:erity)?[\s-]?[0-5])|(?P<prio>p[0-4])")
 _BY_KIND = {
     "date": "date",
     "percent": "rollout",
@@ -112,13 +115,14 @@ _BY_KIND = {
 }
 _PERSONISH_WORDS = re.compile(
     r"(?i)(?:owner|assignee|lead|commander|manager|speaker|host|dri|on-?call|reviewer|"
-    r"approver|contact|recruiter|coordinator|sponsor)$"
+    r"approver|contact|recruiter|coordinator|sponsor|captain|driver|scribe)$"
 )
 _PERSONISH = re.compile(
     r"(?i)(?:owner|assignee|lead|commander|manager|speaker|host|dri|on-?call|reviewer|"
     r"approver|contact|recruiter|coordinator|sponsor|inspector|organi[sz]er|moderator|"
     r"consultant|assistant|designer|architect|engineer|planner|auditor|surveyor|counsel|"
-    r"lawyer|advisor|adviser|mentor|champion|csm|pm|pi|cra|investigator|officer|chair)$"
+    r"lawyer|advisor|adviser|mentor|champion|csm|pm|pi|cra|investigator|officer|chair|"
+    r"captain|driver|scribe)$"
 )
 _CHANGE_STEMS = [
     "mov",
@@ -147,6 +151,8 @@ _CHANGE_STEMS = [
     "switch",
     "transition",
     "reassign",
+    "assign",
+    "escalat",
     "hand",
     "pass",
     "renew",
@@ -171,7 +177,14 @@ _AUX = (
     r"(?:(?:is|are|was|were|has|have|had|been|being|be|got|gets|just|now|also|officially|"
     r"finally|already|being|will|'s|'ve|we've|we)\s+)*"
 )
-_TO = r"(?:back\s+|up\s+|down\s+|out\s+|over\s+)?(?:to|until|till|into|at)\s+"
+_TO = (
+    r"(?:back\s+|up\s+|down\s+|out\s+|over\s+)?"
+    # "pushed back two weeks, to April 19", "slipped by a week to the 20th"
+    r"(?:(?:by\s+)?(?:a|an|one|two|three|four|five|six|\d{1,2})\s+(?:days?|weeks?|months?)\s*,?\s+)?"
+    # "goes up 3% on renewal, to $15,244"
+    r"(?:(?:by\s+)?\d{1,3}(?:\.\d+)?\s?%(?:\s+on\s+[a-z]+)?\s*,?\s+)?"
+    r"(?:to|until|till|into|at)\s+"
+)
 _HEDGE = re.compile(
     r"(?i)\b(?:might|maybe|perhaps|probably|possibly|could|would|should|if|unless|whether|"
     r"rumou?rs?|nothing (?:is )?confirmed|not (?:yet )?confirmed|tentative(?:ly)?|"
@@ -187,7 +200,8 @@ _HEDGE = re.compile(
 _QUESTION = re.compile(r"\?\s*(?:$|[)\"'])")
 _CORRECTION = re.compile(
     r"(?i)\b(?:sorry|typo|i meant|meant to (?:say|write)|correction|correcting|should (?:be|"
-    r"read|have said)|my bad|mistyped|oops|misspoke|wrong (?:number|date|value))\b"
+    r"read|have said)|my bad|mistyped|oops|misspoke|wrong (?:number|date|value)|apolog\w*|"
+    r"(?:the\s+)?correct (?:figure|number|amount|date|value|price|total|one) is)\b"
 )
 _NOT_OLD = re.compile(
     r"(?i)(?:,\s*|(?<=[\d%])\s+|\()(?:and\s+)?not\s+(?P<old>(?:[^,.;()]|[,.](?=\d))+?)"
@@ -224,7 +238,10 @@ _KIND_WORDS = re.compile(
     r"app|library|package|team|the)\s+"
 )
 _PAREN = re.compile(r"\s*\([^)]*\)")
-_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][\w '/&-]{0,48}?)\s*(?::|=)\s+(?P<rest>\S.{0,160})$")
+_FIELD = re.compile(
+    # A key may name a version or a build: "iOS 5.1.0 (512) status: In Review"
+    r"^\s*(?P<key>[A-Za-z](?:[\w '/&()-]|\.(?=\d)){0,48}?)\s*(?::|=)\s+(?P<rest>\S.{0,160})$"
+)
 _FIELD_SKIP = re.compile(
     r"(?i)^(?:re|fwd?|subject|to|from|cc|bcc|comment|note|update|fyi|heads up|confirm|"
     r"confirmed|confirmation|decision|decided|important|urgent|done|fixed|agreed|approved|"
@@ -316,6 +333,11 @@ class Context:
             earlier = [row[3] for row in chain[:-1]]
             known.append(Known(subject, attribute, value, author, at, earlier))
         known.sort(key=lambda k: k.at or datetime.min)
+        for k in known:
+            kind = numbered_kind(k.subject)
+            if kind and entities.find(k.subject) is None:
+                # "Incident 4412" is "the incident" of later messages.
+                entities.learn(k.subject, kind=kind)
         return cls(known, entities)
 
     def note(self, state: State, author: str | None) -> None:
@@ -454,6 +476,31 @@ def clauses(sentence: str) -> list[str]:
     return [c.strip() for c in _CLAUSE.split(sentence) if c and c.strip()]
 
 
+# Words that qualify an attribute noun rather than name a thing ("close date", "fix
+# version", "target release", "effective date").
+_QUALIFIERS = frozenset(
+    [
+        "close",
+        "closing",
+        "fix",
+        "due",
+        "start",
+        "end",
+        "target",
+        "effective",
+        "expiry",
+        "expiration",
+        "signing",
+        "review",
+        "renewal",
+        "release",
+        "ship",
+        "install",
+        "delivery",
+    ]
+)
+
+
 def _split_np(raw: str) -> tuple[str | None, str | None]:
     """A noun phrase as (subject, attribute): 'the v2 rate limit' -> ('v2', 'rate limit'),
     'the status of PLAT-412' -> ('PLAT-412', 'status'), 'the block' -> ('block', None)."""
@@ -480,7 +527,13 @@ def _split_np(raw: str) -> tuple[str | None, str | None]:
         text = text[cut[-1].end() :]
     words = text.split()
     text = " ".join(words[-7:])
-    of = re.match(rf"(?i)^(?:.*\s)?(?P<a>{_ATTRIBUTE})\s+(?:of|for|on)\s+(?P<s>.+)$", text)
+    counted = re.match(
+        r"(?i)^(?P<a>(?:[a-z][\w-]*\s+){0,2}(?:count|number|total))\s+(?:of|for|at|on)\s+(?P<s>.+)$",
+        text,
+    )
+    if counted:
+        return _subject_text(counted["s"]), counted["a"].lower()  # "circuit count for Lab B"
+    of = re.match(rf"(?i)^(?:.*?\s)?(?P<a>{_ATTRIBUTE})\s+(?:of|for|on)\s+(?P<s>.+)$", text)
     if of:
         return _subject_text(of["s"]), of["a"].lower()
     owned = re.match(rf"(?i)^(?P<s>.+?)['\u2019]s?\s+(?P<a>{_ATTRIBUTE})$", text)
@@ -489,6 +542,12 @@ def _split_np(raw: str) -> tuple[str | None, str | None]:
     tail = _ATTRIBUTE_AT_END.search(text)
     if tail:
         subject = text[: tail.start()].strip()
+        last = subject.split()[-1].lower() if subject else ""
+        if last in _QUALIFIERS or (subject.lower() in MILESTONES):
+            # "Close date", "MOB-77 Fix Version": the word before the attribute noun says
+            # which date or version; what comes before it names the thing.
+            rest = subject[: len(subject) - len(last)].strip()
+            return (_subject_text(rest) if rest else None), f"{last} {tail['a']}".lower()
         return _subject_text(subject), tail["a"].lower()
     return _subject_text(text), None
 
@@ -503,6 +562,8 @@ def _subject_text(raw: str) -> str | None:
         return None
     if text.lower() in _NOT_SUBJECT_WORDS or text.lower() in _ADJECTIVES:
         return None
+    if re.fullmatch(r"v?\d+(?:\.\d+){1,3}", text):
+        return text  # "the staged rollout for 5.1.0": a release named by its version
     if not re.search(r"[A-Za-z]", text):
         return None
     if re.search(r"(?i)\b(?:is|are|was|were|will|has|have|we|i|you|they)\b", text):
@@ -526,6 +587,12 @@ def _first(found: Sequence[Value], kinds: Iterable[str] | None = None) -> Value 
     return None
 
 
+_PLACE_NOUNS = (
+    r"(?:office|offices|building|campus|site|warehouse|depot|plant|lab|studio|hotel|hall|"
+    r"venue|centre|center|room|suite|branch|hub|facility|headquarters|HQ)"
+)
+
+
 def _word_value(text: str, start: int) -> Value | None:
     """An untyped value after a change word: a Title-case phrase or a switch word."""
     rest = text[start:]
@@ -534,16 +601,25 @@ def _word_value(text: str, start: int) -> Value | None:
         return Value(
             "switch", switch.group(1).lower(), start + switch.start(1), start + switch.end(1)
         )
+    floor = re.match(
+        r"(?i)\s*(?:the\s+)?(\d{1,3}(?:st|nd|rd|th)\s+floor|(?:floor|level)\s+\d{1,3})\b", rest
+    )
+    if floor:
+        return Value("word", floor.group(1), start + floor.start(1), start + floor.end(1))
     quoted = re.match(r"\s*[\"“']([^\"”']{1,60})[\"”']", rest)
     if quoted:
         return Value("word", quoted.group(1), start + quoted.start(1), start + quoted.end(1))
     titled = re.match(
         r"\s*(?:the\s+)?((?:[A-Z][\w'&.-]*|[A-Z]{2,}|of|de|da|van|won't|Won't)"
-        r"(?:\s+(?:[A-Z][\w'&.-]*|of|de|da|van)){0,3})",
+        r"(?:\s+(?:[A-Z][\w'&.-]*|(?:of|de|da|van)\b)){0,3})"
+        # "the Porto office", "the Kraków warehouse": a place named by its town keeps its noun.
+        rf"(?:\s+(?P<place>{_PLACE_NOUNS})\b)?",
         rest,
     )
     if titled and titled.group(1)[:1].isupper():
         body = titled.group(1).rstrip(".")
+        if titled["place"]:
+            body = f"{body} {titled['place']}"
         first = body.split()[0].lower().rstrip(".,")
         if len(body) < 2 or first in _CALENDAR_WORDS:
             return None  # "S. Lindqvist" cut short, "Friday the 23rd": no name
@@ -650,12 +726,32 @@ def _role_in(text: str) -> str | None:
     return role if role.isupper() else role.lower()
 
 
+_MEASURE = re.compile(
+    r"(?:[KMGTP]i?B|sqm|sq\s?ft|m2|kg|km|mi|ms|rpm|rps|qps|kwh|kw|mw|tonnes?|tons?|liters?|litres?)",
+    re.IGNORECASE,
+)
+_COUNTED = re.compile(
+    r"(?:[a-z][a-z-]+\s+){0,2}(?:count|number|headcount|total|[a-z][a-z-]*[^s\W]s)"
+)
+
+
 def _value_reading(
     subject: str | None, attribute: str | None, value: Value, previous: str | None, reason: str
 ) -> Reading:
+    if value.kind == "count" and value.unit and _MEASURE.fullmatch(value.unit):
+        # "storage cap raised to 6 TB": a measure keeps its unit and names nothing; the
+        # phrase before it names what was measured.
+        value = Value("count", f"{value.text} {value.unit}", value.start, value.end, value.unit)
+        if attribute is None and subject is not None and not re.search(r"\d", subject):
+            return Reading(None, subject.lower(), value, previous, reason)  # not "Dock 7"
+        return Reading(subject, attribute, value, previous, reason)
     if value.kind == "count" and attribute is None and value.unit:
         # "extended to 70 rooms": the unit names the attribute.
         return Reading(subject, value.unit.lower(), value, previous, reason)
+    if value.kind == "count" and attribute is None and subject and _COUNTED.fullmatch(subject):
+        # "the rack count goes up to 10", "circuits stay at 4": the counted noun is what
+        # the number measures, of whatever the conversation is about.
+        return Reading(None, subject.lower(), value, previous, reason)
     if value.kind == "count" and value.unit and attribute is not None:
         unit = value.unit.lower()
         if not attribute.endswith(unit.rstrip("s")) and unit not in ("people", "persons"):
@@ -666,9 +762,12 @@ def _value_reading(
 
 _FROM_TO = re.compile(
     rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?)\s*\b{_AUX}(?P<verb>{_CHANGE})\b(?P<mid>(?:[^.;!?]|\.(?=\w)){{0,60}}?)\s+"
-    rf"from\s+(?P<old>(?:(?!\b(?:is|are|was|were|has|have|been)\b)[^.;:!?]){{1,40}}?)\s+{_TO}"
+    rf"from\s+(?P<old>(?:(?!\b(?:is|are|was|were|has|have|been)\b)(?:[^.;:!?]|\.(?=\d))){{1,40}}?)\s+{_TO}"
 )
 _VERB_TO = re.compile(rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?)\s*\b{_AUX}(?P<verb>{_CHANGE})\s+{_TO}")
+_VERB_PRONOUN = re.compile(
+    rf"(?i)(?:^|[\s,])(?P<verb>{_CHANGE})\s+(?:it|them|this|that|these|those)\s*(?:back|up|down)?$"
+)
 _VERB_FIRST = re.compile(
     rf"(?i)(?:^|:\s+|\b(?:we|i|they|ops|someone)(?:'ve|'re|'ll|'m)?\s+(?:have\s+|are\s+|am\s+|will\s+|"
     rf"just\s+|now\s+)*)"
@@ -706,10 +805,18 @@ _ADJECTIVES = frozenset(
         "estimated",
     ]
 )
+_COUNT_NOUN = re.compile(r"(?i)\b(?!(?:the|a|this|that|our)\b)[a-z][\w-]*\s+(?:count|number)\s*$")
 _ANY_COPULA = re.compile(
     r"(?i)(?<![\w-])(?P<np>(?:(?:the|our|its|their|his|her|your)\s+)?(?:[A-Za-z][\w-]*\s+){0,3}"
     r"[A-Za-z][\w-]*(?:\s+\d{1,4}[A-Z]?)?)\s+(?:is|are|will be|can be|stays at|stays|remains|"
-    r"is now|comes to|totals|sits at|stands at)\s+(?:now\s+|still\s+|officially\s+)?(?:at\s+)?"
+    r"is now|comes to|totals|sits at|stands at|(?<!\bis\s)(?<!\bare\s)(?<!\bwas\s)now)\s+"
+    r"(?:now\s+|still\s+|officially\s+)?(?:at\s+)?"
+)
+_CODE_IS = re.compile(
+    r"(?i)(?<![\w-])(?P<np>(?:(?:the|our|your|new)\s+)?(?:[a-z][\w-]*\s+){0,2}?"
+    r"(?:po|invoice|tracking|confirmation|reference|case|order|account|contract|booking)\s+"
+    r"(?:number|no\.?|#|id|ref))\s+(?:for\s+(?P<of>[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,2})\s+)?"
+    r"(?:is\s+(?:now\s+)?|=\s*|changed\s+to\s+)(?P<v>(?=[\w-]*\d)[A-Z0-9][\w-]{3,24})\b"
 )
 _RELEASE = re.compile(
     r"(?i)\b(?:released?|releasing|cut|shipped|published|tagged|rolled out|deployed|"
@@ -731,12 +838,15 @@ _ROLE_NOUN = rf"(?:[A-Z]{{2,5}}|(?i:{'|'.join(re.escape(r) for r in _ROLES)}))"
 _BECOMES = re.compile(
     r"(?P<who>@[\w.-]+|[A-Z][a-z'\u00C0-\u017F-]+(?:\s+[A-Z][a-z'\u00C0-\u017F-]+)?)\s+"
     r"(?:will\s+be|is\s+now|is|becomes|will\s+become|takes\s+over\s+as|will\s+take\s+over\s+as|"
-    r"is\s+taking\s+over\s+as|steps\s+in\s+as|is\s+stepping\s+in\s+as)\s+"
+    r"is\s+taking\s+over\s+as|steps\s+in\s+as|is\s+stepping\s+in\s+as|"
+    r"(?:is\s+)?(?:covering|covers|filling\s+in|fills\s+in|acting|acts|will\s+act)\s+as)\s+"
     r"(?:(?P<det>the|their|our|its|his|her|your|my)\s+)?(?:new\s+|interim\s+|acting\s+)?"
     rf"(?:(?P<owner>[A-Z][\w-]*(?:\s[A-Z][\w-]*)?)['\u2019]s\s+)?(?:new\s+)?"
     # A listed role, or after a determiner any agent noun ("will be your adjuster"); bare,
     # an -er word is as likely an adjective ("Sara is later").
     rf"(?P<role>{_ROLE_NOUN}|(?<=[a-z] )(?i:[a-z]{{3,}}(?:er|or|ist|ant|ent|ee|ian)))\b"
+    # "... as release captain for 6.2": whose role it is
+    r"(?:\s+(?:for|of|on)\s+(?P<of>v?\d+(?:\.\d+)+|[A-Z][\w.-]*(?:\s+\d+)?))?"
 )
 _FIRST_ROLE = re.compile(
     r"(?i)\bI(?:'m| am| will| 'll|'ll)?\s+(?:now\s+)?(?P<verb>own|owning|taking over|take over|"
@@ -797,6 +907,9 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
     old = _NOT_OLD.search(clause)
     previous = (old["old"] or old["was"]).strip() if old else None
 
+    affected = _affected(clean, previous) or _priced_units(clean, at, previous)
+    if affected:
+        return affected
     listed = _listed(clean, at)
     if listed:
         return listed
@@ -804,7 +917,12 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
     if by_name is not None:
         return [by_name]
     field_match = _FIELD.match(clean)
-    if field_match and not _FIELD_SKIP.match(field_match["key"].strip()):
+    if (
+        field_match
+        and not _FIELD_SKIP.match(field_match["key"].strip())
+        # "Headcount for the new floor is 38: three interns join": a sentence, not a key.
+        and not re.search(r"(?i)\b(?:is|are|was|were|will|has|have)\b", field_match["key"])
+    ):
         reading = _field(field_match["key"], field_match["rest"], at)
         if reading is not None:
             return [reading]
@@ -813,12 +931,20 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         new = _value_after(clean, match.end(), at)
         if new is None:
             continue
-        subject, attribute = _split_np(f"{match['np']} {match['mid']}".strip())
+        actor = match["np"].strip()
+        if match["mid"].strip() and (
+            actor.lower() == (utterance.author or "").lower() or PERSON.fullmatch(actor)
+        ):
+            # "Wei Zhang changed Assignee from Unassigned to Wei Zhang": who changed it is
+            # no part of what changed.
+            subject, attribute = _split_np(match["mid"].strip())
+        else:
+            subject, attribute = _split_np(f"{match['np']} {match['mid']}".strip())
         verb = match["verb"].lower()
         if attribute is None and new.kind in ("person", "word"):
             attribute = _role_in(match["np"])  # "Change of PI to S. Lindqvist"
         new = _as_status(new, attribute, verb)
-        if attribute is None and verb.startswith(("reassign", "hand", "pass")):
+        if attribute is None and verb.startswith(("reassign", "assign", "hand", "pass")):
             attribute = "assignee"
         reading = _value_reading(subject, attribute, new, match["old"].strip(), f"{verb} from-to")
         if reading is not None:
@@ -834,7 +960,15 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
             subject, attribute = _split_np(replaces["np"])
             previous_value = old_values[0].text if old_values else None
             return [_value_reading(subject, attribute, new_value, previous_value, "replaces")]
+    code = _CODE_IS.search(clean)
+    if code is not None:
+        # "the PO number is 7781-23": an identifier is the value of the number that names it
+        value = Value("word", code["v"], code.start("v"), code.end("v"))
+        what = _DETERMINERS.sub("", code["np"]).strip().lower()
+        return [Reading(code["of"], what, value, previous, "number is")]
     release = _RELEASE.search(clean)
+    if release and release["name"].split()[-1].lower() in ("for", "of", "in", "on", "to", "from"):
+        release = None  # "release captain for 6.2": a role, not a release named "captain"
     if release:
         value = Value("version", release["v"], release.start("v"), release.end("v"))
         return [Reading(release["name"], "version", value, None, "release")]
@@ -846,19 +980,59 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         if new.kind in ("word", "person") and re.search(r"(?i)\bat\s+$", match.group(0)):
             continue  # "delayed at Singapore": where, not what it became
         subject, attribute = _split_np(match["np"])
-        if subject is None and attribute is None:
-            continue
         verb = match["verb"].lower()
-        if attribute is None and new.kind in ("person", "word"):
+        moved = _VERB_PRONOUN.search(match["np"])
+        if moved:
+            # "..., moving it back to In Progress": the pronoun is the thing talked about,
+            # and the verb before it says what changed.
+            subject, attribute, verb = None, None, moved["verb"].lower()
+            if new.kind == "word" and not _PLACE_CUE.search(clean):
+                attribute = "status"  # a tracker stage: "In Progress", "Blocked"
+        elif not match["np"].strip() and _LEVEL.fullmatch(new.text):
+            # "Downgrading to P3 for the follow-ups": the level of what the event is about
+            subject, attribute = None, None
+        elif (
+            not match["np"].strip()
+            and verb in ("moving", "moved")
+            and new.kind in ("word", "person")
+            and not _PLACE_CUE.search(clean)
+        ):
+            # "Moving to Code Review.": a tracker stage of what the event is about
+            subject, attribute, new = None, "status", Value("word", new.text, new.start, new.end)
+        elif (
+            subject is None
+            and attribute is None
+            and not verb.startswith("assign")
+            and not (new.kind == "count" and new.unit and not _MEASURE.fullmatch(new.unit))
+        ):
+            # "Assigned to Kai Young." names the assignee of what the event is about, "we
+            # dropped to 40 desks" the count of its desks.
+            continue
+        if attribute is None and new.kind in ("person", "word") and not moved:
             attribute = _role_in(match["np"])  # "Change of PI to S. Lindqvist"
         new = _as_status(new, attribute, verb)
-        if attribute is None and verb.startswith(("reassign", "hand", "pass")):
+        if verb.startswith(("reassign", "assign")) and not (
+            attribute is not None and _PERSONISH.search(attribute)
+        ):
+            # "Task Order standing desks assigned to Leo Park": assigned to a person is
+            # always who owns it, whatever nouns the task's name has.
+            subject = " ".join(x for x in (subject, attribute) if x) or None
             attribute = "assignee"
+        elif attribute is None and verb.startswith(("hand", "pass")):
+            attribute = "assignee"
+        elif attribute is None and new.kind == "word" and re.search(r"(?i)floor|level", new.text):
+            attribute = "floor"  # "The Berlin team moves to the 5th floor"
         elif attribute is None and new.kind == "word" and _PLACE_CUE.search(clean):
             attribute = "location"
         reading = _value_reading(subject, attribute, new, previous, f"{verb} to")
         if reading is not None:
             found.append(reading)
+        dated = re.match(r"[^.;]{0,20}?\bon\s+", clean[new.end :])
+        if verb.startswith("mov") and new.kind == "word" and dated:
+            # "moves to the 5th floor on March 3": the move has a date too
+            day = _value_after(clean, new.end + dated.end(), at)
+            if day is not None and day.kind == "date":
+                found.append(Reading(subject, "move date", day, None, f"{verb} on"))
     if found:
         return found
 
@@ -869,10 +1043,13 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         subject, attribute = _split_np(match["np"])
         if attribute is None and new.kind in ("person", "word") and (role := _role_in(match["np"])):
             attribute, subject = role, None  # "Change of PI to S. Lindqvist"
+        if match["verb"].lower().startswith(("assign", "reassign")) and attribute is None:
+            attribute = "assignee"  # "Assigned ENG-40 to @erin"
         reading = _value_reading(
             subject, attribute, new, previous, f"{match['verb'].lower()} ... to"
         )
-        if reading is not None and (subject or attribute):
+        # "Bumping this to SEV-1": a level says what it is the level of.
+        if reading is not None and (subject or attribute or _LEVEL.fullmatch(new.text)):
             found.append(reading)
     if found:
         return found
@@ -909,7 +1086,7 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         if not match["det"] and not re.fullmatch(_ROLE_NOUN, match["role"]):
             continue  # an unlisted agent noun needs its determiner
         role = match["role"].strip()
-        owner = match["owner"]
+        owner = match["owner"] or match["of"]
         value = Value("person", who, match.start("who"), match.end("who"))
         found.append(
             Reading(
@@ -980,6 +1157,12 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         pick = Value("word", chosen, match.start("v"), match.start("v") + len(chosen))
         about = match["np"].strip() if match["np"] else None
         words = chosen.split()
+        numbered = re.fullmatch(r"(?P<noun>[a-z][\w-]*)\s+(?P<n>v?\d[\w.-]*)", chosen)
+        if numbered:
+            # "going with build 6203 for the store submission": the build is 6203
+            pick = Value("word", numbered["n"], pick.start + numbered.start("n"), pick.end)
+            found.append(Reading(about, numbered["noun"].lower(), pick, previous, "chose"))
+            continue
         # "the subway tile": the chosen thing's head noun names what was chosen.
         head = words[-1].lower() if len(words) > 1 and chosen.islower() else None
         found.append(Reading(about, head, pick, previous, "chose"))
@@ -990,7 +1173,15 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
             verb = match["verb"].lower()
             named = next((name for cue, name in _DATE_VERBS if re.search(cue, verb)), None)
             found.append(Reading(subject, attribute or named, when, previous, f"{verb} on"))
+    for match in _COUNT_FOR_AT.finditer(clean):
+        # "circuit count for Lab B stays at 6": the count of a named thing
+        new = _value_after(clean, match.end(), at)
+        subject, attribute = _split_np(match["np"])
+        if new is not None and new.kind == "count" and attribute is not None:
+            found.append(_value_reading(subject, attribute, new, previous, "is at"))
     for match in _STANDS_AT.finditer(clean):
+        if re.match(r"(?i)(?:for|of|to|with|in|on|at|by)\b|\d", match["np"]):
+            continue  # "for 300 seats at $17": no thing stands at a value here
         new = _value_after(clean, match.end(), at)
         subject, attribute = _split_np(match["np"])
         typed = new is not None and new.kind in ("percent", "money", "version", "count", "switch")
@@ -1005,6 +1196,8 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         value = Value("version", match["v"].lstrip("vV"), match.start("v"), match.end("v"))
         found.append(Reading(None, "version", value, previous, "release is out"))
     for match in _SHIPS_IN.finditer(clean):
+        if re.search(r"(?i)\b(?:from|back|over|with)\b", match["np"]):
+            continue  # "Taking release captain back from Marco for 6.3": no shipping
         subject = _subject_text(match["np"])
         value = Value("version", match["v"].lstrip("vV"), match.start("v"), match.end("v"))
         if subject is not None:
@@ -1012,6 +1205,29 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
     for match in _THING_STATUS.finditer(clean):
         value = Value("word", match["v"], match.start("v"), match.end("v"))
         found.append(Reading(thing_name(match["s"]), "status", value, previous, "ticket status"))
+    acting = None if found else _ACTING.match(_LEADING.sub("", clean))
+    if acting is not None:
+        # "Closing the incident on our side", "Reopening #2281": the writer does it now.
+        subject = _subject_text(acting["np"])
+        state = _ACTS[acting["v"].lower().replace("ll", "l")]
+        start = clean.find(acting["v"])
+        value = Value("word", state, start, start + len(acting["v"]))
+        found.append(Reading(subject, "status", value, previous, "closing"))
+    done = None if found else _NP_STATUS.match(_LEADING.sub("", clean))
+    outcome = None if found or done else _CHECK_OUTCOME.match(_LEADING.sub("", clean))
+    if outcome is not None:
+        # "Security review passed, no findings", "Legal review pending": a check's outcome
+        start = clean.find(outcome["v"])
+        value = Value("word", outcome["v"].lower(), start, start + len(outcome["v"]))
+        found.append(Reading(outcome["np"].strip(), "status", value, previous, "check outcome"))
+    if done is not None:
+        # "This incident has been resolved", "Legal review is complete": a thing reaches a
+        # state; the phrase names the thing (the context knows which "incident").
+        subject, attribute = _split_np(done["np"])
+        if subject is not None and attribute is None:
+            start = clean.find(done["v"])
+            value = Value("word", done["v"], start, start + len(done["v"]))
+            found.append(Reading(subject, "status", value, previous, "reached state"))
     if found:
         return [r for r in found if r is not None]
 
@@ -1038,7 +1254,7 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         new = _value_after(clean, match.end(), at)
         if new is None or new.kind not in ("money", "percent", "date", "version", "count"):
             continue
-        if new.kind == "count" and not new.unit:
+        if new.kind == "count" and not new.unit and not _COUNT_NOUN.search(match["np"]):
             continue  # "the guide said 5": a bare number needs a named attribute
         words = _DETERMINERS.sub("", _PAREN.sub("", match["np"])).split()
         words = [w for w in words if w.lower() not in _ADJECTIVES]
@@ -1053,11 +1269,23 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
             head = " ".join(words[-3:])  # "cost per person", not "per person"
         rest = " ".join(words[: len(words) - len(head.split())]) or None
         subject = _subject_text(rest) if rest else None
+        if (
+            new.kind == "date"
+            and subject is None
+            and not is_attribute_name(head.lower())
+            and head.split()[-1].lower() not in MILESTONES  # "Move-in can be March 1"
+        ):
+            # "The move is now May 16": a thing that happens on a date, not a date's name.
+            found.append(_value_reading(head, "date", new, previous, "is (a date)"))
+            continue
         found.append(_value_reading(subject, head.lower(), new, previous, "is (any noun)"))
     return [r for r in found if r is not None]
 
 
-_KEY_VERB = re.compile(r"(?i)\s+(?:changed|updated|set|moved|is now|now|change|update)$")
+_KEY_VERB = re.compile(
+    r"(?i)\s+(?:changed|updated|set|moved|is now|now|change|update|approved|confirmed|agreed|"
+    r"final|finali[sz]ed|locked)$"
+)
 _TRAILING_NAME = re.compile(r"\((?P<n>[A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3})\)\s*\.?\s*$")
 
 
@@ -1145,10 +1373,80 @@ _CHOSE = re.compile(
     r"(?:\s+for\s+(?:the\s+|our\s+)?(?P<np>[\w -]{2,40}?))?"
     r"\s*(?:[.,;!]|$|\s+(?:instead|then|now)\b)"
 )
+_COUNT_PARTICIPLE = re.compile(
+    r"(?i)(?<![\w.,$€£%-])(?P<n>\d[\d,]*)\s+(?P<noun>(?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*[^s\W]s)\s+"
+    r"(?:(?:were|are|was|have\s+been|had\s+been|got)\s+)?(?:now\s+)?"
+    r"(?P<p>affected|impacted|exposed|deleted|lost|migrated|copied|processed|failed|"
+    r"randomi[sz]ed|screened|enrolled|onboarded|registered|notified|refunded|signed)\b"
+)
+
+
+def _affected(clause: str, previous: str | None) -> list[Reading]:
+    """'1,204 customer records were affected', 'Site 114: 5 patients randomized': the
+    counted noun and what happened to it name the number; a field key that names a thing
+    ('Site 114') is its subject."""
+    found = []
+    key = _FIELD.match(clause)
+    owner = key["key"].strip() if key else None
+    if owner is not None and not (NUMBERED.fullmatch(owner) or THING.fullmatch(owner)):
+        owner = None
+    for match in _COUNT_PARTICIPLE.finditer(clause):
+        count = Value("count", match["n"], match.start("n"), match.end("n"))
+        what = f"{match['noun'].lower()} {match['p'].lower()}"
+        found.append(Reading(owner, what, count, previous, "count of affected"))
+    return found
+
+
+_UNITS_AT = re.compile(
+    r"(?:\b(?P<s>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,2})\s+for\s+)?"
+    r"(?i:\b(?P<n>\d[\d,]*)\s+(?P<u>seats|licen[cs]es|users|agents|units|rooms|desks|tickets|"
+    r"credits|nodes|hosts|instances|devices|laptops|passes)\s+at\s+)"
+)
+_STARTING = re.compile(r"(?i)\b(?:starting|effective|from)\s+(?:on\s+)?")
+
+
+def _priced_units(clause: str, at: datetime | None, previous: str | None) -> list[Reading]:
+    """'renew Brightline for 40 seats at $22/seat/month, 12-month term starting March 1':
+    the count of units, the price of each, and the terms listed after them."""
+    found: list[Reading] = []
+    for match in _UNITS_AT.finditer(clause):
+        price = _value_after(clause, match.end(), at)
+        if price is None or price.kind != "money":
+            continue
+        owner = (
+            match["s"]
+            if match["s"] and match["s"].split()[0].lower() not in _NOT_SUBJECT_WORDS
+            else None
+        )
+        unit = match["u"].lower()
+        count = Value("count", match["n"], match.start("n"), match.end("n"), match["u"])
+        found.append(Reading(owner, unit, count, previous, "units at a price"))
+        each = unit[:-1] if unit.endswith("s") else unit
+        found.append(Reading(owner, f"price per {each}", price, previous, "units at a price"))
+        for raw in _LIST_SPLIT.split(clause[price.end :])[1:]:
+            term = raw.strip(" .")
+            starting = _STARTING.search(term)
+            if starting is not None:
+                when = _value_after(term, starting.end(), at)
+                if when is not None and when.kind == "date":
+                    found.append(Reading(owner, "start date", when, None, "units at a price"))
+                term = term[: starting.start()].strip()
+            listed = _piece(term, at) if term else None
+            if listed is not None:
+                found.append(replace(listed, subject=listed.subject or owner))
+    return found
+
+
+_COUNT_FOR_AT = re.compile(
+    r"(?i)\b(?P<np>(?:[a-z][\w-]*\s+){0,2}(?:count|number)\s+(?:for|of|at|on)\s+"
+    r"(?-i:[A-Z])[\w.-]*(?:\s+[\w.-]+){0,2}?)\s+(?:is|are|stays|remains|stands|sits)\s+"
+    r"(?:now\s+|still\s+)?(?:at\s+)?(?=\d)"
+)
 _STANDS_AT = re.compile(
-    r"(?i)(?P<np>(?:(?!(?:is|are|now|stands|sits)\b)[\w.-]+\s+){0,2}"
-    r"(?!(?:is|are|now|stands|sits)\b)[\w.-]*\w)\s+(?:(?:is|are|stands|sits)\s+)?"
-    r"(?:now\s+|currently\s+|still\s+)?(?:at|on)\s+"
+    r"(?i)(?<![\w.-])(?P<np>(?:(?!(?:is|are|now|stands|sits|stays?|remains?)\b)[\w.-]+\s+){0,2}"
+    r"(?!(?:is|are|now|stands|sits|stays?|remains?)\b)[\w.-]*\w)\s+"
+    r"(?:(?:is|are|stands|sits|stays?|remains?)\s+)?"
+    r"(?:now\s+|currently\s+|still\s+|unchanged\s+|steady\s+|flat\s+)?(?:at|on)\s+"
 )
 _SWITCHED = re.compile(
     r"(?i)(?P<np>(?:[\w.-]+\s+){0,3}[\w.-]*\w)\s+(?:is|are|was|were|has been|have been|stays|"
@@ -1174,6 +1472,36 @@ _STATUS_VOCABULARY = (
 )
 _THING_STATUS = re.compile(
     rf"(?P<s>{THING.pattern})\s*(?:is\s+|now\s+|:\s*|-\s+)*(?P<v>(?i:{_STATUS_VOCABULARY}))\b"
+)
+
+
+_ACTS = {
+    "closing": "closed",
+    "reopening": "reopened",
+    "resolving": "resolved",
+    "canceling": "cancelled",
+    "archiving": "archived",
+    "pausing": "paused",
+    "merging": "merged",
+    "reverting": "reverted",
+}
+_ACTING = re.compile(
+    r"(?i)(?:(?:i'm|i am|we're|we are)\s+)?(?P<v>closing|reopening|resolving|cancell?ing|archiving|"
+    r"pausing|merging|reverting)\s+(?P<np>(?:(?:the|this|that|our)\s+)?[\w#.-]+(?:\s+[\w#.-]+){0,2}?)"
+    r"(?=\s+(?:on|as|for|since|because|after|now|today)\b|\s*[,.;!]|\s*$)"
+)
+_CHECK_OUTCOME = re.compile(
+    r"(?i)(?:the\s+)?(?P<np>(?:[a-z][\w-]*\s+){0,2}(?:review|check|audit|inspection|tests?|"
+    r"approval|assessment|scan|sign-?off|pentest|qa|uat|verification|background check))\s+"
+    r"(?:is\s+|was\s+|has\s+|now\s+)?(?P<v>passed|failed|pending|done|complete|completed|approved|"
+    r"rejected|cleared|in progress|scheduled|blocked)\b(?!\s+(?:if|once|when|until)\b)"
+)
+_NP_STATUS = re.compile(
+    r"(?i)(?P<np>(?:(?:the|this|that|our|your|their)\s+)?(?:[\w'.-]+\s+){0,3}?[\w'.-]+)\s+"
+    r"(?:is|are|was|were|has\s+been|have\s+been|got)\s+(?:now\s+|officially\s+|fully\s+)?"
+    r"(?P<v>complete|completed|resolved|approved|closed|cancell?ed|signed|mitigated|contained|"
+    r"rejected|merged|shipped|fixed|reopened|withdrawn|postponed|on hold|executed|countersigned)\b"
+    r"(?!\s+(?:if|once|when|until)\b)"
 )
 
 
@@ -1216,7 +1544,17 @@ def _described(clause: str, at: datetime | None) -> list[Reading]:
     for match in _DOWN_TO.finditer(clause):
         typed = _value_after(clause, match.end(), at)
         if typed is not None and typed.kind in ("count", "percent", "money"):
-            found.append(_value_reading(None, None, typed, None, "down to"))
+            # "Circuit request is down to 4": the phrase before names what went down.
+            before = re.search(
+                r"(?i)(?:^|[,:;]\s*)(?P<np>(?:the\s+|our\s+)?[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})\s+"
+                r"(?:is|are|has\s+gone|went|goes|comes?|came)\s+$",
+                clause[: match.start()],
+            )
+            subject, attribute = _split_np(before["np"]) if before else (None, None)
+            if subject is not None and attribute is None and typed.kind == "count":
+                found.append(_value_reading(None, subject.lower(), typed, None, "down to"))
+                continue
+            found.append(_value_reading(subject, attribute, typed, None, "down to"))
     return [r for r in found if r is not None]
 
 
@@ -1244,6 +1582,11 @@ _STATUS_TAIL = re.compile(
 )
 
 
+# Readings of list pieces; "listed value" ones ("150 agents") only count in a list of two
+# or more, since alone "480 units" is the value of whatever field names it.
+_LIST_REASONS = ("listed", "label", "listed value")
+
+
 def _listed(clause: str, at: datetime | None) -> list[Reading]:
     """A list of fields in one line -- 'Vessel: MSC Aurora, ETD June 20, ETA Oslo July
     24', 'BWL-88213 | Discharged at Oslo | Status: Arrived', 'Site 114 weekly: Screened
@@ -1258,8 +1601,10 @@ def _listed(clause: str, at: datetime | None) -> list[Reading]:
         and (_piece(first, at) is not None or not re.match(r"[A-Z0-9]", first))
     ):
         listed = _pieces(header["rest"], at)
-        if len(listed) >= 2 and all(r.reason in ("listed", "label") for r in listed):
+        if len(listed) >= 2 and all(r.reason in _LIST_REASONS for r in listed):
             subject = _HEADER_LEAD.sub("", _STATUS_TAIL.sub("", header["h"].strip()))
+            if re.search(r"(?i)\b(?:is|are|was|were|has|have|attached|here)\b", subject):
+                subject = ""  # "Attached is the revised order form: ...": no name
             return [replace(r, subject=r.subject or subject or None) for r in listed]
     found = _pieces(clause, at)
     if len(found) >= 2:
@@ -1317,6 +1662,15 @@ def _pieces(text: str, at: datetime | None) -> list[Reading]:
     return [r for r in found if r is not None]
 
 
+_VALUE_FIRST = re.compile(
+    r"(?P<n>\d[\d,]*)\s+(?P<u>[a-z]{3,}s)"
+    r"|(?P<m>(?:[$€£]|(?:USD|EUR|GBP|NOK|SEK|DKK|CHF)\s?)\d[\d,]*(?:\.\d+)?)\s*(?:/|per\s+)"
+    r"(?P<per>[a-z]{3,})(?:\s*(?:/|per\s+)(?:month|mo|year|yr|week|day|night))?"
+    r"|(?P<t>\d{1,3})[- ](?P<tu>month|year|week)s?\s+(?:term|contract|commitment)",
+    re.IGNORECASE,
+)
+
+
 def _piece(piece: str, at: datetime | None) -> Reading | None:
     field_match = _FIELD.match(piece)
     if field_match:
@@ -1325,7 +1679,8 @@ def _piece(piece: str, at: datetime | None) -> Reading | None:
         return _field(field_match["key"], field_match["rest"], at)
     noun = _NOUN_VALUE.match(piece)
     if noun is not None and not NUMBERED.match(piece):  # "Site 114" is a name
-        typed = _value_after(noun["rest"], 0, at)
+        # "pass percentage 25% -> 100%": the value after the last arrow
+        typed = _value_after(_ARROW.split(noun["rest"])[-1], 0, at)
         if (
             typed is not None
             and typed.kind not in ("word", "person", "switch")
@@ -1337,6 +1692,17 @@ def _piece(piece: str, at: datetime | None) -> Reading | None:
         if named and noun["q"] is None and named["v"].split()[0].lower() not in _CALENDAR_WORDS:
             value = Value("word", named["v"], 0, len(named["v"]))
             return Reading(None, _attribute_name(noun["a"]), value, None, "listed")
+    first = _VALUE_FIRST.fullmatch(piece)
+    if first is not None:
+        # An order form's list: "150 agents", "$95/agent/month", "24-month term"
+        if first["n"]:
+            count = Value("count", first["n"], 0, len(first["n"]), first["u"])
+            return Reading(None, first["u"].lower(), count, None, "listed value")
+        if first["m"]:
+            money = Value("money", first["m"], 0, len(first["m"]))
+            return Reading(None, f"price per {first['per'].lower()}", money, None, "listed value")
+        span = f"{first['t']} {first['tu'].lower()}s"
+        return Reading(None, "term", Value("word", span, 0, len(piece)), None, "listed value")
     when = dates(piece, at)
     if when and when[0].start <= 5 and len(piece.split()) <= 5:
         return Reading(None, "date", when[0], None, "label")  # "Fri 2027-08-06 07:00"
@@ -1365,9 +1731,20 @@ _SCHEDULE_WORDS = re.compile(
 
 def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
     """A `Key: value` line; `Key: old -> new` names the value it replaced."""
+    if re.fullmatch(r"(?i)\s*(?:assigned(?:\s+to)?|assignee)\s*", key):
+        key = "assignee"  # "Assigned: Omar Haddad"
     key = _KEY_VERB.sub("", key.strip())
     key = re.sub(r"(?i)\s+(?:to date|so far|in total|total)$", "", key)  # "Randomized to date"
     subject, attribute = _split_np(key)
+    if (
+        attribute is not None
+        and subject is not None
+        and re.fullmatch(r"[A-Z][a-z]{2,}", subject)
+        and key.strip().istitle()
+    ):
+        # "Fix Version: 3.8.1", "Target Date: ...": a tracker's field names are title-cased;
+        # one plain word before the attribute noun is part of the field's name.
+        subject, attribute = None, f"{subject} {attribute}".lower()
     named_attribute = attribute is not None
     when = _value_after(rest, 0, at)
     if attribute is None and when is not None and when.kind == "date":
@@ -1389,11 +1766,16 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
         if len(key.split()) > 3 or (re.search(r"(?i)(?:ed|ing)$", key.strip()) and not counted):
             return None  # "Updated proposal attached: ..." names no attribute
         attribute, subject = key.strip().lower(), None
-    if subject is None and (named := _TRAILING_NAME.search(rest)):
+    named = _TRAILING_NAME.search(rest)
+    if named and attribute is not None and _PERSONISH.search(attribute):
+        # "Owner: Platform on-call (Jonas Berg)": the person in brackets holds the role.
+        rest = named["n"]
+    elif subject is None and named:
         subject = named["n"]
         rest = rest[: named.start()]
-    parts = _ARROW.split(rest, maxsplit=1)
-    previous = parts[0].strip() if len(parts) == 2 else None
+    # "Waiting for Review → In Review → Ready for Sale": the last step is the value.
+    parts = _ARROW.split(rest)
+    previous = parts[-2].strip() if len(parts) >= 2 else None
     body = parts[-1]
     typed_value = _value_after(body, 0, at)
     value = typed_value if typed_value is not None and typed_value.kind != "word" else None
@@ -1437,6 +1819,10 @@ def correction(
     cue = _CORRECTION.search(body)
     after = cue.end() if cue else 0
     new_values = [v for v in values(body, utterance.at) if v.kind != "person" and v.end > after]
+    code = _CODE_IS.search(body)
+    if code is not None:
+        # "Correction: the PO number is 7781-23": the identifier, not the number in it
+        new_values = [Value("word", code["v"], code.start("v"), code.end("v"))]
     if not new_values:
         return None
     new = new_values[0]
@@ -1542,6 +1928,8 @@ def resolve_subject(
             attribute = f"{words} {attribute}"  # "Cargo ready date": the date's own name
         if subject is not None:
             subject = canonical(subject, context.entities)
+    if attribute is None and (level := _LEVEL.fullmatch(reading.value.text)):
+        attribute = "severity" if level["sev"] else "priority"  # "Bumping this to SEV-1"
     if subject is None:
         subject = _subject_from_context(attribute, kind, utterance, context, message)
     if attribute is None and subject is not None:
@@ -1722,6 +2110,15 @@ def _topic(utterance: Utterance) -> str | None:
     return None
 
 
+# What a tracked record (a ticket, an incident) has, so a message that names nothing else
+# is about the record the conversation was last about.
+_RECORD_FIELD = re.compile(
+    r"(?i)status|stage|state|resolution|severity|priority|assignee|owner|"
+    r"(?:incident\s+)?(?:commander|lead|manager)|ic|on-?call|fix version|"
+    r"[\w -]+ (?:affected|impacted)"
+)
+
+
 def _subject_from_context(
     attribute: str | None, kind: str, utterance: Utterance, context: Context, message: str
 ) -> str | None:
@@ -1777,6 +2174,19 @@ def _subject_from_context(
         people = [p for p in _people_in(message) if p.lower() != (utterance.author or "").lower()]
         if people:
             return people[-1] if len(set(people)) > 1 else people[0]
+    if topic is None and attribute is not None and _RECORD_FIELD.fullmatch(attribute):
+        # "Bumping this to SEV-1": the record the conversation was last about (a ticket,
+        # "Incident 4412"), when the message names nothing else.
+        record = next(
+            (
+                k.subject
+                for k in reversed(context.known)
+                if is_thing(k.subject) or numbered_kind(k.subject)
+            ),
+            None,
+        )
+        if record is not None:
+            return record
     return topic
 
 
@@ -1973,11 +2383,14 @@ def _entity_not_attribute(reading: Reading) -> Reading:
         in (
             "field",
             "listed",
+            "listed value",
             "label",
             "tracked",
             "correction",
             "retraction",
             "accepted",
+            "count of affected",
+            "units at a price",
         )
     ):
         return reading

@@ -69,6 +69,12 @@ _RELATIVE = re.compile(
     rf"|(?P<wd3>{_WEEKDAY})(?!\s*,?\s*(?:{_MONTH}|\d)))\b"
 )
 # "the 23rd": a day of the month the reader knows from context.
+_NUMERIC_DATE = re.compile(
+    r"(?<![\w/.-])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4}|\d{2})(?![\w/-]|\.\d)"
+)
+_WEEKDAY_DAY = re.compile(
+    rf"(?i)\b(?P<wd>{_WEEKDAY}),?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)\b"
+)
 _ORDINAL_DAY = re.compile(r"(?i)\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b")
 _CURRENCY = r"(?:[$€£¥]|(?:USD|EUR|GBP|NOK|SEK|DKK|CHF|JPY|CAD|AUD|INR)\s?)"
 MONEY = re.compile(
@@ -87,7 +93,7 @@ _VERSION_CUE = re.compile(
 COUNT = re.compile(
     r"(?<![\w.,$€£%-])\d{1,3}(?:,\d{3})+(?![\w.,]\d)|(?<![\w.,$€£%:/-])\d{1,6}(?![\w%:/']|[.,]\d|-[a-z])"
 )
-_UNIT = re.compile(r"\s+(?P<unit>[a-z][a-z-]{1,20}(?:\s(?:per|a|an)\s[a-z]+)?)")
+_UNIT = re.compile(r"\s+(?P<unit>[a-z][a-z-]{1,20}(?:\s(?:per|a|an)\s[a-z]+)?|[KMGTP]i?B(?![\w-]))")
 _NOT_UNITS = frozenset(
     [
         "now",
@@ -304,7 +310,25 @@ def dates(text: str, at: datetime | None) -> list[Value]:
         day = resolve(_strip_weekday(match.group(0)), at)
         if day is not None:
             found.append(Value("date", date_text(day), match.start(), match.end()))
+    for match in _NUMERIC_DATE.finditer(text):
+        # "9/30/2027" and "30/9/2027" name one day; "3/4/2027" could be either: skipped.
+        a, b, year = int(match["a"]), int(match["b"]), int(match["y"])
+        if (a > 12) == (b > 12):
+            continue
+        month, nth = (b, a) if a > 12 else (a, b)
+        try:
+            numeric = date(year if year > 99 else 2000 + year, month, nth)
+        except ValueError:
+            continue
+        found.append(Value("date", date_text(numeric), match.start(), match.end()))
     taken = [(v.start, v.end) for v in found]
+    for match in _WEEKDAY_DAY.finditer(text):
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            continue
+        day = _weekday_day(_weekday(match["wd"]), int(match["d"]), at)
+        if day is not None:
+            found.append(Value("date", date_text(day), match.start(), match.end()))
+            taken.append((match.start(), match.end()))
     for match in _RELATIVE.finditer(text):
         if any(s < match.end() and match.start() < e for s, e in taken):
             continue
@@ -312,6 +336,23 @@ def dates(text: str, at: datetime | None) -> list[Value]:
         if day is not None:
             found.append(Value("date", date_text(day), match.start(), match.end()))
     return sorted(found, key=lambda v: v.start)
+
+
+def _weekday_day(weekday: int, day: int, at: datetime | None) -> date | None:
+    """'Saturday the 20th': the first such day from `at` on that falls on that weekday
+    (within three months); the weekday names which month is meant."""
+    if at is None or not 1 <= day <= 31:
+        return None
+    year, month = at.year, at.month
+    for _ in range(3):
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            found = None
+        if found is not None and found >= at.date() and found.weekday() == weekday:
+            return found
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
 
 
 def _strip_weekday(text: str) -> str:
