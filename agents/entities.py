@@ -112,6 +112,12 @@ def ids_in(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(0) for m in ID.finditer(text)))
 
 
+_FLAG = re.compile(
+    r"(?i:\b(?:feature\s+)?(?P<kind>flag|gate|toggle|experiment|kill switch)\s+)"
+    r"[`'\"]?(?P<n>[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+)\b"
+)
+
+
 def names_in(text: str) -> list[Name]:
     """The names a text uses, in reading order (see the module doc)."""
     found: list[Name] = []
@@ -139,6 +145,14 @@ def names_in(text: str) -> list[Name]:
         name = f"{match['kind']} {match['n']}"
         found.append(Name(name, "numbered", match["kind"].lower(), match.start()))
         taken.append((match.start(), match.end()))
+    for match in _FLAG.finditer(text):
+        if not any(s < match.end() and match.start() < e for s, e in taken):
+            # "Flag offline-sync", "gate biometric_login": a flag goes by its bare name
+            kind = match["kind"].lower()
+            found.append(
+                Name(match["n"], "flag", kind, match.start("n"), (f"{kind} {match['n']}",))
+            )
+            taken.append((match.start(), match.end()))
     for match in PROPER.finditer(text):
         if any(s < match.end() and match.start() < e for s, e in taken):
             continue

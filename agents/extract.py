@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from memos.agents.candidates import THING, Candidate, State, canonical_attribute, slug, thing_name
+from memos.agents.dates import resolve
 from memos.agents.events import Utterance
 from memos.agents.keyphrases import IGNORED, keyphrases
 from memos.agents.naming import canonical, learn_message, names_of
@@ -242,12 +243,31 @@ def _merged(
     # release slipped to February 14" could key it to a similar name (v3.4).
     found = general_states(sentence, utterance, context, utterance.text, parse=not seen)
     for state, reason in found:
+        if any(_same_reading(state, other) for other in seen):
+            continue  # "Veridian go-live" / date and "Veridian" / "go-live": one state
         if state.key not in keyed:
             keyed[state.key] = len(merged)
             merged.append(state)
         elif reason.endswith(" as"):
             merged[keyed[state.key]] = state
     return merged
+
+
+def _same_reading(general: State, pattern: State) -> bool:
+    """Whether the general rules read a pattern's state again under other words: the same
+    value, and the same words in subject and attribute (a bare 'date' aside)."""
+    if general.key == pattern.key:
+        return False
+    days = [resolve(s.value, s.said_at) for s in (general, pattern)]
+    if general.value_key != pattern.value_key and (days[0] is None or days[0] != days[1]):
+        return False
+
+    def words(state: State) -> set[str]:
+        return set(re.findall(r"[a-z0-9]+", f"{state.subject} {state.attribute}".lower())) - {
+            "date"
+        }
+
+    return words(general) == words(pattern)
 
 
 def named_state(state: State, context: Context) -> State:

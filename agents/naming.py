@@ -280,7 +280,7 @@ def message_topic(utterance: Utterance, book: Entities) -> str | None:
         if others:
             known = book.find_loose(others[0].text)
             return known.name if known is not None else others[0].text
-    in_text = [n for n in names_in(utterance.text) if n.source in ("id", "numbered")]
+    in_text = [n for n in names_in(utterance.text) if n.source in ("id", "numbered", "flag")]
     distinct = list(dict.fromkeys(book.canonical(n.text) for n in in_text))
     if len(distinct) == 1:
         return distinct[0]

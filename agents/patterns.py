@@ -438,7 +438,8 @@ def states(sentence: str, utterance: Utterance) -> list[State]:
     if _HEDGES.search(sentence) or sentence.rstrip(" )\"'").endswith("?"):
         return []  # a proposal, a condition or a question states nothing yet
     things = list(dict.fromkeys(thing_name(t.group(0)) for t in THING.finditer(sentence)))
-    negated = bool(_NEGATION.search(sentence))
+    # A bracketed aside ("(their SSO isn't ready)") does not negate what the sentence says.
+    negated = bool(_NEGATION.search(re.sub(r"\([^)]*\)", "", sentence)))
     readings: list[Found] = []
     for match, reader in _matches(sentence):
         reading = reader(match)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from memos.agents.candidates import THING, State, is_thing, thing_name
@@ -533,7 +533,8 @@ def _split_np(raw: str) -> tuple[str | None, str | None]:
     )
     if counted:
         return _subject_text(counted["s"]), counted["a"].lower()  # "circuit count for Lab B"
-    of = re.match(rf"(?i)^(?:.*?\s)?(?P<a>{_ATTRIBUTE})\s+(?:of|for|on)\s+(?P<s>.+)$", text)
+    # The longest attribute noun wins: "move date for Floor 6" is the move date, not a date.
+    of = re.match(rf"(?i)^(?:.*?\s)??(?P<a>{_ATTRIBUTE})\s+(?:of|for|on)\s+(?P<s>.+)$", text)
     if of:
         return _subject_text(of["s"]), of["a"].lower()
     owned = re.match(rf"(?i)^(?P<s>.+?)['\u2019]s?\s+(?P<a>{_ATTRIBUTE})$", text)
@@ -611,7 +612,9 @@ def _word_value(text: str, start: int) -> Value | None:
         return Value("word", quoted.group(1), start + quoted.start(1), start + quoted.end(1))
     titled = re.match(
         r"\s*(?:the\s+)?((?:[A-Z][\w'&.-]*|[A-Z]{2,}|of|de|da|van|won't|Won't)"
-        r"(?:\s+(?:[A-Z][\w'&.-]*|(?:of|de|da|van)\b)){0,3})"
+        # "Ready for Distribution", "Waiting for Review": "for" joins two capitalised words
+        r"(?:\s+(?:[A-Z][\w'&.-]*|(?:of|de|da|van)\b|for(?=\s+(?!(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|"
+        r"Sep|Oct|Nov|Dec|Q[1-4]|Next|This)[a-z]*\b)[A-Z]))){0,3})"
         # "the Porto office", "the Kraków warehouse": a place named by its town keeps its noun.
         rf"(?:\s+(?P<place>{_PLACE_NOUNS})\b)?",
         rest,
@@ -696,6 +699,15 @@ def _value_after(clause: str, start: int, at: datetime | None) -> Value | None:
     ]
     if found:
         return found[0]
+    nth = re.match(r"(?i)\s*the\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b(?!\s+[a-z])", clause[start:])
+    if nth is not None and at is not None:
+        # "bumped FAC-312 to the 25th": that day of this month, or of the next once past
+        base = at.date()
+        if int(nth["d"]) < base.day:
+            base = (base.replace(day=1) + timedelta(days=32)).replace(day=1)
+        day = ordinal_day(nth.group(0), None, base)
+        if day is not None:
+            return Value("date", day.text, start + nth.start("d"), start + nth.end())
     return _word_value(clause, start)
 
 
@@ -704,6 +716,14 @@ _PLACE_CUE = re.compile(
     r"(?i)\b(?:venue|hall|office|room|building|hotel|center|centre|site|"
     r"location|floor|campus|city|address)\b"
 )
+
+
+def _me(clause: str, start: int, utterance: Utterance) -> Value | None:
+    """'moves from Hannah to me': the writer, by name."""
+    me = re.match(r"(?i)\s*me\b", clause[start:])
+    if me is None or not utterance.author:
+        return None
+    return Value("person", utterance.author, start + me.start(), start + me.end())
 
 
 def _as_status(value: Value, attribute: str | None, verb: str) -> Value:
@@ -769,13 +789,14 @@ _VERB_PRONOUN = re.compile(
     rf"(?i)(?:^|[\s,])(?P<verb>{_CHANGE})\s+(?:it|them|this|that|these|those)\s*(?:back|up|down)?$"
 )
 _VERB_FIRST = re.compile(
-    rf"(?i)(?:^|:\s+|\b(?:we|i|they|ops|someone)(?:'ve|'re|'ll|'m)?\s+(?:have\s+|are\s+|am\s+|will\s+|"
+    rf"(?i)(?:^(?:the\s+)?(?!(?:it|this|that|he|she)\b)[a-z][\w-]*\s+(?=(?:{_CHANGE})\s)|^|:\s+|"
+    rf"\b(?:we|i|they|ops|someone)(?:'ve|'re|'ll|'m)?\s+(?:have\s+|are\s+|am\s+|will\s+|"
     rf"just\s+|now\s+)*)"
     rf"(?P<verb>{_CHANGE})\s+(?P<np>(?!to\b|from\b)(?:[^.;!?]|\.(?=\w)){{1,60}}?)\s+(?:(?:one|two|three|a|"
     rf"\d+)\s+(?:days?|weeks?|months?)\s+(?:later|earlier|out|back)?\s*,?\s*)?{_TO}"
 )
 _COPULA = re.compile(
-    rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?\b(?:{_ATTRIBUTE})\b(?:\s+(?:of|for|on)\s+(?![\d$€£¥]|(?:USD|EUR|"
+    rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?\b(?:{_ATTRIBUTE})\b(?:\s+(?:of|for|on)\s+(?![$€£¥]|\d[\d,]*(?!\.\d)|(?:USD|EUR|"
     rf"GBP|NOK|SEK|DKK|CHF)\b)(?:[^.;!?,]|\.(?=\w)){{1,60}}?)?)(?:\s*\([^)]*\))?"
     rf"(?:\s*(?:is|are|will be|stays|remains|sits|comes in|goes|'s|has been|now|still|"
     rf"officially|confirmed|final|set|fixed|locked|agreed|at|to|capped|limited|priced|pegged|"
@@ -810,7 +831,7 @@ _ANY_COPULA = re.compile(
     r"(?i)(?<![\w-])(?P<np>(?:(?:the|our|its|their|his|her|your)\s+)?(?:[A-Za-z][\w-]*\s+){0,3}"
     r"[A-Za-z][\w-]*(?:\s+\d{1,4}[A-Z]?)?)\s+(?:is|are|will be|can be|stays at|stays|remains|"
     r"is now|comes to|totals|sits at|stands at|(?<!\bis\s)(?<!\bare\s)(?<!\bwas\s)now)\s+"
-    r"(?:now\s+|still\s+|officially\s+)?(?:at\s+)?"
+    r"(?:now\s+|still\s+|officially\s+)?(?:at\s+|from\s+)?"
 )
 _CODE_IS = re.compile(
     r"(?i)(?<![\w-])(?P<np>(?:(?:the|our|your|new)\s+)?(?:[a-z][\w-]*\s+){0,2}?"
@@ -907,7 +928,9 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
     old = _NOT_OLD.search(clause)
     previous = (old["old"] or old["was"]).strip() if old else None
 
-    affected = _affected(clean, previous) or _priced_units(clean, at, previous)
+    affected = (
+        _affected(clean, previous) or _priced_units(clean, at, previous) or _brought_to(clean, at)
+    )
     if affected:
         return affected
     listed = _listed(clean, at)
@@ -928,7 +951,7 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
             return [reading]
 
     for match in _FROM_TO.finditer(clean):
-        new = _value_after(clean, match.end(), at)
+        new = _value_after(clean, match.end(), at) or _me(clean, match.end(), utterance)
         if new is None:
             continue
         actor = match["np"].strip()
@@ -1183,9 +1206,17 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         if re.match(r"(?i)(?:for|of|to|with|in|on|at|by)\b|\d", match["np"]):
             continue  # "for 300 seats at $17": no thing stands at a value here
         new = _value_after(clean, match.end(), at)
-        subject, attribute = _split_np(match["np"])
+        # "Pausing offline-sync at 20%", "Rollout halted at 20%": what holds the value,
+        # without the verb that holds it there.
+        np = _HOLDING.sub("", match["np"]).strip()
+        subject, attribute = _split_np(np) if np else (None, None)
         typed = new is not None and new.kind in ("percent", "money", "version", "count", "switch")
         if typed and new is not None and (subject is not None or attribute is not None):
+            each = _PER_UNIT.match(clean, new.end) if new.kind == "money" else None
+            if each is not None and attribute is None:
+                # "the Quorra renewal comes in at $41 per user per month, 220 users, ..."
+                attribute = f"price per {each['u'].lower()}"
+                found += _terms_after(clean[new.end :], at, subject)
             found.append(_value_reading(subject, attribute, new, previous, "is at"))
     for match in _SWITCHED.finditer(clean):
         subject, attribute = _split_np(match["np"])
@@ -1213,6 +1244,11 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         start = clean.find(acting["v"])
         value = Value("word", state, start, start + len(acting["v"]))
         found.append(Reading(subject, "status", value, previous, "closing"))
+    marked = None if found else _MARKED.search(clean)
+    if marked is not None:
+        # 'Grace Kim marked "Order monitors" complete'
+        value = Value("word", marked["v"].lower(), marked.start("v"), marked.end("v"))
+        found.append(Reading(marked["np"].strip(" \"“”'"), "status", value, previous, "marked"))
     done = None if found else _NP_STATUS.match(_LEADING.sub("", clean))
     outcome = None if found or done else _CHECK_OUTCOME.match(_LEADING.sub("", clean))
     if outcome is not None:
@@ -1238,11 +1274,20 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         if new is None:
             continue
         noun = match["np"].strip()
-        if new.kind == "word" and not _PERSONISH.search(noun) and not _CATEGORICAL.search(noun):
-            continue
         subject, attribute = _split_np(match["np"])
         if attribute is None:
             continue
+        roles = (noun, attribute)  # "Captain for 7.4 is Ben": the attribute names the role
+        if new.kind == "word" and not any(
+            _PERSONISH.search(n) or _CATEGORICAL.search(n) for n in roles
+        ):
+            continue
+        if (
+            new.kind == "word"
+            and _PERSONISH.search(attribute)
+            and re.fullmatch(r"[A-Z][a-z]+", new.text)
+        ):
+            new = Value("person", new.text, new.start, new.end)  # "Captain for 7.4 is Ben"
         if (new.kind == "person") != bool(_PERSONISH.search(attribute)):
             continue  # "the owner agreed: NOK 119,000" is no owner
         reading = _value_reading(subject, attribute, new, previous, "copula")
@@ -1259,6 +1304,12 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         words = _DETERMINERS.sub("", _PAREN.sub("", match["np"])).split()
         words = [w for w in words if w.lower() not in _ADJECTIVES]
         if not words or words[-1].lower() in _NOT_SUBJECT_WORDS:
+            continue
+        if new.kind == "date" and NUMBERED.fullmatch(" ".join(words[-2:])):
+            # "Access to level 4 will be from March 24": the access date of level 4
+            lead = [w for w in words[:-2] if w.lower() not in ("to", "for", "of", "on", "at")]
+            what = f"{' '.join(lead).lower()} date" if lead else "date"
+            found.append(Reading(" ".join(words[-2:]), what, new, previous, "is"))
             continue
         if new.kind == "count" and new.unit and NUMBERED.search(" ".join(words[-2:])):
             # "the unit at Dock 7 is 1,800 sqm": the unit names the attribute of Dock 7.
@@ -1344,7 +1395,7 @@ _ON_DATE = re.compile(
 _SCHEDULED = re.compile(
     r"(?i)(?P<np>(?:(?!\b(?:is|are|was|were|has|have|been)\b)[^.;!?,:]){1,60}?)\s+(?:is|are|was|were|"
     r"has been|have been|got|gets|now)?\s*(?:now\s+|officially\s+|also\s+)?(?:booked|scheduled|"
-    r"set|planned|confirmed|fixed|penciled in|pencilled in|slated|rescheduled|locked in)\s+"
+    r"set|planned|confirmed|fixed|penciled in|pencilled in|slated|rescheduled|locked in|locked)\s+"
     r"(?:for|on)\s+"
 )
 # "fit-out to be completed by April 9", "it'll be done by April 9", "ready on June 21".
@@ -1402,7 +1453,29 @@ _UNITS_AT = re.compile(
     r"(?i:\b(?P<n>\d[\d,]*)\s+(?P<u>seats|licen[cs]es|users|agents|units|rooms|desks|tickets|"
     r"credits|nodes|hosts|instances|devices|laptops|passes)\s+at\s+)"
 )
+_PER_UNIT = re.compile(r"(?i)\s*(?:/|per\s+|a\s+)(?P<u>(?!month|year|day|week|night)[a-z]{3,})\b")
 _STARTING = re.compile(r"(?i)\b(?:starting|effective|from)\s+(?:on\s+)?")
+
+
+_BRINGING = re.compile(
+    r"(?i)\b(?:bringing|taking|putting|for)\s+(?:us|it|the\s+total|that|them|a\s+total\s+of)\s+"
+    r"(?:up\s+|down\s+)?(?:to\s+)?(?=\d)"
+)
+_MORE_UNITS = re.compile(
+    r"(?i)\b\d[\d,]*\s+(?:more|additional|extra|fewer|less)\s+(?P<u>[a-z]{3,}s)\b"
+)
+
+
+def _brought_to(clause: str, at: datetime | None) -> list[Reading]:
+    """'add 50 more seats, bringing us to 350': the new total of the units added."""
+    more = _MORE_UNITS.search(clause)
+    total = _BRINGING.search(clause, more.end()) if more else None
+    if more is None or total is None:
+        return []
+    value = _value_after(clause, total.end(), at)
+    if value is None or value.kind != "count":
+        return []
+    return [Reading(None, more["u"].lower(), value, None, "units at a price")]
 
 
 def _priced_units(clause: str, at: datetime | None, previous: str | None) -> list[Reading]:
@@ -1423,29 +1496,40 @@ def _priced_units(clause: str, at: datetime | None, previous: str | None) -> lis
         found.append(Reading(owner, unit, count, previous, "units at a price"))
         each = unit[:-1] if unit.endswith("s") else unit
         found.append(Reading(owner, f"price per {each}", price, previous, "units at a price"))
-        for raw in _LIST_SPLIT.split(clause[price.end :])[1:]:
-            term = raw.strip(" .")
-            starting = _STARTING.search(term)
-            if starting is not None:
-                when = _value_after(term, starting.end(), at)
-                if when is not None and when.kind == "date":
-                    found.append(Reading(owner, "start date", when, None, "units at a price"))
-                term = term[: starting.start()].strip()
-            listed = _piece(term, at) if term else None
-            if listed is not None:
-                found.append(replace(listed, subject=listed.subject or owner))
+        found += _terms_after(clause[price.end :], at, owner)
     return found
 
 
+def _terms_after(rest: str, at: datetime | None, owner: str | None) -> list[Reading]:
+    """The terms listed after a price: ', 220 users, 12-month term starting May 1'."""
+    found: list[Reading] = []
+    for raw in _LIST_SPLIT.split(rest)[1:]:
+        term = raw.strip(" .")
+        starting = _STARTING.search(term)
+        if starting is not None:
+            when = _value_after(term, starting.end(), at)
+            if when is not None and when.kind == "date":
+                found.append(Reading(owner, "start date", when, None, "units at a price"))
+            term = term[: starting.start()].strip()
+        listed = _piece(term, at) if term else None
+        if listed is not None:
+            found.append(replace(listed, subject=listed.subject or owner))
+    return found
+
+
+_HOLDING = re.compile(
+    r"(?i)^(?:pausing|holding|keeping|capping|freezing|halting|leaving)\s+"
+    r"|\s+(?:paused|held|kept|capped|frozen|halted|stopped|parked)$"
+)
 _COUNT_FOR_AT = re.compile(
     r"(?i)\b(?P<np>(?:[a-z][\w-]*\s+){0,2}(?:count|number)\s+(?:for|of|at|on)\s+"
     r"(?-i:[A-Z])[\w.-]*(?:\s+[\w.-]+){0,2}?)\s+(?:is|are|stays|remains|stands|sits)\s+"
     r"(?:now\s+|still\s+)?(?:at\s+)?(?=\d)"
 )
 _STANDS_AT = re.compile(
-    r"(?i)(?<![\w.-])(?P<np>(?:(?!(?:is|are|now|stands|sits|stays?|remains?)\b)[\w.-]+\s+){0,2}"
-    r"(?!(?:is|are|now|stands|sits|stays?|remains?)\b)[\w.-]*\w)\s+"
-    r"(?:(?:is|are|stands|sits|stays?|remains?)\s+)?"
+    r"(?i)(?<![\w.-])(?P<np>(?:(?!(?:is|are|now|stands|sits|stays?|remains?|comes|came|lands?)\b)"
+    r"[\w.-]+\s+){0,2}(?!(?:is|are|now|stands|sits|stays?|remains?|comes|came|lands?)\b)[\w.-]*\w)\s+"
+    r"(?:(?:is|are|stands|sits|stays?|remains?|comes\s+in|came\s+in|lands?|landed)\s+)?"
     r"(?:now\s+|currently\s+|still\s+|unchanged\s+|steady\s+|flat\s+)?(?:at|on)\s+"
 )
 _SWITCHED = re.compile(
@@ -1468,7 +1552,7 @@ _OUT = re.compile(
 _STATUS_VOCABULARY = (
     r"to do|todo|backlog|in progress|in review|code review|ready for review|in qa|qa|blocked|"
     r"done|closed|merged|shipped|released|deployed|on hold|won't fix|wont fix|cancell?ed|"
-    r"resolved|open|reopened|triaged|verified|paused"
+    r"resolved|open|reopened|triaged|verified|paused|parked|deferred|descoped|postponed"
 )
 _THING_STATUS = re.compile(
     rf"(?P<s>{THING.pattern})\s*(?:is\s+|now\s+|:\s*|-\s+)*(?P<v>(?i:{_STATUS_VOCABULARY}))\b"
@@ -1496,8 +1580,13 @@ _CHECK_OUTCOME = re.compile(
     r"(?:is\s+|was\s+|has\s+|now\s+)?(?P<v>passed|failed|pending|done|complete|completed|approved|"
     r"rejected|cleared|in progress|scheduled|blocked)\b(?!\s+(?:if|once|when|until)\b)"
 )
+_MARKED = re.compile(
+    r"(?i)\bmarked\s+(?P<np>[\"“][^\"”]{2,60}[\"”]|[\w#.-]+(?:\s+[\w#.-]+){0,3}?)\s+(?:as\s+)?"
+    r"(?P<v>complete|completed|done|resolved|closed|blocked|fixed|duplicate)\b"
+)
 _NP_STATUS = re.compile(
-    r"(?i)(?P<np>(?:(?:the|this|that|our|your|their)\s+)?(?:[\w'.-]+\s+){0,3}?[\w'.-]+)\s+"
+    r"(?i)(?P<np>(?:(?:the|this|that|our|your|their)\s+)?(?:[\w'.-]+\s+){0,3}?[\w'.-]+"
+    r"(?:\s+(?:of|for|on)\s+(?:the\s+)?(?:[\w'.-]+\s+){0,2}?[\w'.-]+)?)\s+"
     r"(?:is|are|was|were|has\s+been|have\s+been|got)\s+(?:now\s+|officially\s+|fully\s+)?"
     r"(?P<v>complete|completed|resolved|approved|closed|cancell?ed|signed|mitigated|contained|"
     r"rejected|merged|shipped|fixed|reopened|withdrawn|postponed|on hold|executed|countersigned)\b"
@@ -1798,7 +1887,9 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
         if not words or len(words) > 40 or len(words.split()) > 4:
             return None
         one_noun = re.fullmatch(r"[A-Za-z][a-z-]{2,20}", key.strip()) is not None
-        if not named_attribute and not (one_noun and words[:1].isupper()):
+        # "Swap: Data takes Bay B" is a sentence: a name's words are capitalised
+        titled = all(w[:1].isupper() or w in ("of", "de", "the", "and", "&") for w in words.split())
+        if not named_attribute and not (one_noun and titled):
             return None  # "Job opened: ...": no attribute noun, no typed value
         value = Value("word", words, 0, len(words))
     if previous is not None:
@@ -2445,7 +2536,8 @@ def _with_parse(
 
 
 def _negated(clause: str) -> bool:
-    return bool(_NEGATION.search(_NEGATIVE_NAMES.sub("", _NOT_OLD.sub("", clause))))
+    # A bracketed aside ("(their SSO isn't ready)") does not negate the clause.
+    return bool(_NEGATION.search(_NEGATIVE_NAMES.sub("", _PAREN.sub("", _NOT_OLD.sub("", clause)))))
 
 
 __all__ = [

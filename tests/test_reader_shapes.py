@@ -75,7 +75,7 @@ def test_a_status_chain_ends_at_its_last_step(tmp_path: Path) -> None:
     gate = "Gate biometric_login: pass percentage 25% -> 100%"
     found = _states(tmp_path, chain, gate)
     assert found[chain] == {("iOS 5.1.0", "status", "Ready for Sale")}
-    assert found[gate] == {("Gate biometric_login", "pass percentage", "100%")}
+    assert found[gate] == {("biometric_login", "pass percentage", "100%")}  # a flag's bare name
 
 
 def test_office_moves_floors_and_counts(tmp_path: Path) -> None:
@@ -203,3 +203,66 @@ def test_a_renewal_confirmed_with_its_terms(tmp_path: Path) -> None:
     }
     assert found[signed] == {("Brightline order form", "status", "executed")}
     assert found[counts] == {("Lab B", "circuit count", "6"), ("Lab B", "rack count", "12")}
+
+
+def test_flags_quotes_schedules_and_roles(tmp_path: Path) -> None:
+    flag = "Flag offline-sync: targeting changed — production rollout 5% → 20%"
+    paused = "Pausing offline-sync at 20% — crash rate ticked up."
+    quote = (
+        "Hi Sam, as discussed the Quorra renewal comes in at $41 per user per month, "
+        "220 users, starting May 1."
+    )
+    legal = "Legal review of the Quorra MSA is complete, redlines sent."
+    locked = "move date for Floor 6 is locked for Sat 27 Mar."
+    bumped = "FAC-312 status: Scheduled. Due date: 24 Mar."
+    later = "electrician bumped FAC-312 to the 25th"
+    captain = "Captain for 7.4 is Ben."
+    swap = "Swap: Data takes Bay B, Bay C becomes the quiet room."
+    found = _states(tmp_path, flag, paused, quote, legal, locked, bumped, later, captain, swap)
+    assert found[flag] == {("offline-sync", "production rollout", "20%")}
+    assert found[paused] == set()  # holds the rollout where it is: nothing new
+    assert found[quote] == {
+        ("Quorra renewal", "price per user", "$41"),
+        ("Quorra renewal", "users", "220"),
+        ("Quorra renewal", "start date", "May 1"),
+    }
+    assert found[legal] == {("Quorra MSA", "status", "complete")}
+    assert found[locked] == {("Floor 6", "move date", "March 27")}  # not just a "date"
+    assert ("FAC-312", "due date", "March 25") in found[later]
+    assert found[captain] == {("7.4", "captain", "Ben")}
+    assert found[swap] == set()  # "Data takes Bay B" is no name
+
+
+def test_asides_handovers_and_tracker_verbs(tmp_path: Path) -> None:
+    slipped = "Veridian go-live slipped to Oct 14 (their SSO isn't ready)."
+    mine = "Onboarding owner for Veridian moves from Hannah to me starting Monday."
+    parked = "SEC-455 parked until Q1; revisit after the audit."
+    marked = 'Grace Kim marked "Order monitors" complete'
+    access = (
+        "Access to level 4 will be from March 24, not March 20 — the cleaners need the weekend."
+    )
+    seats = (
+        "We've decided to add 50 more seats, bringing us to 350.",
+        {"subject": "Veridian renewal"},
+    )
+    found = _states(tmp_path, slipped, mine, parked, marked, access, seats)
+    # the aside's "isn't" negates nothing, and the date is keyed once, not twice
+    assert found[slipped] == {("Veridian go-live", "date", "Oct 14")}
+    assert found[mine] == {("Veridian", "owner", "sam")}
+    assert found[parked] == {("SEC-455", "status", "parked")}
+    assert found[marked] == {("Order monitors", "status", "complete")}
+    assert found[access] == {("level 4", "access date", "March 24")}
+    assert {(a, v) for _, a, v in found[seats[0]]} == {("seats", "350")}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("The status is now Waiting for Review", "Waiting for Review"),
+        ("OPS-9 moved to Ready for Distribution.", "Ready for Distribution"),
+    ],
+)
+def test_stage_names_with_for(tmp_path: Path, text: str, value: str) -> None:
+    first = "OPS-9 status: Open"
+    found = _states(tmp_path, first, text)
+    assert {v for _, a, v in found[text] if a == "status"} == {value}
