@@ -180,7 +180,8 @@ _AUX = (
 _TO = (
     r"(?:back\s+|up\s+|down\s+|out\s+|over\s+)?"
     # "pushed back two weeks, to April 19", "slipped by a week to the 20th"
-    r"(?:(?:by\s+)?(?:a|an|one|two|three|four|five|six|\d{1,2})\s+(?:days?|weeks?|months?)\s*,?\s+)?"
+    r"(?:(?:by\s+)?(?:a|an|one|two|three|four|five|six|\d{1,2})\s+"
+    r"(?:days?|weeks?|months?)\s*,?\s+)?"
     # "goes up 3% on renewal, to $15,244"
     r"(?:(?:by\s+)?\d{1,3}(?:\.\d+)?\s?%(?:\s+on\s+[a-z]+)?\s*,?\s+)?"
     r"(?:to|until|till|into|at)\s+"
@@ -528,7 +529,8 @@ def _split_np(raw: str) -> tuple[str | None, str | None]:
     words = text.split()
     text = " ".join(words[-7:])
     counted = re.match(
-        r"(?i)^(?P<a>(?:[a-z][\w-]*\s+){0,2}(?:count|number|total))\s+(?:of|for|at|on)\s+(?P<s>.+)$",
+        r"(?i)^(?P<a>(?:[a-z][\w-]*\s+){0,2}(?:count|number|total))\s+(?:of|for|at|on)\s+"
+        r"(?P<s>.+)$",
         text,
     )
     if counted:
@@ -613,8 +615,9 @@ def _word_value(text: str, start: int) -> Value | None:
     titled = re.match(
         r"\s*(?:the\s+)?((?:[A-Z][\w'&.-]*|[A-Z]{2,}|of|de|da|van|won't|Won't)"
         # "Ready for Distribution", "Waiting for Review": "for" joins two capitalised words
-        r"(?:\s+(?:[A-Z][\w'&.-]*|(?:of|de|da|van)\b|for(?=\s+(?!(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|"
-        r"Sep|Oct|Nov|Dec|Q[1-4]|Next|This)[a-z]*\b)[A-Z]))){0,3})"
+        r"(?:\s+(?:[A-Z][\w'&.-]*|(?:of|de|da|van)\b|for(?=\s+(?!(?:Mon|Tue|Wed|Thu|Fri|Sat|"
+        r"Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Q[1-4]|Next|This)[a-z]*\b)[A-Z]))"
+        r"){0,3})"
         # "the Porto office", "the Kraków warehouse": a place named by its town keeps its noun.
         rf"(?:\s+(?P<place>{_PLACE_NOUNS})\b)?",
         rest,
@@ -747,7 +750,8 @@ def _role_in(text: str) -> str | None:
 
 
 _MEASURE = re.compile(
-    r"(?:[KMGTP]i?B|sqm|sq\s?ft|m2|kg|km|mi|ms|rpm|rps|qps|kwh|kw|mw|tonnes?|tons?|liters?|litres?)",
+    r"(?:[KMGTP]i?B|sqm|sq\s?ft|m2|kg|km|mi|ms|rpm|rps|qps|kwh|kw|mw|tonnes?|tons?|"
+    r"liters?|litres?)",
     re.IGNORECASE,
 )
 _COUNTED = re.compile(
@@ -1528,7 +1532,8 @@ _COUNT_FOR_AT = re.compile(
 )
 _STANDS_AT = re.compile(
     r"(?i)(?<![\w.-])(?P<np>(?:(?!(?:is|are|now|stands|sits|stays?|remains?|comes|came|lands?)\b)"
-    r"[\w.-]+\s+){0,2}(?!(?:is|are|now|stands|sits|stays?|remains?|comes|came|lands?)\b)[\w.-]*\w)\s+"
+    r"[\w.-]+\s+){0,2}(?!(?:is|are|now|stands|sits|stays?|remains?|comes|came|lands?)\b)"
+    r"[\w.-]*\w)\s+"
     r"(?:(?:is|are|stands|sits|stays?|remains?|comes\s+in|came\s+in|lands?|landed)\s+)?"
     r"(?:now\s+|currently\s+|still\s+|unchanged\s+|steady\s+|flat\s+)?(?:at|on)\s+"
 )
