@@ -1479,7 +1479,7 @@ def _brought_to(clause: str, at: datetime | None) -> list[Reading]:
     value = _value_after(clause, total.end(), at)
     if value is None or value.kind != "count":
         return []
-    return [Reading(None, more["u"].lower(), value, None, "units at a price")]
+    return [Reading(None, more["u"].lower(), value, None, "units in total")]
 
 
 def _priced_units(clause: str, at: datetime | None, previous: str | None) -> list[Reading]:
@@ -1513,7 +1513,7 @@ def _terms_after(rest: str, at: datetime | None, owner: str | None) -> list[Read
         if starting is not None:
             when = _value_after(term, starting.end(), at)
             if when is not None and when.kind == "date":
-                found.append(Reading(owner, "start date", when, None, "units at a price"))
+                found.append(Reading(owner, "start date", when, None, "terms"))
             term = term[: starting.start()].strip()
         listed = _piece(term, at) if term else None
         if listed is not None:
@@ -2487,6 +2487,7 @@ def _entity_not_attribute(reading: Reading) -> Reading:
             "accepted",
             "count of affected",
             "units at a price",
+            "units in total",
         )
     ):
         return reading
