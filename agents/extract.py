@@ -145,8 +145,6 @@ def skip_reason(sentence: str) -> str | None:
         return "a question, not a statement"
     if _FILLER.match(sentence):
         return "small talk"
-    if len(sentence) > MAX_SENTENCE_CHARS:
-        return f"a sentence over {MAX_SENTENCE_CHARS} characters (not prose)"
     if len(_content_words(sentence)) < 2:
         return "too little content"
     return None
@@ -307,6 +305,12 @@ def extract(
     for sentence in sentences(utterance.text):
         if quoted and sentence in quoted:
             skipped.append(Skip(utterance, "a quoted earlier message", sentence[:200]))
+            continue
+        if len(sentence) > MAX_SENTENCE_CHARS:
+            # A pasted blob or log, not prose: checked before reading, because the rules
+            # would spend seconds on it and read noise.
+            too_long = f"a sentence over {MAX_SENTENCE_CHARS} characters (not prose)"
+            skipped.append(Skip(utterance, too_long, sentence[:200]))
             continue
         seen = states(sentence, utterance)
         if context is not None:

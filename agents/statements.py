@@ -26,6 +26,7 @@ Hedges, questions, conditions, quoted lines and proposals state nothing.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -784,11 +785,17 @@ def _value_reading(
     return Reading(subject, attribute, value, previous, reason)
 
 
+# What comes before a verb or attribute noun: at most _LEAD_CHARS characters, from a word's
+# start. Unbounded, an unanchored lazy prefix makes every search quadratic in the clause
+# (a 2,000-character run-on took seconds); only the last noun phrase of it is read anyway
+# (`_split_np`).
+_LEAD_CHARS = 200
+_LEAD = rf"(?<!\w)(?:[^.;!?]|\.(?=\w)){{0,{_LEAD_CHARS}}}?"
 _FROM_TO = re.compile(
-    rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?)\s*\b{_AUX}(?P<verb>{_CHANGE})\b(?P<mid>(?:[^.;!?]|\.(?=\w)){{0,60}}?)\s+"
+    rf"(?i)(?P<np>{_LEAD})\s*\b{_AUX}(?P<verb>{_CHANGE})\b(?P<mid>(?:[^.;!?]|\.(?=\w)){{0,60}}?)\s+"
     rf"from\s+(?P<old>(?:(?!\b(?:is|are|was|were|has|have|been)\b)(?:[^.;:!?]|\.(?=\d))){{1,40}}?)\s+{_TO}"
 )
-_VERB_TO = re.compile(rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?)\s*\b{_AUX}(?P<verb>{_CHANGE})\s+{_TO}")
+_VERB_TO = re.compile(rf"(?i)(?P<np>{_LEAD})\s*\b{_AUX}(?P<verb>{_CHANGE})\s+{_TO}")
 _VERB_PRONOUN = re.compile(
     rf"(?i)(?:^|[\s,])(?P<verb>{_CHANGE})\s+(?:it|them|this|that|these|those)\s*(?:back|up|down)?$"
 )
@@ -800,7 +807,7 @@ _VERB_FIRST = re.compile(
     rf"\d+)\s+(?:days?|weeks?|months?)\s+(?:later|earlier|out|back)?\s*,?\s*)?{_TO}"
 )
 _COPULA = re.compile(
-    rf"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?\b(?:{_ATTRIBUTE})\b(?:\s+(?:of|for|on)\s+(?![$€£¥]|\d[\d,]*(?!\.\d)|(?:USD|EUR|"
+    rf"(?i)(?P<np>{_LEAD}\b(?:{_ATTRIBUTE})\b(?:\s+(?:of|for|on)\s+(?![$€£¥]|\d[\d,]*(?!\.\d)|(?:USD|EUR|"
     rf"GBP|NOK|SEK|DKK|CHF)\b)(?:[^.;!?,]|\.(?=\w)){{1,60}}?)?)(?:\s*\([^)]*\))?"
     rf"(?:\s*(?:is|are|will be|stays|remains|sits|comes in|goes|'s|has been|now|still|"
     rf"officially|confirmed|final|set|fixed|locked|agreed|at|to|capped|limited|priced|pegged|"
@@ -902,7 +909,7 @@ def first_role_hedged(clause: str) -> bool:
 
 
 _REPLACES = re.compile(
-    r"(?i)(?P<np>(?:[^.;!?]|\.(?=\w))*?)\s+(?P<new>v?\d[\w.,]*)\s+(?:now\s+)?"
+    rf"(?i)(?P<np>{_LEAD})\s+(?P<new>v?\d[\w.,]*)\s+(?:now\s+)?"
     r"(?:replaces|supersedes|replacing|superseding)\s+(?P<old>[^.;!?()]{1,40})"
 )
 
@@ -1404,7 +1411,8 @@ _SCHEDULED = re.compile(
 )
 # "fit-out to be completed by April 9", "it'll be done by April 9", "ready on June 21".
 _DONE_BY = re.compile(
-    r"(?i)(?P<np>(?:[^.;!?,:](?!\b(?:to be|will be|'ll be|is|are)\b))*[^.;!?,:\s]|it|they|this)"
+    rf"(?i)(?P<np>(?<!\w)(?:[^.;!?,:](?!\b(?:to be|will be|'ll be|is|are)\b)){{0,{_LEAD_CHARS}}}"
+    r"[^.;!?,:\s]|it|they|this)"
     r"\s*(?:to be|will be|'ll be|is to be|is|are|gets?)\s+(?P<done>completed|complete|done|"
     r"finished|delivered|installed|ready|live)\s+(?:by|on)\s+"
 )
@@ -2316,6 +2324,13 @@ _FIELD_START = re.compile(rf"(?i)^(?:{_ATTRIBUTE})\b")
 _SPEAKER = re.compile(r"^\s*(?P<who>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?|@[\w.-]+)\s*:\s+(?=\S)")
 
 
+@functools.lru_cache(maxsize=4)
+def _accepts(message: str) -> bool:
+    """Whether a message accepts an offer; asked once per sentence, computed once per
+    message (a 50,000-character paste has hundreds of sentences)."""
+    return bool(_ACCEPT.search(message.strip()))
+
+
 def general_states(
     sentence: str, utterance: Utterance, context: Context, message: str, *, parse: bool = True
 ) -> list[tuple[State, str]]:
@@ -2341,7 +2356,7 @@ def general_states(
             and re.search(r"(?i)\b(?:is|are|was|at|to|on|in|now|moved|set)\b", rest)
         ):
             sentence = rest  # a standup line: "Ines: strict_auth is at 5% in prod"
-    accepted = bool(_ACCEPT.search(message.strip()))
+    accepted = _accepts(message)
     found: list[tuple[State, str]] = []
     focus = context.focus
     context.sentence_focus = []

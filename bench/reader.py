@@ -17,12 +17,18 @@ Throughput is messages per second through `cube.ingest` (offline, with the hash 
 to isolate the reader's cost, and with MiniLM), and with SmolLM2-135M through
 `LocalClient` on a short prefix of the stream.
 
-    python bench/reader.py [--messages 1000] [--smollm2 16] [--record docs/BENCHMARKS.md]
+Long messages (`--long`): what one pasted message costs the offline reader (a run-on
+sentence, a log, a JSON blob, a long email), in milliseconds per 1,000 characters against
+the stream's ordinary messages in the same run: a ratio near 1 means the cost grows with
+the text, not with its square.
+
+    python bench/reader.py [--messages 1000] [--smollm2 16] [--long] [--record docs/BENCHMARKS.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import tempfile
 import time
@@ -242,8 +248,16 @@ def main() -> None:
     parser.add_argument("--smollm2", type=int, default=16, help="messages for the model run")
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument("--record", type=Path, default=None)
+    parser.add_argument("--long", action="store_true", help="time long messages only")
     args = parser.parse_args()
     stream = generate(args.messages, args.seed)
+    if args.long:
+        body = "\n".join(long_run(stream))
+        print(body)
+        if args.record:
+            title = "MemReader: long messages"
+            record(args.record, title, body, section="MemReader (`bench/reader.py`)")
+        return
     precision, recall = extraction_quality(stream)
     rows = []
     for name in ("hash", "minilm"):
@@ -280,6 +294,73 @@ def main() -> None:
     if args.record:
         title = "MemReader: extraction, reconciliation, throughput"
         record(args.record, title, body, section="MemReader (`bench/reader.py`)")
+
+
+def long_messages(seed: int) -> dict[str, str]:
+    """Pasted messages of the shapes users send: no sentence ends for thousands of
+    characters, or hundreds of sentences in one message."""
+    rng = random.Random(seed)
+    words = [
+        "the", "team", "said", "that", "budget", "owner", "release", "we", "moved", "rollout",
+        "date", "to", "for", "from", "is", "was", "status", "vendor", "contract", "price",
+        "seats", "after", "before", "next", "week", "Monday",
+    ]  # fmt: skip
+
+    def run_on(count: int) -> str:
+        picks = [rng.choice(words) for _ in range(count)]
+        return " ".join(p if rng.random() > 0.05 else str(rng.randint(1, 9999)) for p in picks)
+
+    return {
+        "run-on sentence, 2,000 chars": run_on(330),
+        "numbers, 2,000 chars": " ".join(str(i) for i in range(500))[:2000],
+        "arrow chain, 1,900 chars": " -> ".join(run_on(230).split()),
+        "run-on sentence, 18,000 chars": run_on(3300),
+        "log, 500 lines": "\n".join(
+            f"2026-03-01T10:{i % 60:02d}:00Z INFO worker-{i % 7} moved job {i} from queue a "
+            f"to queue b status=ok latency={i * 3}ms"
+            for i in range(500)
+        ),
+        "JSON blob, 34,000 chars": json.dumps(
+            {
+                f"key{i}": {"status": "open", "owner": f"user{i}", "price": i * 1.5}
+                for i in range(450)
+            }
+        ),
+        "email, 150 sentences": " ".join(
+            f"The budget for project {i} was raised to ${i * 100} on March {i % 28 + 1}. Alice "
+            "said the status is green, and Bob will own it."
+            for i in range(150)
+        ),
+    }
+
+
+def long_run(stream: Stream) -> list[str]:
+    """ms per 1,000 characters of each long message through `cube.ingest` (hash embedder)
+    against the ordinary messages of the stream."""
+    with tempfile.TemporaryDirectory() as home, single_thread():
+        mos, cube = ingest_run(Path(home), HashEmbedder(dim=384))
+        chars = sum(len(str(r.get("text", ""))) for r in stream.records)
+        started = time.perf_counter()
+        cube.ingest(stream.records)
+        base = (time.perf_counter() - started) * 1000 / (chars / 1000)
+        rows = []
+        for name, text in long_messages(0).items():
+            started = time.perf_counter()
+            record = {"text": text, "author": "ann", "timestamp": "2026-03-01T10:00:00Z"}
+            report = cube.ingest([record])
+            per = (time.perf_counter() - started) * 1000 / (len(text) / 1000)
+            prose = sum(1 for entry in report.skipped if "not prose" in entry.reason)
+            rows.append(f"| {name} | {len(text):,} | {prose} | {per:,.1f} | {per / base:.2f}x |")
+        mos.close()
+    return [
+        f"Ordinary messages: the stream's {len(stream.records)} messages, {chars:,} characters, "
+        f"{base:.1f} ms per 1,000 characters through `cube.ingest` (hash embedder, 1 thread).",
+        "",
+        "| message | characters | sentences skipped as not prose (over 2,000 characters) | ms "
+        "per 1,000 characters | vs ordinary messages |",
+        "|---|---:|---:|---:|---:|",
+        *rows,
+    ]
 
 
 def smollm2_run(stream: Stream, count: int, models_dir: Path | None) -> list[str]:
