@@ -11,6 +11,10 @@ The answer is the value from the most authoritative sentence: one from an item i
 backend holds to be current beats one from a superseded item; then the latest in time;
 then the best ranked. For "before" questions it is the value the latest change replaced
 (an explicit `A -> B` or `from A to B`, else the latest different value before it).
+
+Before any of that, a choice question ("on site or remote?") is answered with the option
+the latest statement names (`memos.eval.memtrack.choices`); questions about acts ("Who
+approved X?") and about states go to `memos.eval.memtrack.states`.
 """
 
 from __future__ import annotations
@@ -22,8 +26,14 @@ from datetime import UTC, datetime
 
 from memos.eval.memtrack.answerers import UNKNOWN, Answer
 from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.choices import chosen_option
 from memos.eval.memtrack.spans import newer_span, typed_span
-from memos.eval.memtrack.states import answer_from_states, asks_who_did, who_did
+from memos.eval.memtrack.states import (
+    answer_from_states,
+    asks_who_did,
+    recalled_text,
+    who_did,
+)
 
 _TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
 _PR = re.compile(r"(?i)(?:\bPR|\bpull request|\bMR|\bmerge request)?\s*#(\d+)\b")
@@ -301,7 +311,10 @@ class ExtractiveAnswerer:
         """Every value the items state for the question's slot and subject."""
         found: list[_Found] = []
         for rank, item in enumerate(items):
-            if reading.subject is not None and not reading.subject.search(item.text):
+            # An act is its event's: "Merged PR #2231: Fix ... (MOB-881)" merged MOB-881's fix
+            # though its state only says the PR is merged. A value is the state's own.
+            text = recalled_text(item) if reading.slot == "actor" else item.text
+            if reading.subject is not None and not reading.subject.search(text):
                 continue
             for sentence in sentences(item.text):
                 if _states_nothing(sentence) or self._other_subject(reading, sentence):
@@ -321,6 +334,9 @@ class ExtractiveAnswerer:
     def answer(
         self, question: str, items: Sequence[Retrieved], *, asked_at: datetime | None = None
     ) -> Answer:
+        chosen = chosen_option(question, items, asked_at)
+        if chosen is not None:
+            return Answer(chosen)  # "on site or remote?": one of the options, never a span
         reading = read_question(question)
         if reading.slot != "actor":
             if asks_who_did(question):

@@ -103,6 +103,7 @@ _KIND_FITS: dict[str, set[str | None]] = {
     "place": {"word", "person", None},
     "status": {"word", None, "switch"},
 }
+_TYPED = frozenset(["percent", "count", "money", "date", "version"])
 _BEFORE = re.compile(r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|prior)\b")
 _NAMED_AFTER_BEFORE = re.compile(
     r"(?i)\bbefore\b(?:\s+(?:it|they|she|he|the \w+))?(?:\s+\w+){0,2}?\s+(?:to|was|became|"
@@ -285,6 +286,11 @@ def _fit(asked: _Asked, item: StateRetrieved) -> float:
         named = re.fullmatch(r"@?[\w.'\u00C0-\u017F-]+(?:\s[A-Z][\w'-]*)?", value.strip())
         if kind is not None or not named or not _ROLE.search(str(item.state.get("attribute"))):
             return 0.0
+    typed = {k for k in asked.kinds if k in _TYPED}
+    measure = bool(_MEASURE.match(value.strip()))  # "1,740 sqm" answers "what floor area"
+    fits = any(kind in _KIND_FITS[k] or (k == "count" and measure) for k in typed)
+    if typed and typed == asked.kinds and not fits:
+        return 0.0  # "What percentage of users have 5.2.0?" is not answered by "day 2"
     # A question's own words that neither the subject nor the attribute explains lower
     # the fit a little, so "the v2 rate limit" prefers v2 over v1.
     return 2 * subject_fit + attribute_fit
@@ -465,19 +471,76 @@ def who_did(question: str, items: Sequence[Retrieved]) -> str | None:
         return None
     verb = stem(match["verb"].lower())[:4]
     words = _stems(question[match.end() :])
-    best: tuple[float, Retrieved] | None = None
+    # "Who sent Marta Silva the offer?": whoever the question names did not do the act
+    # (Marta's replies quote the offer too); "Who merged Tariq's fix?" names an owner.
+    named = {n.lower() for n in _NAMED.findall(question[match.end() :])}
+    # One message is often recalled as several items ("Rough-in passed!" and "Carla signed
+    # off."): the event is what did or said the act, so its items are read together.
+    events: dict[str, tuple[int, list[Retrieved]]] = {}
     for rank, item in enumerate(items):
-        if not item.actor:
-            continue
-        text = item.text
-        if isinstance(item, StateRetrieved):
-            text = (
-                f"{text} {item.said} {item.state.get('subject', '')} {item.state.get('value', '')}"
-            )
+        if item.actor and item.actor.split()[0].lower() not in named:
+            events.setdefault(item.refs[0] if item.refs else f"#{rank}", (rank, []))[1].append(item)
+    best: tuple[tuple[bool, float], str, str] | None = None
+    for rank, group in events.values():
+        text = " ".join(recalled_text(item) for item in group)
         overlap = len(words & _stems(text)) / max(len(words), 1)
-        # Saying the thing was done ('approved') counts most; else the words must fit well.
         said = verb in normalise(text)
-        score = overlap + (0.5 if said else 0.0) - rank * 0.01
-        if overlap > 0 and (said or overlap >= 0.6) and (best is None or score > best[0]):
-            best = (score, item)
-    return best[1].actor if best is not None and best[0] >= 0.5 else None
+        if overlap == 0 or not (said or overlap >= 0.6):
+            continue  # saying the act ('approved') counts most; else the words must fit well
+        score = (said, overlap + (0.5 if said else 0.0) - rank * 0.01)
+        if best is None or score > best[0]:
+            best = (score, text, str(group[0].actor))
+    if best is None or best[0][1] < 0.5:
+        return None
+    return _doer(best[1], match["verb"], named, items) or best[2]
+
+
+def recalled_text(item: Retrieved) -> str:
+    """An item's text with, for a keyed state, the sentence it was read from and its
+    subject and value ("The status of PR #2231 is merged." was said as "Merged PR #2231:
+    Fix SSO token refresh crash (MOB-881)")."""
+    if isinstance(item, StateRetrieved):
+        return (
+            f"{item.text} {item.said} {item.state.get('subject', '')} {item.state.get('value', '')}"
+        )
+    return item.text
+
+
+# A capitalised name that is not a possessor ("Tariq's fix" names whose fix it was).
+_NAMED = re.compile(r"\b([A-Z][a-z]+)\b(?!['\u2019]s\b)")
+
+
+def _doer(text: str, verb: str, named: set[str], items: Sequence[Retrieved]) -> str | None:
+    """The person a recalled text says did the act, where it is not its author: "Carla
+    signed off." (the sentence's subject) or "was signed by Priya Nair" (the agent). A
+    lone capitalised word counts only as someone the memory knows ("Booking confirmed"
+    is no person): an author, or a full name recalled, which is then the answer."""
+    from memos.agents.values import PERSON
+
+    said = re.escape(verb.lower())
+    found = re.search(
+        rf"(?:^|[.!?]\s+|,\s+|\band\s+)(?P<who>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+"
+        rf"(?:has\s+|had\s+|just\s+|already\s+)*(?i:{said})\b",
+        text,
+    ) or re.search(rf"(?i:\b{said}\s+by)\s+(?P<who>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)", text)
+    if found is None:
+        return None
+    who = found["who"]
+    first = who.split()[0].lower()
+    if first in named or first in _NOT_DOERS:
+        return None
+    if PERSON.fullmatch(who):
+        return who
+    full = {
+        m.group(0)
+        for item in items
+        for m in PERSON.finditer(recalled_text(item))
+        if m.group(0).split()[0].lower() == first
+    }
+    if len(full) == 1:
+        return full.pop()
+    authors = {item.actor.split()[0].lower() for item in items if item.actor}
+    return who if full or first in authors else None
+
+
+_NOT_DOERS = frozenset(["we", "i", "they", "he", "she", "it", "this", "that", "the", "everyone"])
