@@ -915,9 +915,9 @@ _REPLACES = re.compile(
 
 
 _PREFIX = re.compile(
-    r"(?i)^\s*(?:comment|update|fyi|re|note|heads up|correction|edit|reminder|ps|update from "
-    r"[\w ]{1,30}?)\s*:\s*(?=\S)"
-)
+    r"(?i)^\s*(?:(?:comment|update|fyi|re|note|heads up|correction|edit|reminder|ps|update from "
+    r"[\w ]{1,30}?)\s*:\s*|(?:fyi|psa|btw|heads up)\b[\s,-]+)(?=\S)"
+)  # "FYI MOB-922 went to In Progress": FYI is no attribute
 
 
 _TITLE_LINE = re.compile(
@@ -1999,7 +1999,18 @@ def stated_nothing(clause: str) -> bool:
     field_match = _FIELD.match(clause)
     if field_match and _SCHEDULE_WORDS.match(field_match["key"].strip()):
         clause = field_match["rest"]
-    return bool(_HEDGE.search(clause) or _QUESTION.search(clause) or clause.rstrip().endswith("?"))
+    # A bracketed aside ("(estimate $15,950 less the deductible)") hedges nothing, and an
+    # estimate someone sent ("Revised estimate: $15,950", "our estimate ... is") is a
+    # quote, not a guess; "we estimate", "estimated at" still hedge.
+    said = _ESTIMATE_NOUN.sub(r"\g<by> quote", _PAREN.sub("", clause))
+    return bool(_HEDGE.search(said) or _QUESTION.search(clause) or clause.rstrip().endswith("?"))
+
+
+_ESTIMATE_NOUN = re.compile(
+    r"(?i)\b(?P<by>the|our|your|their|its|his|her|an|this|that|revised|updated|new|final|"
+    r"written|formal|original|first|second|latest|[\w-]+['\u2019]s)\s+estimates?\b"
+    r"(?!\s+(?:that|it|we|they)\b)"
+)
 
 
 def resolve_subject(

@@ -13,6 +13,7 @@ from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.choices import chosen_option, options
 from memos.eval.memtrack.extractive import ExtractiveAnswerer
 from memos.eval.memtrack.memos_backend import StateRetrieved
+from memos.eval.memtrack.spans import typed_span
 from memos.eval.memtrack.states import answer_from_states, who_did
 
 AT = datetime(2027, 5, 3, 9, tzinfo=UTC)
@@ -129,3 +130,15 @@ def test_a_question_for_a_typed_value_is_not_answered_by_another_kind() -> None:
     )
     hall = [_state("Hall B", "floor area", "1,200 sqm")]  # a measure answers a count
     assert answer_from_states("What is the floor area of Hall B?", hall) == "1,200"
+
+
+def test_a_span_answer_comes_from_the_part_the_question_is_about() -> None:
+    items = [
+        _item(
+            "Approved amount: $7,420 (estimate $8,420 less $1,000 deductible) (CLM-3301).",
+            "insurer",
+            "m1",
+        )
+    ]
+    assert typed_span("What was the approved amount?", items) == "$7,420"
+    assert typed_span("What is the deductible?", items) == "$1,000"

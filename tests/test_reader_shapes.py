@@ -266,3 +266,19 @@ def test_stage_names_with_for(tmp_path: Path, text: str, value: str) -> None:
     first = "OPS-9 status: Open"
     found = _states(tmp_path, first, text)
     assert {v for _, a, v in found[text] if a == "status"} == {value}
+
+
+def test_an_estimate_sent_is_a_value_and_an_aside_hedges_nothing(tmp_path: Path) -> None:
+    opened = "Claim CLM-3301 opened for the hail damage."
+    approved = "Approved amount for CLM-3301: $7,420 (estimate $8,420 less $1,000 deductible)."
+    sent = "Our estimate for the roof repair is $8,420."
+    guessed = "We estimate the roof at about $9,000."
+    found = _states(tmp_path, opened, approved, sent, guessed)
+    assert {value for _, _, value in found[approved]} == {"$7,420"}  # not the aside's values
+    assert {value for _, _, value in found[sent]} == {"$8,420"}
+    assert found[guessed] == set()  # the verb still hedges
+
+
+def test_fyi_leads_a_message_and_names_no_attribute(tmp_path: Path) -> None:
+    text = "FYI ROOF-12 went to In Progress."
+    assert _states(tmp_path, text) == {text: {("ROOF-12", "status", "In Progress")}}

@@ -27,6 +27,7 @@ _NOT_OLD = re.compile(r"(?i),?\s*\(?(?:and\s+)?not\s+[^,.;()]+\)?|\((?:was|previ
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
 _KINDS = {"percent", "count", "money", "date", "version"}
+_ASIDE = re.compile(r"\s*\([^)]*\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,14 @@ def typed_span(
             overlap = len(words & _stems(body)) / max(len(words), 1)
             if overlap == 0:
                 continue
-            typed = [v for v in values(body, item.timestamp) if v.kind in kinds]
+            # A bracketed aside elaborates ("Approved amount: $14,950 (estimate $15,950 less
+            # $1,000 deductible)"): the value comes from the part the question's words are
+            # in, the sentence's own part on a tie.
+            parts = [_ASIDE.sub("", body), *(a.strip(" ()") for a in _ASIDE.findall(body))]
+            part = max(parts, key=lambda p: (len(words & _stems(p)), p is parts[0]))
+            typed = [v for v in values(part, item.timestamp) if v.kind in kinds] or [
+                v for v in values(body, item.timestamp) if v.kind in kinds
+            ]
             if not typed:
                 continue
             when = item.timestamp or datetime.min.replace(tzinfo=UTC)
