@@ -2006,6 +2006,11 @@ def stated_nothing(clause: str) -> bool:
     return bool(_HEDGE.search(said) or _QUESTION.search(clause) or clause.rstrip().endswith("?"))
 
 
+def _hedged_by_estimate(clause: str) -> bool:
+    """The clause's only hedge is an estimate someone sent ("our estimate ... is")."""
+    return bool(_HEDGE.search(_PAREN.sub("", clause))) and not stated_nothing(clause)
+
+
 _ESTIMATE_NOUN = re.compile(
     r"(?i)\b(?P<by>the|our|your|their|its|his|her|an|this|that|revised|updated|new|final|"
     r"written|formal|original|first|second|latest|[\w-]+['\u2019]s)\s+estimates?\b"
@@ -2386,6 +2391,11 @@ def general_states(
             readings = [special]
         elif _negated(clause):
             continue
+        elif nlp is not None and _hedged_by_estimate(clause):
+            # With a parser, it says what the noun "estimate" is about; the rules guess.
+            if not _named_estimate(clause, nlp):
+                continue
+            readings = _with_parse(clause, utterance.at, [], nlp)
         elif (
             stated_nothing(clause)
             and not (accepted and re.search(r"(?i)\bgo with\b", clause))
