@@ -1,8 +1,11 @@
 """Words that look like a name or a subject at the start of a phrase but never are one:
 pronouns, determiners, days, months, greetings. The reader's patterns share this list and
-add their own exceptions."""
+add their own exceptions; the reader and the answerer also share what a bracketed aside
+is."""
 
 from __future__ import annotations
+
+import re
 
 NOT_NAMES = frozenset(
     [
@@ -15,3 +18,16 @@ NOT_NAMES = frozenset(
         "wednesday", "you", "your"
     ]
 )  # fmt: skip
+
+# A bracketed aside: "(estimate $15,950 less the deductible)", "(was March 3)".
+_ASIDE = re.compile(r"\s*\([^)]*\)")
+
+
+def without_asides(text: str) -> str:
+    """`text` with its bracketed asides taken out: what its main clause says."""
+    return _ASIDE.sub("", text)
+
+
+def asides(text: str) -> list[str]:
+    """The bracketed asides of `text`, brackets stripped."""
+    return [a.strip(" ()") for a in _ASIDE.findall(text)]

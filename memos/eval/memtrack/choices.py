@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from memos.agents.statements import stated_nothing
 from memos.eval.memtrack.backends import Retrieved
-from memos.eval.memtrack.spans import _NEGATED, _NOT_OLD, _SENTENCE
-from memos.eval.memtrack.states import _read, _stems, recalled_text
+from memos.eval.memtrack.spans import NEGATED, NOT_OLD, SENTENCE
+from memos.eval.memtrack.states import content_stems, read_question, recalled_text
 from memos.text import STOPWORDS
 
 _CHOICE = re.compile(
@@ -71,20 +71,20 @@ def chosen_option(
     offered = options(question)
     if offered is None:
         return None
-    asked = _read(question, asked_at)
+    asked = read_question(question, asked_at)
     if asked.before:
         return None
-    topic = _stems(question) - _stems(" ".join(offered))
+    topic = content_stems(question) - content_stems(" ".join(offered))
     best: tuple[datetime, int, str] | None = None
     for rank, item in enumerate(items):
         when = item.timestamp or datetime.min.replace(tzinfo=UTC)
         if asked.as_of is not None and when > asked.as_of:
             continue
-        for sentence in _SENTENCE.split(recalled_text(item)):
+        for sentence in SENTENCE.split(recalled_text(item)):
             if not sentence.strip() or stated_nothing(sentence):
                 continue
-            body = _NOT_OLD.sub("", sentence)
-            if _NEGATED.search(body) or not topic & _stems(body):
+            body = NOT_OLD.sub("", sentence)
+            if NEGATED.search(body) or not topic & content_stems(body):
                 continue
             said = [(at, option) for option in offered if (at := _at(option, body)) >= 0]
             if not said:

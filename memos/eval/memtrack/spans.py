@@ -19,15 +19,17 @@ from datetime import UTC, datetime
 
 from memos.agents.statements import stated_nothing
 from memos.agents.values import values
+from memos.agents.words import asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.metrics import normalise
-from memos.eval.memtrack.states import _read, _stems
+from memos.eval.memtrack.states import content_stems, read_question
 
-_NOT_OLD = re.compile(r"(?i),?\s*\(?(?:and\s+)?not\s+[^,.;()]+\)?|\((?:was|previously)\s+[^)]*\)")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
+# Shared with `choices`: an old value named beside the new ("May 5, not May 3"), a
+# sentence break, and a negation.
+NOT_OLD = re.compile(r"(?i),?\s*\(?(?:and\s+)?not\s+[^,.;()]+\)?|\((?:was|previously)\s+[^)]*\)")
+SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
 _KINDS = {"percent", "count", "money", "date", "version"}
-_ASIDE = re.compile(r"\s*\([^)]*\)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ def typed_span(
     question: str, items: Sequence[Retrieved], asked_at: datetime | None = None
 ) -> str | None:
     """The answer span of the asked kind, or None (see the module doc)."""
-    asked = _read(question, asked_at)
+    asked = read_question(question, asked_at)
     kinds = asked.kinds & _KINDS
     if not kinds and (asked.kinds or asked.who):
         return None
@@ -58,20 +60,20 @@ def typed_span(
             # The sentence a state was read from, with where it was said ("... about
             # Catering quote: we'll go with €39 per person"), says more than its key.
             text = f"{text}\n{item.said}"
-        for sentence in _SENTENCE.split(text):
+        for sentence in SENTENCE.split(text):
             if not sentence.strip() or stated_nothing(sentence):
                 continue
-            body = _NOT_OLD.sub("", sentence)
-            if _NEGATED.search(body):
+            body = NOT_OLD.sub("", sentence)
+            if NEGATED.search(body):
                 continue
-            overlap = len(words & _stems(body)) / max(len(words), 1)
+            overlap = len(words & content_stems(body)) / max(len(words), 1)
             if overlap == 0:
                 continue
             # A bracketed aside elaborates ("Approved amount: $14,950 (estimate $15,950 less
             # $1,000 deductible)"): the value comes from the part the question's words are
             # in, the sentence's own part on a tie.
-            parts = [_ASIDE.sub("", body), *(a.strip(" ()") for a in _ASIDE.findall(body))]
-            part = max(parts, key=lambda p: (len(words & _stems(p)), p is parts[0]))
+            parts = [without_asides(body), *asides(body)]
+            part = max(parts, key=lambda p: (len(words & content_stems(p)), p is parts[0]))
             typed = [v for v in values(part, item.timestamp) if v.kind in kinds] or [
                 v for v in values(body, item.timestamp) if v.kind in kinds
             ]
@@ -100,7 +102,7 @@ def newer_span(
     when there is none (or the question asks about the past)."""
     from memos.eval.memtrack.memos_backend import StateRetrieved
 
-    asked = _read(question, asked_at)
+    asked = read_question(question, asked_at)
     kinds = asked.kinds & _KINDS
     if asked.before or asked.as_of is not None or not kinds:
         return None
@@ -123,6 +125,6 @@ def newer_span(
         return None
     words = asked.words - asked.hinted
     for item in texts:
-        if found in item.text and len(words & _stems(item.text)) >= max(2, len(words) - 1):
+        if found in item.text and len(words & content_stems(item.text)) >= max(2, len(words) - 1):
             return found
     return None

@@ -141,7 +141,9 @@ _STATE_VERBS = frozenset(
 _WHO_DID = re.compile(r"(?i)^\s*who\s+(?P<verb>[a-z]+(?:ed|t|ent|ote|ew|ave|ook|ade))\b")
 
 
-def _stems(text: str) -> set[str]:
+def content_stems(text: str) -> set[str]:
+    """The stems of the words that carry content (no stopwords, no question words); the
+    answerer modules match questions and sentences by them."""
     words = normalise(text).split()
     return {stem(w) for w in words if w not in STOPWORDS and w not in _QUESTION_WORDS}
 
@@ -153,7 +155,7 @@ def _value_kind(value: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Asked:
+class Asked:
     words: set[str]
     kinds: set[str]
     hinted: set[str]  # attribute words the kind of question implies
@@ -166,7 +168,9 @@ class _Asked:
     ids: set[str] = field(default_factory=set)  # its words with digits, dates left out
 
 
-def _read(question: str, asked_at: datetime | None) -> _Asked:
+def read_question(question: str, asked_at: datetime | None) -> Asked:
+    """What a question asks: the kinds of value, its content words, its named ids and
+    the time it asks about (shared by the state, span and choice answerers)."""
     kinds: set[str] = set()
     hinted: set[str] = set()
     for kind, cue, words in _ASKS:
@@ -186,9 +190,9 @@ def _read(question: str, asked_at: datetime | None) -> _Asked:
         for i in range(len(runs) - size + 1)
     }
     undated = _DATES_IN_QUESTION.sub(" ", question)
-    ids = {w for w in _stems(undated) if any(c.isdigit() for c in w)}
-    return _Asked(
-        _stems(question),
+    ids = {w for w in content_stems(undated) if any(c.isdigit() for c in w)}
+    return Asked(
+        content_stems(question),
         kinds,
         hinted,
         before,
@@ -216,13 +220,13 @@ def _names(item: StateRetrieved, field: str, more: str) -> list[str]:
     return [first, *[n for n in rest if n != first]]
 
 
-def _subject_fit(asked: _Asked, item: StateRetrieved) -> float:
+def _subject_fit(asked: Asked, item: StateRetrieved) -> float:
     """The best share of a subject name's words the question uses, over every name the
     subject goes by; a name with an id or a version counts only when the question names
     it ("v3.3", "API-729")."""
     best = 0.0
     for name in _names(item, "subject", "names"):
-        words = _stems(name)
+        words = content_stems(name)
         if not words:
             continue
         if any(any(c.isdigit() for c in w) and w not in asked.words for w in words):
@@ -231,10 +235,10 @@ def _subject_fit(asked: _Asked, item: StateRetrieved) -> float:
     return best
 
 
-def _attribute_fit(asked: _Asked, item: StateRetrieved) -> float:
+def _attribute_fit(asked: Asked, item: StateRetrieved) -> float:
     """1 when the question names the attribute (by any of its names), 0.8 when the kind
     of question implies it, 0.7 for a partial name, 0.5 when only the value's kind fits."""
-    names = [_stems(n) for n in _names(item, "attribute", "attribute_names")]
+    names = [content_stems(n) for n in _names(item, "attribute", "attribute_names")]
     names = [n for n in names if n]
     if not names:
         return 0.0
@@ -258,7 +262,7 @@ def _attribute_fit(asked: _Asked, item: StateRetrieved) -> float:
     return 0.0
 
 
-def _initials(asked: _Asked, item: StateRetrieved) -> bool:
+def _initials(asked: Asked, item: StateRetrieved) -> bool:
     """'PI' for 'principal investigator', 'CRA' for 'clinical research associate': an
     attribute written as an acronym the question spells out, or the reverse."""
     attribute = normalise(str(item.state.get("attribute", ""))).split()
@@ -269,7 +273,7 @@ def _initials(asked: _Asked, item: StateRetrieved) -> bool:
     return False
 
 
-def _fit(asked: _Asked, item: StateRetrieved) -> float:
+def _fit(asked: Asked, item: StateRetrieved) -> float:
     """How well a state's key fits a question: subject words count twice, then the
     attribute's words, or the kind of value the question asks for."""
     if not str(item.state.get("subject", "")) or not str(item.state.get("attribute", "")):
@@ -296,15 +300,15 @@ def _fit(asked: _Asked, item: StateRetrieved) -> float:
     return 2 * subject_fit + attribute_fit
 
 
-def _attribute_only(asked: _Asked, item: StateRetrieved) -> float:
+def _attribute_only(asked: Asked, item: StateRetrieved) -> float:
     """1 when the question names the state's attribute in full (and no id of another
     subject), else 0."""
-    names = [_stems(n) for n in _names(item, "attribute", "attribute_names")]
+    names = [content_stems(n) for n in _names(item, "attribute", "attribute_names")]
     if not any(n and n <= asked.words for n in names) and not _initials(asked, item):
         return 0.0
     asked_ids = asked.ids
     subject_ids = [
-        {w for w in _stems(n) if any(c.isdigit() for c in w)}
+        {w for w in content_stems(n) if any(c.isdigit() for c in w)}
         for n in _names(item, "subject", "names")
     ]
     if asked_ids and not any(asked_ids == ids for ids in subject_ids):
@@ -320,7 +324,9 @@ def _attribute_only(asked: _Asked, item: StateRetrieved) -> float:
         return 0.0
     # The attribute as written, named in full, beats a synonym ("cargo ready date" over
     # an "ETA" that is also a date).
-    named = [n for n in (_stems(a) for a in _names(item, "attribute", "attribute_names")) if n]
+    named = [
+        n for n in (content_stems(a) for a in _names(item, "attribute", "attribute_names")) if n
+    ]
     fully = [len(n) for n in named if n <= asked.words]
     written = named[0] if named else set()
     return 1.0 + 0.1 * max(fully, default=0) + (0.05 if written and written <= asked.words else 0)
@@ -353,7 +359,7 @@ def answer_from_states(
     ]
     if not states:
         return None
-    asked = _read(question, asked_at)
+    asked = read_question(question, asked_at)
     which = _which_subject(question, states)
     if which is not None:
         return which
@@ -417,7 +423,7 @@ def _compatible(a: str, b: str) -> bool:
     return same_attribute(a, b) or same_class(a, b) or a.lower() == b.lower()
 
 
-def _before(asked: _Asked, timeline: list[StateRetrieved], latest: StateRetrieved) -> str | None:
+def _before(asked: Asked, timeline: list[StateRetrieved], latest: StateRetrieved) -> str | None:
     """The value before the current one (or before the value the question names)."""
     anchor = latest
     if asked.named:
@@ -470,7 +476,7 @@ def who_did(question: str, items: Sequence[Retrieved]) -> str | None:
     if match is None or match["verb"].lower() in _STATE_VERBS or _BEFORE.search(question):
         return None
     verb = stem(match["verb"].lower())[:4]
-    words = _stems(question[match.end() :])
+    words = content_stems(question[match.end() :])
     # "Who sent Marta Silva the offer?": whoever the question names did not do the act
     # (Marta's replies quote the offer too); "Who merged Tariq's fix?" names an owner.
     named = {n.lower() for n in _NAMED.findall(question[match.end() :])}
@@ -483,7 +489,7 @@ def who_did(question: str, items: Sequence[Retrieved]) -> str | None:
     best: tuple[tuple[bool, float], str, str] | None = None
     for rank, group in events.values():
         text = " ".join(recalled_text(item) for item in group)
-        overlap = len(words & _stems(text)) / max(len(words), 1)
+        overlap = len(words & content_stems(text)) / max(len(words), 1)
         said = verb in normalise(text)
         if overlap == 0 or not (said or overlap >= 0.6):
             continue  # saying the act ('approved') counts most; else the words must fit well
