@@ -34,6 +34,7 @@ from memos.eval.memtrack.states import (
     recalled_text,
     who_did,
 )
+from memos.eval.memtrack.which import which_answer
 
 _TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
 _PR = re.compile(r"(?i)(?:\bPR|\bpull request|\bMR|\bmerge request)?\s*#(\d+)\b")
@@ -348,6 +349,9 @@ class ExtractiveAnswerer:
             if from_state is not None:
                 newer = newer_span(question, items, asked_at, from_state)
                 return Answer(newer or from_state)
+            which = which_answer(question, items, asked_at)
+            if which is not None:
+                return Answer(which)  # "Which ticket tracks X?": a thing of the kind asked
             actor = who_did(question, items)
             if actor is not None:
                 return Answer(actor)

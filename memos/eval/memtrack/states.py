@@ -169,8 +169,8 @@ class Asked:
 
 
 def read_question(question: str, asked_at: datetime | None) -> Asked:
-    """What a question asks: the kinds of value, its content words, its named ids and
-    the time it asks about (shared by the state, span and choice answerers)."""
+    """What a question asks: its content words, the kinds of value it wants, the time it
+    asks about and the ids it names (shared by the state, span and choice answerers)."""
     kinds: set[str] = set()
     hinted: set[str] = set()
     for kind, cue, words in _ASKS:

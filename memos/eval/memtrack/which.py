@@ -1,0 +1,211 @@
+"""Answers to "which" questions ("Which ticket tracks the checkout timeout?", "Which team
+owns the billing service now?", "What ticket was the rollback logged under?"): the thing
+of the kind the question names, taken from the recalled sentence that says the rest of
+the question.
+
+The question's noun gives the answer's shape: a ticket, incident or pull request is an
+identifier (PAY-412, #219), a build or release a version, a vendor, team or customer a
+name; a noun of no known kind takes an identifier, else a name. Sentences are ranked by
+how many of the question's other words they share (at least one, two when the question
+has three or more), then by time, the latest saying what holds now. In the chosen
+sentence the candidate nearest the shared words answers ("Closing OPS-90 as a duplicate
+of OPS-88": OPS-90 was closed). A candidate the question itself names is never the
+answer, a name keeps the kind's noun when the sentence says them together ("the
+Payments team", "Room 4B"), and an old value named beside the new one ("fra-2, not
+ams-1") is left out.
+
+Questions about the value before a change ("Which vendor did we use before?") and about
+typed values (dates, prices, statuses) are left to the other answerers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from memos.agents.keyphrases import stem
+from memos.agents.statements import stated_nothing
+from memos.agents.words import NOT_NAMES
+from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.memos_backend import StateRetrieved
+from memos.eval.memtrack.metrics import normalise
+from memos.eval.memtrack.spans import NEGATED, NOT_OLD, SENTENCE
+from memos.eval.memtrack.states import content_stems, read_question
+from memos.text import STOPWORDS
+
+_QUESTION = re.compile(
+    r"(?i)^\s*(?P<wh>which|what)\s+(?P<noun>[a-z][a-z-]*)(?P<rest>\s.*?)\s*\?*\s*$"
+)
+# Kinds by the noun that names them; the answer's shape follows.
+_IDENTIFIED = frozenset(
+    [
+        "ticket", "issue", "bug", "incident", "pr", "mr", "story", "epic", "task", "case",
+        "claim", "order", "po", "invoice", "cr", "change", "jira"
+    ]
+)  # fmt: skip
+_VERSIONED = frozenset(["build", "release", "version", "sdk", "firmware"])
+_NAMED = frozenset(
+    [
+        "vendor", "supplier", "customer", "client", "company", "team", "carrier", "partner",
+        "contractor", "agency", "firm", "venue", "hotel", "airline", "bank", "provider",
+        "tool", "library", "framework", "engineer", "person", "candidate", "squad", "office",
+        "site"
+    ]
+)  # fmt: skip
+# Things named by a code ("fra-2", "eu-west-1").
+_CODED = frozenset(
+    [
+        "datacenter", "region", "zone", "cluster", "environment", "env", "host", "server",
+        "node", "branch", "repo", "queue", "bucket"
+    ]
+)  # fmt: skip
+# Nouns that ask for a typed value or a state: the state and span answerers read those.
+_TYPED = frozenset(
+    [
+        "date", "day", "time", "week", "month", "year", "price", "cost", "amount", "fee",
+        "rate", "percentage", "percent", "status", "stage", "state", "value", "number",
+        "count", "total", "budget", "size"
+    ]
+)  # fmt: skip
+# "now": the question is about what holds at the end, so the latest sentence that says the
+# rest of the question wins over one that shares more of its words.
+_NOW = re.compile(r"(?i)\b(?:now|currently|current|latest|still)\b")
+_KINDS = _IDENTIFIED | _VERSIONED | _NAMED | _CODED
+_BEFORE = re.compile(r"(?i)\b(?:before|previously|used to|originally|at first|formerly)\b")
+
+_ID = re.compile(r"(?<![\w#-])(?:[A-Z][A-Z0-9]{1,9}-\d+|#\d+|(?:PR|MR)\s?#?\d+)(?![\w-])")
+_SLUG = re.compile(r"(?<![\w-])[a-z]+(?:-[a-z0-9]+)*-\d+[a-z]?(?![\w-])")
+_VERSION = re.compile(r"(?<![\w.])v?\d+(?:\.\d+){1,3}(?![\w.])")
+# A name's words are capitalised, joined by the small words names keep ("Casa do Lago").
+_NAME = re.compile(
+    r"[A-Z][\w&'.-]*(?:\s+(?:(?:of|and|de|do|da|del|della|la|le|van|von|der|&)\s+)?"
+    r"[A-Z][\w&'.-]*){0,3}"
+)
+_WORD = re.compile(r"[\w'-]+")
+
+
+def _noun(question: str) -> tuple[str, str] | None:
+    """The kind's noun a which-question asks for and the rest of the question, or None."""
+    found = _QUESTION.match(question)
+    if found is None:
+        return None
+    noun, rest = found["noun"].lower(), found["rest"]
+    if noun == "pull" and rest.lower().split()[:1] == ["request"]:
+        noun, rest = "pr", rest.split(None, 1)[1] if len(rest.split()) > 1 else ""
+    following = rest.split()[:1]
+    if following and _singular(following[0].lower()) in _KINDS:
+        # "Which protocol version ...": the kind is the second noun, the first says whose.
+        noun, rest = (
+            following[0].lower(),
+            f"{noun} {rest.split(None, 1)[1] if len(rest.split()) > 1 else ''}",
+        )
+    singular = _singular(noun)
+    if singular in _TYPED or noun in STOPWORDS or singular in ("one", "kind", "type", "of"):
+        return None
+    known = singular in _KINDS
+    if found["wh"].lower() == "what" and not known:
+        return None  # "What is ...", "What discount ...": not a thing of a kind
+    return singular, rest
+
+
+def _singular(noun: str) -> str:
+    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
+
+
+def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
+    """(position, text) of what could answer, in the shape the noun's kind takes."""
+    ids = [(m.start(), m.group(0)) for m in _ID.finditer(sentence)]
+    ids += [(m.start(), m.group(0)) for m in _SLUG.finditer(sentence)]
+    versions = [(m.start(), m.group(0)) for m in _VERSION.finditer(sentence)]
+    if noun in _IDENTIFIED or noun in _CODED:
+        return ids
+    if noun in _VERSIONED:
+        return versions
+    beside = rf"(?i:{re.escape(noun)}s?)"
+    found = [
+        (m.start(), m.group(0))
+        for pattern in (
+            rf"\b{beside}\s+[A-Z0-9][\w-]*",
+            rf"[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){{0,2}}\s+{beside}\b",
+        )
+        for m in re.finditer(pattern, sentence)
+    ]
+    names = []
+    for match in _NAME.finditer(sentence):
+        words = match.group(0).split()
+        start = match.start()
+        while words and (words[0].lower() in NOT_NAMES or words[0].lower() in STOPWORDS):
+            start += len(words[0]) + 1
+            words = words[1:]
+        if not words:
+            continue
+        first = words[0].lower()
+        opening = not sentence[: match.start()].strip()
+        if "'" in first or "\u2019" in first:
+            continue  # "We're", "It's"
+        if opening and len(words) == 1 and first.endswith(("ing", "ed")):
+            continue  # "Closing OPS-90 ...": a verb opens the sentence
+        text = " ".join(words)
+        if not any(at <= start < at + len(whole) for at, whole in found):
+            names.append((start, text))  # "Payments" is part of "the Payments team"
+    if noun in _NAMED:
+        return found + names
+    return found  # a noun of no known kind: only a name the sentence gives it ("Dock 4")
+
+
+def _distance(position: int, text: str, near: list[int]) -> float:
+    middle = position + len(text) / 2
+    return sum(abs(middle - p) for p in near) / len(near)
+
+
+def which_answer(
+    question: str, items: Sequence[Retrieved], asked_at: datetime | None = None
+) -> str | None:
+    """The thing a which-question asks for, or None (see the module doc)."""
+    read = _noun(question)
+    if read is None or _BEFORE.search(question):
+        return None
+    noun, rest = read
+    asked = read_question(question, asked_at)
+    words = content_stems(rest) - {stem(noun), stem(noun + "s")}
+    if not words:
+        return None
+    needed = 2 if len(words) >= 3 else 1
+    asked_words = set(normalise(question).split())
+    latest = bool(_NOW.search(question))
+    best: tuple[tuple[float, float, int], str] | None = None
+    for rank, item in enumerate(items):
+        when = item.timestamp or datetime.min.replace(tzinfo=UTC)
+        if asked.as_of is not None and item.timestamp is not None and when > asked.as_of:
+            continue
+        texts = [item.text]
+        if isinstance(item, StateRetrieved) and item.said:
+            texts.append(item.said)
+        for text in texts:
+            for raw in SENTENCE.split(text):
+                if not raw.strip() or stated_nothing(raw) or NEGATED.search(NOT_OLD.sub("", raw)):
+                    continue
+                sentence = NOT_OLD.sub("", raw)
+                tokens = [
+                    (m.start(), stem(w))
+                    for m in _WORD.finditer(sentence)
+                    for w in normalise(m.group(0)).split()[:1]
+                ]
+                near = [p for p, s in tokens if s in words]
+                shared = len({s for _, s in tokens if s in words})
+                if shared < needed:
+                    continue
+                options = [
+                    (position, found)
+                    for position, found in _candidates(sentence, noun)
+                    if not (set(normalise(found).split()) - {noun, noun + "s"}) <= asked_words
+                ]
+                if not options:
+                    continue
+                answer = min(options, key=lambda o: (_distance(o[0], o[1], near), o[0]))[1]
+                moment = when.timestamp()
+                key = (moment, shared, -rank) if latest else (shared, moment, -rank)
+                if best is None or key > best[0]:
+                    best = (key, answer)
+    return best[1] if best else None

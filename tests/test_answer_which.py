@@ -1,0 +1,145 @@
+"""'Which' questions (issue #12): the thing of the kind the question names (a ticket's id,
+a release's version, a vendor's or team's name), from the recalled sentence that says the
+rest of the question; the latest one when the question asks what holds now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.extractive import ExtractiveAnswerer
+from memos.eval.memtrack.which import which_answer
+
+AT = datetime(2027, 5, 3, 9, tzinfo=UTC)
+
+
+def _item(text: str, day: int = 3) -> Retrieved:
+    return Retrieved(text=text, refs=(f"m{day}",), timestamp=AT.replace(day=day), actor="sam")
+
+
+CASES = [
+    (
+        "Which ticket tracks the checkout timeout?",
+        [_item("Opened PAY-412 for the checkout timeout."), _item("PAY-400 is the refund bug.", 4)],
+        "PAY-412",
+    ),
+    (
+        "Which vendor did we pick for catering?",
+        [
+            _item("We're going with Bluefin Catering for the offsite."),
+            _item("Harbor Foods quoted 42 per head.", 2),
+        ],
+        "Bluefin Catering",
+    ),
+    (
+        "Which room is the design review in?",
+        [_item("Design review moved to Room 4B."), _item("Design review is in Room 2A.", 1)],
+        "Room 4B",
+    ),
+    (
+        "Which build went to beta testers?",
+        [_item("Build 5.3.1 (1042) is out to beta testers."), _item("Build 5.3.0 failed QA.", 2)],
+        "5.3.1",
+    ),
+    (
+        "Which customer reported the invoice bug?",
+        [_item("Northwind reported the invoice rounding bug, logged as SUP-88.")],
+        "Northwind",
+    ),
+    (
+        "Which team owns the billing service now?",
+        [
+            _item("Billing service moves to the Payments team from Monday."),
+            _item("Core team owns the billing service.", 1),
+        ],
+        "Payments team",
+    ),
+    (
+        "Which carrier is shipping the replacement units?",
+        [_item("The replacement units ship with DHL tomorrow.")],
+        "DHL",
+    ),
+    (
+        "Which datacenter will host the new cluster?",
+        [_item("New cluster goes to fra-2, not ams-1.")],
+        "fra-2",
+    ),
+    (
+        "Which ticket was closed as a duplicate?",
+        [_item("Closing OPS-90 as a duplicate of OPS-88.")],
+        "OPS-90",
+    ),
+    (
+        "Which incident caused the outage on Tuesday?",
+        [_item("Tuesday's outage was INC-2231 (expired TLS cert).")],
+        "INC-2231",
+    ),
+    (
+        "Which region is the staging cluster in now?",
+        [
+            _item("Staging cluster migrated to eu-central-1 last night.", 6),
+            _item("Staging cluster lives in eu-west-1 for now.", 1),
+        ],
+        "eu-central-1",
+    ),
+    (
+        "What version of the SDK are we on?",
+        [_item("We upgraded the SDK to 12.4.1 this morning.", 4), _item("SDK is at 12.2.0.", 1)],
+        "12.4.1",
+    ),
+    (
+        "Which venue did they settle on for the offsite?",
+        [
+            _item("Offsite venue settled: Casa do Lago, near Sintra.", 4),
+            _item("Venue options for the offsite: Casa do Lago or Quinta Verde.", 2),
+        ],
+        "Casa do Lago",
+    ),
+    (
+        "Which protocol version is current?",
+        [_item("Protocol v2.1 is approved, sites move from v2.0 next week.", 4)],
+        "v2.1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "items", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_the_thing_of_the_kind_asked_answers(
+    question: str, items: list[Retrieved], expected: str
+) -> None:
+    assert ExtractiveAnswerer().answer(question, items, asked_at=AT.replace(day=10)).text == (
+        expected
+    )
+
+
+def test_now_prefers_the_latest_sentence_and_without_it_the_closest() -> None:
+    items = [
+        _item("Billing service moves to the Payments team from Monday.", 5),
+        _item("Core team owns the billing service.", 1),
+    ]
+    assert which_answer("Which team owns the billing service now?", items) == "Payments team"
+    # Not asked about "now": the sentence saying more of the question answers.
+    assert which_answer("Which team owns the billing service?", items) == "Core team"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which vendor did we use before Bluefin?",  # the value before a change
+        "What date is the review?",  # a typed value
+        "Which status is the ticket in?",
+        "What is the checkout timeout?",  # not a thing of a kind
+        "Which dock is the delivery at?",  # a noun of no known kind, named nowhere
+    ],
+)
+def test_questions_left_to_the_other_answerers(question: str) -> None:
+    items = [_item("Opened PAY-412 for the checkout timeout; Bluefin delivers at the review.")]
+    assert which_answer(question, items) is None
+
+
+def test_a_name_the_question_gives_or_a_hedge_never_answers() -> None:
+    assert which_answer("Which vendor replaced Bluefin?", [_item("Bluefin is the vendor.")]) is None
+    hedged = [_item("Maybe we could go with Harbor Foods for catering?")]
+    assert which_answer("Which vendor did we pick for catering?", hedged) is None
