@@ -11,7 +11,7 @@ keyphrases and the tickets it names as keywords and tags.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from memos.agents.candidates import THING, Candidate, State, canonical_attribute, slug, thing_name
@@ -137,6 +137,26 @@ def _third_person_verb(verb: str) -> str:
 def _content_words(text: str) -> list[str]:
     found = [w for w in re.findall(r"[A-Za-z][\w'-]*|\d+", text) if w.lower() not in IGNORED]
     return found + [t.group(0) for t in THING.finditer(text)]
+
+
+# Content words a sentence may say beyond its states before it is also kept as a fact.
+_MORE_WORDS = 3
+
+
+def _says_more(sentence: str, seen: Sequence[State]) -> bool:
+    """Whether a sentence says more than the states read from it ("Adyen is live for 10%
+    of EU card traffic, error rate 0.2%": the status is a state, the error rate is not),
+    so it is kept as a fact too and a question about the rest still finds it."""
+    said: set[str] = set()
+    for state in seen:
+        parts = [state.subject, *state.names, state.attribute, state.value, state.previous or ""]
+        said.update(_bare(w) for w in _content_words(" ".join(parts)))
+    rest = {_bare(w) for w in _content_words(sentence)} - said
+    return len(rest) >= _MORE_WORDS
+
+
+def _bare(word: str) -> str:
+    return word.lower().strip("'\u2019-")
 
 
 def skip_reason(sentence: str) -> str | None:
@@ -328,7 +348,7 @@ def extract(
             # the PO number is 7781-23"); the event's own fields win over any sentence.
             if structured is None or state.key != structured.key:
                 found[state.key] = state_candidate(state, sentence, utterance)
-        if seen:
+        if seen and not _says_more(sentence, seen):
             continue
         text = third_person(sentence, utterance.author)
         if len(named) == 1 and not things_in(sentence):

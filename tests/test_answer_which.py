@@ -143,3 +143,25 @@ def test_a_name_the_question_gives_or_a_hedge_never_answers() -> None:
     assert which_answer("Which vendor replaced Bluefin?", [_item("Bluefin is the vendor.")]) is None
     hedged = [_item("Maybe we could go with Harbor Foods for catering?")]
     assert which_answer("Which vendor did we pick for catering?", hedged) is None
+
+
+def test_typed_spans_read_rates_durations_places_and_values_beside_their_names() -> None:
+    from memos.eval.memtrack.spans import typed_span
+
+    terms = [_item("Blended rate is 1.45% + EUR 0.10 per transaction, 24-month term.")]
+    assert typed_span("What is the blended rate?", terms) == "1.45%"  # a rate may be a %
+    assert typed_span("What is the fee per transaction?", terms) == "EUR 0.10"
+    assert typed_span("How long is the contract term?", terms) == "24-month"
+    live = [_item("Adyen is live for 10% of EU card traffic, error rate 0.2%.")]
+    assert typed_span("What was the error rate at cutover?", live) == "0.2%"
+    moved = [_item("Finance wants the cutover later, so we're moving it from April 14 to May 4.")]
+    assert typed_span("When is the cutover?", moved) == "May 4"  # a change: the new value
+    room = [_item("Payments cutover dry run - Wed Apr 7, 14:00-16:00, Room Tejo and Meet link.")]
+    assert typed_span("Where is the cutover dry run?", room) == "Room Tejo"
+
+
+def test_an_identifier_in_a_question_is_no_cue_for_a_kind() -> None:
+    from memos.eval.memtrack.states import read_question
+
+    assert "money" not in read_question("What priority is PAY-210?", None).kinds
+    assert "money" in read_question("What is the pay for the role?", None).kinds

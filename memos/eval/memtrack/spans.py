@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from memos.agents.statements import stated_nothing
 from memos.agents.values import values
-from memos.agents.words import asides, without_asides
+from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.metrics import normalise
 from memos.eval.memtrack.states import content_stems, read_question
@@ -29,7 +29,24 @@ from memos.eval.memtrack.states import content_stems, read_question
 NOT_OLD = re.compile(r"(?i),?\s*\(?(?:and\s+)?not\s+[^,.;()]+\)?|\((?:was|previously)\s+[^)]*\)")
 SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
-_KINDS = {"percent", "count", "money", "date", "version"}
+# Kinds any value of which may answer a question that names no kind.
+_ANY = {"percent", "count", "money", "date", "version"}
+_KINDS = _ANY | {"duration", "place"}
+_NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+# "24-month term", "90 days", "two weeks": a length of time, as written.
+_DURATION = re.compile(
+    rf"(?i)\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS})[\s-](?:minute|hour|day|week|month|year|"
+    r"quarter|sprint)s?\b"
+)
+# "Room Tejo", "Floor 3", "in Lisbon", "at the Harbor Hall": where something is.
+_PLACE = re.compile(
+    r"\b(?P<p>(?:Room|Rm\.?|Floor|Building|Bldg\.?|Hall|Dock|Gate|Suite|Office|Studio)\s+"
+    r"[A-Z0-9][\w-]*)|\b(?:in|at)\s+(?:the\s+)?(?P<n>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,3})"
+)
+# A sentence that changes a value names the new one last ("from April 14 to April 21");
+# otherwise each value sits beside the words that name it ("Blended rate is 1.45% + EUR
+# 0.10 per transaction").
+_CHANGE = re.compile(r"(?i)\b(?:to|from|now|moved|instead|->)\b|->|\u2192")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +66,7 @@ def typed_span(
     kinds = asked.kinds & _KINDS
     if not kinds and (asked.kinds or asked.who):
         return None
-    kinds = kinds or _KINDS  # "What is the floor area?": any value in the best sentence
+    kinds = kinds or _ANY  # "What is the floor area?": any value in the best sentence
     words = asked.words - asked.hinted
     found: list[_Span] = []
     from memos.eval.memtrack.memos_backend import StateRetrieved
@@ -74,13 +91,12 @@ def typed_span(
             # in, the sentence's own part on a tie.
             parts = [without_asides(body), *asides(body)]
             part = max(parts, key=lambda p: (len(words & content_stems(p)), p is parts[0]))
-            typed = [v for v in values(part, item.timestamp) if v.kind in kinds] or [
-                v for v in values(body, item.timestamp) if v.kind in kinds
-            ]
+            typed = _typed(part, item.timestamp, kinds) or _typed(body, item.timestamp, kinds)
             if not typed:
                 continue
+            chosen = typed[-1] if _CHANGE.search(part) else _beside(typed, part, words)
             when = item.timestamp or datetime.min.replace(tzinfo=UTC)
-            found.append(_Span(typed[-1].text, overlap, item.current is not False, when, rank))
+            found.append(_Span(chosen[1], overlap, item.current is not False, when, rank))
     if not found:
         return None
     if asked.as_of is not None:
@@ -92,6 +108,32 @@ def typed_span(
         f for f in found if f.when < best.when and normalise(f.value) != normalise(best.value)
     ]
     return max(earlier, key=lambda f: (f.when, -f.rank)).value if earlier else None
+
+
+def _typed(text: str, at: datetime | None, kinds: set[str]) -> list[tuple[int, str]]:
+    """(position, text) of the values of `kinds` in `text`, in order."""
+    found = [(v.start, v.text) for v in values(text, at) if v.kind in kinds]
+    if "duration" in kinds:
+        found += [(m.start(), m.group(0)) for m in _DURATION.finditer(text)]
+    if "place" in kinds:
+        for match in _PLACE.finditer(text):
+            place = match["p"] or match["n"]
+            if place.split()[0].lower() not in NOT_NAMES:
+                found.append((match.start("p") if match["p"] else match.start("n"), place))
+    return sorted(found)
+
+
+def _beside(typed: list[tuple[int, str]], text: str, words: set[str]) -> tuple[int, str]:
+    """The value nearest after the question's words in `text` (before them counts
+    double), the last one when none of the words is there."""
+    ends = [m.end() for m in re.finditer(r"[\w'-]+", text) if content_stems(m.group(0)) & words]
+    if not ends:
+        return typed[-1]
+
+    def distance(value: tuple[int, str]) -> int:
+        return min(value[0] - e if value[0] >= e else 2 * (e - value[0]) for e in ends)
+
+    return min(typed, key=lambda v: (distance(v), -v[0]))
 
 
 def newer_span(

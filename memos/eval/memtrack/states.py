@@ -79,7 +79,9 @@ _QUESTION_WORDS = frozenset(
 )
 # What kind of value a question asks for, and the attribute words that name it.
 _ASKS: tuple[tuple[str, str, str], ...] = (
-    ("percent", r"\b(?:percent(?:age)?|rolled out|rollout|ramp(?:ed)?|traffic)\b", "rollout"),
+    # A rate is a percentage ("error rate") or an amount ("day rate"): both fit.
+    ("percent", r"\b(?:percent(?:age)?|rolled out|rollout|ramp(?:ed)?|traffic|rate)\b", "rollout"),
+    ("duration", r"\b(?:how long|duration|term|length of)\b", ""),
     ("count", r"\b(?:how many|number of|headcount|capacity|limit|count|area|size)\b", ""),
     (
         "money",
@@ -95,6 +97,7 @@ _ASKS: tuple[tuple[str, str, str], ...] = (
 )
 _KIND_FITS: dict[str, set[str | None]] = {
     "percent": {"percent"},
+    "duration": {"count"},
     "count": {"count"},
     "money": {"money"},
     "date": {"date"},
@@ -103,7 +106,9 @@ _KIND_FITS: dict[str, set[str | None]] = {
     "place": {"word", "person", None},
     "status": {"word", None, "switch"},
 }
-_TYPED = frozenset(["percent", "count", "money", "date", "version"])
+_TYPED = frozenset(["percent", "count", "money", "date", "version", "duration"])
+# An identifier in a question ("PAY-210", "#88") is a name, never a cue for a kind.
+_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d[\w-]*|#\d+")
 _BEFORE = re.compile(r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|prior)\b")
 _NAMED_AFTER_BEFORE = re.compile(
     r"(?i)\bbefore\b(?:\s+(?:it|they|she|he|the \w+))?(?:\s+\w+){0,2}?\s+(?:to|was|became|"
@@ -173,8 +178,9 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
     asks about and the ids it names (shared by the state, span and choice answerers)."""
     kinds: set[str] = set()
     hinted: set[str] = set()
+    cued = _IDENTIFIER.sub(" ", question)
     for kind, cue, words in _ASKS:
-        if re.search(cue, question, re.I):
+        if re.search(cue, cued, re.I):
             kinds.add(kind)
             hinted |= {stem(w) for w in words.split()}
     before = bool(_BEFORE.search(question))

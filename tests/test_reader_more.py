@@ -1,0 +1,47 @@
+"""A sentence that says more than the states read from it is also kept as a fact (issue
+#12): "Adyen is live for 10% of EU card traffic, error rate 0.2%" keys Adyen's status, and
+a question about the error rate must still find the sentence. A sentence that says only
+its change is stored once, as the state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import memos
+from memos.eval.truth import read_states
+from memos.testing import HashEmbedder
+
+
+def _ingest(tmp_path: Path, *texts: str) -> memos.MemCube:
+    mos = memos.open(tmp_path / "home", embedder=HashEmbedder())
+    cube = mos.create_cube("more")
+    for index, text in enumerate(texts):
+        cube.ingest(
+            [
+                {
+                    "platform": "slack",
+                    "actor": "priya",
+                    "timestamp": f"2027-04-21T{10 + index:02d}:00:00Z",
+                    "text": text,
+                    "id": f"m{index}",
+                }
+            ]
+        )
+    return cube
+
+
+def test_the_rest_of_a_stated_sentence_stays_findable(tmp_path: Path) -> None:
+    said = "Adyen is live for 10% of EU card traffic, error rate 0.2%."
+    cube = _ingest(tmp_path, said)
+    states = {(s.subject, s.attribute, s.value) for s in read_states(cube)}
+    assert ("Adyen", "status", "live") in states
+    plain = [i.content for i in cube.items() if "state_key" not in i.attributes]
+    assert any("error rate 0.2%" in (text or "") for text in plain), plain
+    hits = cube.search("error rate at cutover", k=3)
+    assert any("error rate 0.2%" in (h.item.content or "") for h in hits)
+
+
+def test_a_sentence_that_only_states_its_change_is_stored_once(tmp_path: Path) -> None:
+    cube = _ingest(tmp_path, "PAY-223 moved from In Progress to In Review.")
+    items = cube.items()
+    assert [i.attributes.get("state_key") for i in items] == ["pay-223/status"]
