@@ -78,8 +78,8 @@ _WEEKDAY_DAY = re.compile(
 _ORDINAL_DAY = re.compile(r"(?i)\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b")
 _CURRENCY = r"(?:[$€£¥]|(?:USD|EUR|GBP|NOK|SEK|DKK|CHF|JPY|CAD|AUD|INR)\s?)"
 MONEY = re.compile(
-    rf"(?:(?<![\w$€£¥]){_CURRENCY}\s?\d[\d,]*(?:\.\d+)?(?:\s?[kKmM](?![\w]))?"
-    r"|\b\d[\d,]*(?:\.\d+)?\s?(?:[kKmM]\s)?(?:euros?|dollars?|pounds|EUR|USD|NOK|SEK|DKK|GBP|"
+    rf"(?:(?<![\w$€£¥]){_CURRENCY}\s?\d+(?:,\d{{3}})*(?:\.\d+|,\d{{1,2}}(?!\d))?(?:\s?[kKmM](?![\w]))?"
+    r"|\b\d+(?:,\d{3})*(?:\.\d+|,\d{1,2}(?!\d))?\s?(?:[kKmM]\s)?(?:euros?|dollars?|pounds|EUR|USD|NOK|SEK|DKK|GBP|"
     r"CHF|kr)\b)"
 )
 PERCENT = re.compile(r"(?i)(?<![\w.])\d+(?:\.\d+)?\s?(?:%|percent\b)")

@@ -142,3 +142,44 @@ def test_a_span_answer_comes_from_the_part_the_question_is_about() -> None:
     ]
     assert typed_span("What was the approved amount?", items) == "$7,420"
     assert typed_span("What is the deductible?", items) == "$1,000"
+
+
+def test_the_agent_of_a_passive_answers_even_when_nobody_else_names_them() -> None:
+    items = [
+        _item("We're going with Northlight. Contract was signed by Dev this morning.", "mira", "m1")
+    ]
+    assert who_did("Who signed the contract with Northlight?", items) == "Dev"
+
+
+def test_originally_asks_for_the_first_value_not_the_one_before_the_latest() -> None:
+    def state(value: str, day: int, current: bool) -> StateRetrieved:
+        return StateRetrieved(
+            text=f"The budget of Spring campaign is {value}.",
+            refs=(f"m{day}",),
+            timestamp=AT.replace(day=day),
+            actor="mira",
+            current=current,
+            said=f"Budget is {value}.",
+            state={"subject": "Spring campaign", "attribute": "budget", "value": value},
+            valid_from=AT.replace(day=day),
+        )
+
+    chain = [state("$60k", 1, False), state("$72k", 5, False), state("$68k", 9, True)]
+    ask = answer_from_states
+    assert ask("What was the campaign budget before the latest change?", chain) == "$72k"
+    assert ask("What was the campaign budget when it was first planned?", chain) == "$60k"
+    assert ask("What was the campaign budget originally?", chain) == "$60k"
+
+
+def test_a_state_that_never_names_whom_the_question_asks_about_does_not_answer() -> None:
+    owner = StateRetrieved(
+        text="The owner of Landing page is Sam Ortiz.",
+        refs=("m1",),
+        timestamp=AT,
+        actor="mira",
+        said="Landing page owner: Sam Ortiz",
+        state={"subject": "Landing page", "attribute": "owner", "value": "Sam Ortiz",
+               "attribute_names": ["owner", "lead"]},
+    )  # fmt: skip
+    assert answer_from_states("Who is the lead at Northlight?", [owner]) is None
+    assert answer_from_states("Who is the lead on the landing page?", [owner]) == "Sam Ortiz"

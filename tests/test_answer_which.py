@@ -165,3 +165,14 @@ def test_an_identifier_in_a_question_is_no_cue_for_a_kind() -> None:
 
     assert "money" not in read_question("What priority is PAY-210?", None).kinds
     assert "money" in read_question("What is the pay for the role?", None).kinds
+
+
+def test_who_holds_a_role_is_the_person_named_beside_it_never_a_role_or_the_question() -> None:
+    from memos.eval.memtrack.spans import typed_span
+
+    said = [
+        _item("Our fee for the creative package is $18,500, and Hana Sato will be your lead."),
+        _item("Principal Investigator sign-off is pending at St. Aldric Hospital.", 4),
+    ]
+    assert typed_span("Who is the account lead at Northlight?", said[:1]) == "Hana Sato"
+    assert typed_span("Who is the principal investigator at St. Aldric?", said[1:]) is None

@@ -45,3 +45,18 @@ def test_a_sentence_that_only_states_its_change_is_stored_once(tmp_path: Path) -
     cube = _ingest(tmp_path, "PAY-223 moved from In Progress to In Review.")
     items = cube.items()
     assert [i.attributes.get("state_key") for i in items] == ["pay-223/status"]
+
+
+def test_statements_joined_by_a_comma_are_read_apart(tmp_path: Path) -> None:
+    cube = _ingest(
+        tmp_path,
+        "Spring campaign budget is $60k, launch is planned for March 15.",
+        "If Finance signs off, the budget is $80k.",  # a condition: nothing is stated
+        "Our fee for the creative package is $18,500, and Hana Sato will be your lead.",
+    )
+    states = {(s.subject, s.attribute, s.value) for s in read_states(cube)}
+    assert ("Spring campaign", "budget", "$60k") in states
+    assert ("Spring campaign", "launch date", "March 15") in states
+    assert not any(value == "$80k" for _, _, value in states)
+    # A comma after an amount ends it: "$18,500," is $18,500.
+    assert ("creative package", "fee", "$18,500") in states

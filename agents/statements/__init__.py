@@ -39,5 +39,14 @@ with one another (nothing outside the package does):
 from memos.agents.statements.context import Context, Known, Reading, same_attribute
 from memos.agents.statements.general import general_states
 from memos.agents.statements.polarity import stated_nothing
+from memos.agents.statements.vocabulary import is_role
 
-__all__ = ["Context", "Known", "Reading", "general_states", "same_attribute", "stated_nothing"]
+__all__ = [
+    "Context",
+    "Known",
+    "Reading",
+    "general_states",
+    "is_role",
+    "same_attribute",
+    "stated_nothing",
+]

@@ -132,10 +132,29 @@ _TO = (
 _CLAUSE = re.compile(r"\s*(?:;|:\(|:\)|\s[-\u2013\u2014]\s(?=[a-z])|\bbut\b|,\s+so\b)\s*")
 
 
+# "Spring campaign budget is $60k, launch is planned for March 15": two statements joined
+# by a comma (or ", and"), each with its own subject and verb. A relative clause ("which
+# is") is no new statement.
+_SPLICE = re.compile(
+    r",\s+(?:and\s+)?(?=(?!(?:which|who|that|where|what)\b)(?:the\s+|our\s+|their\s+|its\s+)?"
+    r"[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,3}\s+"
+    r"(?:is|are|was|were|will\s+be|moves?|moved|goes|went|stays|remains|has\s+been)\b)"
+)
+# A sentence with a condition is left whole: its second half holds only under the first.
+_CONDITION = re.compile(r"(?i)\b(?:if|unless|assuming|provided|in case|once|until|whether)\b")
+
+
 def clauses(sentence: str) -> list[str]:
     """A sentence cut where its clauses may differ in polarity ("Ana can't do the 23rd
-    :( Jonas will give the keynote instead")."""
-    return [c.strip() for c in _CLAUSE.split(sentence) if c and c.strip()]
+    :( Jonas will give the keynote instead") or state different things ("budget is $60k,
+    launch is March 15")."""
+    found = []
+    for piece in _CLAUSE.split(sentence):
+        if not piece or not piece.strip():
+            continue
+        parts = [piece] if _CONDITION.search(piece) else _SPLICE.split(piece)
+        found += [p.strip() for p in parts if p.strip()]
+    return found
 
 
 _PLACE_CUE = re.compile(

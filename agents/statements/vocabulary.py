@@ -63,6 +63,12 @@ _PERSONISH = re.compile(
 )
 
 
+def is_role(text: str) -> bool:
+    """Whether `text` names a role people hold ("Principal Investigator", "hiring
+    manager"), not a person."""
+    return bool(_PERSONISH.search(text.strip()))
+
+
 _HEDGE = re.compile(
     r"(?i)\b(?:might|maybe|perhaps|probably|possibly|could|would|should|if|unless|whether|"
     r"rumou?rs?|nothing (?:is )?confirmed|not (?:yet )?confirmed|tentative(?:ly)?|"

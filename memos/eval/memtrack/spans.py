@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from memos.agents.statements import stated_nothing
+from memos.agents.statements import is_role, stated_nothing
 from memos.agents.values import values
 from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
@@ -31,7 +31,8 @@ SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
 # Kinds any value of which may answer a question that names no kind.
 _ANY = {"percent", "count", "money", "date", "version"}
-_KINDS = _ANY | {"duration", "place"}
+_NAMES = {"place", "person"}
+_KINDS = _ANY | {"duration"} | _NAMES
 _NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 # "24-month term", "90 days", "two weeks": a length of time, as written.
 _DURATION = re.compile(
@@ -92,6 +93,14 @@ def typed_span(
             parts = [without_asides(body), *asides(body)]
             part = max(parts, key=lambda p: (len(words & content_stems(p)), p is parts[0]))
             typed = _typed(part, item.timestamp, kinds) or _typed(body, item.timestamp, kinds)
+            # A name the question says itself ("the principal investigator at St. Aldric")
+            # is what it asks about, never the answer.
+            typed = [
+                (at, text)
+                for at, text in typed
+                if not (_NAMES & kinds and set(normalise(text).split()) & asked.plain)
+                and not ("person" in kinds and is_role(text))  # "Principal Investigator"
+            ]
             if not typed:
                 continue
             chosen = typed[-1] if _CHANGE.search(part) else _beside(typed, part, words)
@@ -107,6 +116,11 @@ def typed_span(
     earlier = [
         f for f in found if f.when < best.when and normalise(f.value) != normalise(best.value)
     ]
+    if asked.first:
+        # "originally": the earliest value said among the sentences as close to the
+        # question as the best one.
+        close = [f for f in earlier if round(f.overlap, 1) >= round(best.overlap, 1)] or earlier
+        return min(close, key=lambda f: (f.when, f.rank)).value if close else None
     return max(earlier, key=lambda f: (f.when, -f.rank)).value if earlier else None
 
 
@@ -145,7 +159,7 @@ def newer_span(
     from memos.eval.memtrack.memos_backend import StateRetrieved
 
     asked = read_question(question, asked_at)
-    kinds = asked.kinds & _KINDS
+    kinds = asked.kinds & _KINDS - _NAMES  # a name is no typed value a reader may miss
     if asked.before or asked.as_of is not None or not kinds:
         return None
     states = [

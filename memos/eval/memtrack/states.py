@@ -110,6 +110,11 @@ _TYPED = frozenset(["percent", "count", "money", "date", "version", "duration"])
 # An identifier in a question ("PAY-210", "#88") is a name, never a cue for a kind.
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d[\w-]*|#\d+")
 _BEFORE = re.compile(r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|prior)\b")
+# "originally", "when it was first planned": the first value, not the one before the latest.
+_FIRST = re.compile(
+    r"(?i)\b(?:originally|initially|at first|to begin with|at the start)\b|"
+    r"\bfirst\s+[a-z]+(?:ed|en)\b"
+)
 _NAMED_AFTER_BEFORE = re.compile(
     r"(?i)\bbefore\b(?:\s+(?:it|they|she|he|the \w+))?(?:\s+\w+){0,2}?\s+(?:to|was|became|"
     r"is)\s+(?P<v>.+?)\??$|\bbefore\s+(?P<w>[^?]+?)\s*(?:took over|did|came|replaced)?\??$"
@@ -171,6 +176,8 @@ class Asked:
     plain: set[str] = field(default_factory=set)  # the question's words, unstemmed
     acronyms: set[str] = field(default_factory=set)  # initials of its 2-3 word runs
     ids: set[str] = field(default_factory=set)  # its words with digits, dates left out
+    names: set[str] = field(default_factory=set)  # its capitalised words but the first
+    first: bool = False  # it asks for the first value ("originally", "when first planned")
 
 
 def read_question(question: str, asked_at: datetime | None) -> Asked:
@@ -197,17 +204,26 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
     }
     undated = _DATES_IN_QUESTION.sub(" ", question)
     ids = {w for w in content_stems(undated) if any(c.isdigit() for c in w)}
+    from memos.agents.words import NOT_NAMES
+
+    names = {w.lower() for w in re.findall(r"\b[A-Z][a-z]+\b", question.strip())[1:]}
+    names -= NOT_NAMES  # "on February 20": a month is no name
+    if named:
+        names -= set(normalise(named).split())  # "before Sara Lindqvist": a value, not whose
+    first = bool(_FIRST.search(question))
     return Asked(
         content_stems(question),
         kinds,
         hinted,
-        before,
+        before or first,
         named,
         asked_as_of(question, asked_at),
         who,
         plain,
         acronyms,
         ids,
+        names - {w for w in plain if w in _QUESTION_WORDS},
+        first,
     )
 
 
@@ -319,6 +335,10 @@ def _attribute_only(asked: Asked, item: StateRetrieved) -> float:
     ]
     if asked_ids and not any(asked_ids == ids for ids in subject_ids):
         return 0.0  # the question names an id this state is not about
+    if asked.names:
+        about = normalise(" ".join([*_names(item, "subject", "names"), item.said, item.text]))
+        if not asked.names & set(about.split()):
+            return 0.0  # "the account lead at Northlight": a state that never names it
     value = str(item.state.get("value", ""))
     kind = _value_kind(value)
     kinds = {k for k in asked.kinds if k in _KIND_FITS}
@@ -408,6 +428,8 @@ def answer_from_states(
     latest = current[-1]
     if not asked.before:
         return _shown(str(latest.state["value"]))
+    if asked.first:
+        return _shown(str(timeline[0].state["value"]))
     found = _before(asked, timeline, latest)
     return _shown(found) if found is not None else None
 
@@ -530,11 +552,13 @@ def _doer(text: str, verb: str, named: set[str], items: Sequence[Retrieved]) -> 
     from memos.agents.values import PERSON
 
     said = re.escape(verb.lower())
-    found = re.search(
+    passive = re.search(rf"(?i:\b{said}\s+by)\s+(?P<who>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)", text)
+    # The agent a passive names is the most explicit doer there is.
+    found = passive or re.search(
         rf"(?:^|[.!?]\s+|,\s+|\band\s+)(?P<who>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+"
         rf"(?:has\s+|had\s+|just\s+|already\s+)*(?i:{said})\b",
         text,
-    ) or re.search(rf"(?i:\b{said}\s+by)\s+(?P<who>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)", text)
+    )
     if found is None:
         return None
     who = found["who"]
@@ -552,7 +576,8 @@ def _doer(text: str, verb: str, named: set[str], items: Sequence[Retrieved]) -> 
     if len(full) == 1:
         return full.pop()
     authors = {item.actor.split()[0].lower() for item in items if item.actor}
-    return who if full or first in authors else None
+    # "was signed by Dev": the agent of a passive is someone, known or not.
+    return who if full or first in authors or found is passive else None
 
 
 _NOT_DOERS = frozenset(["we", "i", "they", "he", "she", "it", "this", "that", "the", "everyone"])

@@ -72,6 +72,11 @@ _TYPED = frozenset(
 # rest of the question wins over one that shares more of its words.
 _NOW = re.compile(r"(?i)\b(?:now|currently|current|latest|still)\b")
 _KINDS = _IDENTIFIED | _VERSIONED | _NAMED | _CODED
+# Words that end the noun phrase of "Which creative direction did ...".
+_VERBS = frozenset(
+    ["is", "are", "was", "were", "will", "would", "did", "does", "do", "has", "have", "had",
+     "can", "could", "should", "got", "gets", "went", "goes", "came", "comes"]
+)  # fmt: skip
 _BEFORE = re.compile(r"(?i)\b(?:before|previously|used to|originally|at first|formerly)\b")
 
 _ID = re.compile(r"(?<![\w#-])(?:[A-Z][A-Z0-9]{1,9}-\d+|#\d+|(?:PR|MR)\s?#?\d+)(?![\w-])")
@@ -94,8 +99,14 @@ def _noun(question: str) -> tuple[str, str] | None:
     if noun == "pull" and rest.lower().split()[:1] == ["request"]:
         noun, rest = "pr", rest.split(None, 1)[1] if len(rest.split()) > 1 else ""
     following = rest.split()[:1]
-    if following and _singular(following[0].lower()) in _KINDS:
-        # "Which protocol version ...": the kind is the second noun, the first says whose.
+    head = following[0].lower() if following else ""
+    unknown = _singular(noun) not in _KINDS and _singular(noun) not in _TYPED
+    if head and (
+        _singular(head) in _KINDS
+        or (unknown and head.isalpha() and head not in _VERBS and head not in STOPWORDS)
+    ):
+        # "Which protocol version ...", "Which creative direction ...": the second noun
+        # is the head, the first says whose.
         noun, rest = (
             following[0].lower(),
             f"{noun} {rest.split(None, 1)[1] if len(rest.split()) > 1 else ''}",
