@@ -176,3 +176,21 @@ def test_who_holds_a_role_is_the_person_named_beside_it_never_a_role_or_the_ques
     ]
     assert typed_span("Who is the account lead at Northlight?", said[:1]) == "Hana Sato"
     assert typed_span("Who is the principal investigator at St. Aldric?", said[1:]) is None
+
+
+def test_codes_rooms_and_choices() -> None:
+    po = [
+        _item("PO 4500187722 has been issued to Carl Zeiss AG for CHF 389,500."),
+        _item("Serial number 2710004813, all lasers pass acceptance.", 5),
+    ]
+    assert which_answer("What is the PO number?", po) == "4500187722"
+    assert which_answer("What is the serial number of the microscope?", po) == "2710004813"
+    moved = [
+        _item("Bad news: room B2.14 fails the vibration spec.", 2),
+        _item("The scope will go into B1.07 instead.", 2),
+    ]
+    assert which_answer("Which room is the scope going into?", moved) == "B1.07"
+    picked = [_item("After the demo days the committee picked the Zeiss LSM 980.")]
+    assert which_answer("Which microscope did the committee pick?", picked) == "Zeiss LSM 980"
+    quoted = [_item("Please find our quote Q-2291 for the LSM 980.")]
+    assert which_answer("Which quote covers the LSM 980?", quoted) == "Q-2291"

@@ -60,3 +60,14 @@ def test_statements_joined_by_a_comma_are_read_apart(tmp_path: Path) -> None:
     assert not any(value == "$80k" for _, _, value in states)
     # A comma after an amount ends it: "$18,500," is $18,500.
     assert ("creative package", "fee", "$18,500") in states
+
+
+def test_a_status_phrase_that_ends_a_change_is_read_whole(tmp_path: Path) -> None:
+    cube = _ingest(
+        tmp_path,
+        "FAC-88 status changed from Open to Waiting for delivery.",
+        "We moved Bay B from Lagertek to Nordrack for the fit-out.",
+    )
+    values = {s.value for s in read_states(cube)}
+    assert "Waiting for delivery" in values
+    assert "Nordrack" in values  # "for the fit-out" is why, not part of the value

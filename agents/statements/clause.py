@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from memos.agents.candidates import THING, thing_name
 from memos.agents.entities import NUMBERED
@@ -173,6 +174,10 @@ _LEAD_CHARS = 200
 _LEAD = rf"(?<!\w)(?:[^.;!?]|\.(?=\w)){{0,{_LEAD_CHARS}}}?"
 
 
+_STATUS_TAIL_WORDS = re.compile(
+    r"\s+(?P<t>(?:for|on|in|with|pending)\s+(?!(?:the|a|an|our|their|my|this|that)\b)"
+    r"[a-z][\w-]*)\s*[.!]?\s*$"
+)
 _FROM_TO = re.compile(
     rf"(?i)(?P<np>{_LEAD})\s*\b{_AUX}(?P<verb>{_CHANGE})\b(?P<mid>(?:[^.;!?]|\.(?=\w)){{0,60}}?)\s+"
     rf"from\s+(?P<old>(?:(?!\b(?:is|are|was|were|has|have|been)\b)(?:[^.;:!?]|\.(?=\d))){{1,40}}?)\s+{_TO}"
@@ -341,6 +346,10 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         new = _value_after(clean, match.end(), at) or _me(clean, match.end(), utterance)
         if new is None:
             continue
+        tail = _STATUS_TAIL_WORDS.match(clean[new.end :]) if new.kind == "word" else None
+        if tail is not None:
+            # "from Open to Waiting for delivery": a status phrase that ends the clause.
+            new = replace(new, text=f"{new.text} {tail['t']}", end=new.end + tail.end("t"))
         actor = match["np"].strip()
         if match["mid"].strip() and (
             actor.lower() == (utterance.author or "").lower() or PERSON.fullmatch(actor)

@@ -42,7 +42,7 @@ _DURATION = re.compile(
 # "Room Tejo", "Floor 3", "in Lisbon", "at the Harbor Hall": where something is.
 _PLACE = re.compile(
     r"\b(?P<p>(?:Room|Rm\.?|Floor|Building|Bldg\.?|Hall|Dock|Gate|Suite|Office|Studio)\s+"
-    r"[A-Z0-9][\w-]*)|\b(?:in|at)\s+(?:the\s+)?(?P<n>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,3})"
+    r"[A-Z0-9][\w-]*(?:\.\w+)*)|\b(?:in|at)\s+(?:the\s+)?(?P<n>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,3})"
 )
 # A sentence that changes a value names the new one last ("from April 14 to April 21");
 # otherwise each value sits beside the words that name it ("Blended rate is 1.45% + EUR

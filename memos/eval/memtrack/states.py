@@ -81,7 +81,7 @@ _QUESTION_WORDS = frozenset(
 _ASKS: tuple[tuple[str, str, str], ...] = (
     # A rate is a percentage ("error rate") or an amount ("day rate"): both fit.
     ("percent", r"\b(?:percent(?:age)?|rolled out|rollout|ramp(?:ed)?|traffic|rate)\b", "rollout"),
-    ("duration", r"\b(?:how long|duration|term|length of)\b", ""),
+    ("duration", r"\b(?:how long|duration|term|length of|lead time|turnaround)\b", ""),
     ("count", r"\b(?:how many|number of|headcount|capacity|limit|count|area|size)\b", ""),
     (
         "money",

@@ -71,6 +71,13 @@ _TYPED = frozenset(
 # "now": the question is about what holds at the end, so the latest sentence that says the
 # rest of the question wins over one that shares more of its words.
 _NOW = re.compile(r"(?i)\b(?:now|currently|current|latest|still)\b")
+# Places inside a building, named by a code ("B1.07", "4B") as often as with the noun.
+_PLACED = frozenset(["room", "floor", "building", "gate", "dock", "desk", "lab", "bay"])
+_ROOM_CODE = re.compile(r"(?<![\w.-])[A-Z]{0,3}\d{1,4}[A-Z]?(?:\.\d{1,3})+(?![\w.-])")
+_CHOSEN = re.compile(
+    r"(?i)\b(?:picked|chose|chosen|selected|went with|going with|go with|settled on|"
+    r"decided on|opted for|prefer|preferred)\s+(?:the\s+|a\s+|an\s+)?$"
+)
 _KINDS = _IDENTIFIED | _VERSIONED | _NAMED | _CODED
 # Words that end the noun phrase of "Which creative direction did ...".
 _VERBS = frozenset(
@@ -79,13 +86,13 @@ _VERBS = frozenset(
 )  # fmt: skip
 _BEFORE = re.compile(r"(?i)\b(?:before|previously|used to|originally|at first|formerly)\b")
 
-_ID = re.compile(r"(?<![\w#-])(?:[A-Z][A-Z0-9]{1,9}-\d+|#\d+|(?:PR|MR)\s?#?\d+)(?![\w-])")
+_ID = re.compile(r"(?<![\w#-])(?:[A-Z][A-Z0-9]{0,9}-\d+|#\d+|(?:PR|MR)\s?#?\d+)(?![\w-])")
 _SLUG = re.compile(r"(?<![\w-])[a-z]+(?:-[a-z0-9]+)*-\d+[a-z]?(?![\w-])")
 _VERSION = re.compile(r"(?<![\w.])v?\d+(?:\.\d+){1,3}(?![\w.])")
 # A name's words are capitalised, joined by the small words names keep ("Casa do Lago").
 _NAME = re.compile(
     r"[A-Z][\w&'.-]*(?:\s+(?:(?:of|and|de|do|da|del|della|la|le|van|von|der|&)\s+)?"
-    r"[A-Z][\w&'.-]*){0,3}"
+    r"[A-Z][\w&'.-]*){0,3}(?:\s+\d[\w-]*(?:\.\d+)*(?![\w-]))?"
 )
 _WORD = re.compile(r"[\w'-]+")
 
@@ -98,12 +105,15 @@ def _noun(question: str) -> tuple[str, str] | None:
     noun, rest = found["noun"].lower(), found["rest"]
     if noun == "pull" and rest.lower().split()[:1] == ["request"]:
         noun, rest = "pr", rest.split(None, 1)[1] if len(rest.split()) > 1 else ""
-    following = rest.split()[:1]
+    following = rest.split()[:2]
     head = following[0].lower() if following else ""
+    then = following[1].lower() if len(following) > 1 else ""
     unknown = _singular(noun) not in _KINDS and _singular(noun) not in _TYPED
+    # A second noun is the head when a verb follows it ("Which creative direction did
+    # ..."), not when it is the verb ("Which quote covers ...").
     if head and (
         _singular(head) in _KINDS
-        or (unknown and head.isalpha() and head not in _VERBS and head not in STOPWORDS)
+        or (unknown and head.isalpha() and head not in _VERBS and then in _VERBS)
     ):
         # "Which protocol version ...", "Which creative direction ...": the second noun
         # is the head, the first says whose.
@@ -120,6 +130,18 @@ def _noun(question: str) -> tuple[str, str] | None:
     return singular, rest
 
 
+def _root(word: str) -> str:
+    """A stem without its -ing or -ed ("going" is "go", "shipping" "ship"), so a question's
+    verb meets the sentence's in any tense."""
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            root = word[: -len(suffix)]
+            if len(root) > 2 and root[-1] == root[-2] and root[-1] not in "ls":
+                root = root[:-1]  # "shipp" -> "ship"
+            return root
+    return word
+
+
 def _singular(noun: str) -> str:
     return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
 
@@ -134,14 +156,15 @@ def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
     if noun in _VERSIONED:
         return versions
     beside = rf"(?i:{re.escape(noun)}s?)"
-    found = [
-        (m.start(), m.group(0))
-        for pattern in (
-            rf"\b{beside}\s+[A-Z0-9][\w-]*",
-            rf"[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){{0,2}}\s+{beside}\b",
-        )
-        for m in re.finditer(pattern, sentence)
-    ]
+    found = []
+    for match in re.finditer(rf"\b{beside}\s+(?P<t>[A-Z0-9][\w-]*(?:\.\w+)*)", sentence):
+        # "Quote Q-2291" is Q-2291; "Room 4B" is the room's whole name.
+        alone = _ID.fullmatch(match["t"]) is not None
+        found.append((match.start("t"), match["t"]) if alone else (match.start(), match.group(0)))
+    pattern = rf"[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){{0,2}}\s+{beside}\b"
+    found += [(m.start(), m.group(0)) for m in re.finditer(pattern, sentence)]
+    if noun in _PLACED:
+        found += [(m.start(), m.group(0)) for m in _ROOM_CODE.finditer(sentence)]
     names = []
     for match in _NAME.finditer(sentence):
         words = match.group(0).split()
@@ -162,7 +185,41 @@ def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
             names.append((start, text))  # "Payments" is part of "the Payments team"
     if noun in _NAMED:
         return found + names
-    return found  # a noun of no known kind: only a name the sentence gives it ("Dock 4")
+    chosen = [(at, text) for at, text in names if _CHOSEN.search(sentence[max(0, at - 24) : at])]
+    # A noun of no known kind: a name the sentence gives it ("Dock 4"), or the thing a
+    # choice names ("the committee picked the Zeiss LSM 980").
+    return found + chosen
+
+
+# "What is the PO number?", "What's the serial number of the scope?": a code that follows
+# the noun it numbers ("PO 4500187722", "Serial number 2710004813").
+_NUMBERED = re.compile(
+    r"(?i)^\s*what(?:'s|\s+is|\s+was)\s+(?:the|its|our|their|his|her)\s+"
+    r"(?P<n>[\w-]+(?:\s+[\w-]+)?)\s+(?:number|no\.?|id|code|reference|ref)\b(?P<rest>[^?]*)"
+)
+
+
+def _numbered(
+    noun: str, rest: str, items: Sequence[Retrieved], asked_at: datetime | None
+) -> str | None:
+    """The code the latest recalled sentence gives `noun`, preferring sentences that share
+    the rest of the question's words."""
+    asked = read_question(rest, asked_at) if rest.strip() else None
+    words = asked.words if asked else set()
+    code = re.compile(
+        rf"(?i:\b{re.escape(noun)}(?:\s+(?:number|no\.?|id|code|ref(?:erence)?|#))?)\s*[:#]?\s*"
+        r"(?P<v>[A-Z0-9][\w/-]*\d[\w/-]*)"
+    )
+    best: tuple[tuple[int, float], str] | None = None
+    for item in items:
+        texts = [item.text, *([item.said] if isinstance(item, StateRetrieved) else [])]
+        for text in texts:
+            for match in code.finditer(text):
+                shared = len(words & content_stems(text))
+                when = (item.timestamp or datetime.min.replace(tzinfo=UTC)).timestamp()
+                if best is None or (shared, when) > best[0]:
+                    best = ((shared, when), match["v"])
+    return best[1] if best else None
 
 
 def _distance(position: int, text: str, near: list[int]) -> float:
@@ -174,12 +231,17 @@ def which_answer(
     question: str, items: Sequence[Retrieved], asked_at: datetime | None = None
 ) -> str | None:
     """The thing a which-question asks for, or None (see the module doc)."""
+    if _BEFORE.search(question):
+        return None
+    coded = _NUMBERED.match(question)
+    if coded is not None:
+        return _numbered(coded["n"].strip(), coded["rest"], items, asked_at)
     read = _noun(question)
-    if read is None or _BEFORE.search(question):
+    if read is None:
         return None
     noun, rest = read
     asked = read_question(question, asked_at)
-    words = content_stems(rest) - {stem(noun), stem(noun + "s")}
+    words = {_root(w) for w in content_stems(rest)} - {_root(stem(noun)), _root(stem(noun + "s"))}
     if not words:
         return None
     needed = 2 if len(words) >= 3 else 1
@@ -199,7 +261,7 @@ def which_answer(
                     continue
                 sentence = NOT_OLD.sub("", raw)
                 tokens = [
-                    (m.start(), stem(w))
+                    (m.start(), _root(stem(w)))
                     for m in _WORD.finditer(sentence)
                     for w in normalise(m.group(0)).split()[:1]
                 ]
