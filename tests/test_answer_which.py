@@ -194,3 +194,29 @@ def test_codes_rooms_and_choices() -> None:
     assert which_answer("Which microscope did the committee pick?", picked) == "Zeiss LSM 980"
     quoted = [_item("Please find our quote Q-2291 for the LSM 980.")]
     assert which_answer("Which quote covers the LSM 980?", quoted) == "Q-2291"
+
+
+def test_a_specific_synonym_alone_never_picks_another_things_state() -> None:
+    from memos.eval.memtrack.memos_backend import StateRetrieved
+    from memos.eval.memtrack.states import answer_from_states
+
+    price = StateRetrieved(
+        text="The price of the carbonara is EUR 15.",
+        refs=("w5",),
+        timestamp=AT,
+        actor="marco",
+        said="carbonara goes up to EUR 15",
+        state={"subject": "carbonara", "attribute": "price", "value": "EUR 15",
+               "attribute_names": ["price", "cost", "rent", "fee"]},
+    )  # fmt: skip
+    assert answer_from_states("How much is the monthly rent?", [price]) is None
+    assert answer_from_states("What is the price now?", [price]) == "EUR 15"
+
+
+def test_names_and_codes_as_people_write_them() -> None:
+    from memos.eval.memtrack.spans import typed_span
+
+    permit = [_item("Your application SUAP-2027-0412 for the food business permit is in.")]
+    assert which_answer("What is the permit application number?", permit) == "SUAP-2027-0412"
+    hired = [_item("Hired Paolo Conti as sous chef, he's great with pasta.")]
+    assert typed_span("Who did Giulia hire as sous chef?", hired) == "Paolo Conti"

@@ -71,3 +71,11 @@ def test_a_status_phrase_that_ends_a_change_is_read_whole(tmp_path: Path) -> Non
     values = {s.value for s in read_states(cube)}
     assert "Waiting for delivery" in values
     assert "Nordrack" in values  # "for the fit-out" is why, not part of the value
+
+
+def test_an_estimate_someone_sends_is_a_value_with_a_noun_before_it() -> None:
+    from memos.agents.statements import stated_nothing
+
+    assert not stated_nothing("The renovation estimate for the kitchen is EUR 48,000.")
+    assert stated_nothing("The team estimates the cost at EUR 5,000.")  # a guess
+    assert stated_nothing("We estimate EUR 5,000.")

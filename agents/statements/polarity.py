@@ -126,7 +126,7 @@ def stated_nothing(clause: str) -> bool:
     # A bracketed aside ("(estimate $15,950 less the deductible)") hedges nothing, and an
     # estimate someone sent ("Revised estimate: $15,950", "our estimate ... is") is a
     # quote, not a guess; "we estimate", "estimated at" still hedge.
-    said = _ESTIMATE_NOUN.sub(r"\g<by> quote", without_asides(clause))
+    said = _ESTIMATE_NOUN.sub(r"\g<by>\g<mid> quote", without_asides(clause))
     return bool(_HEDGE.search(said) or _QUESTION.search(clause) or clause.rstrip().endswith("?"))
 
 
@@ -137,8 +137,10 @@ def _hedged_by_estimate(clause: str) -> bool:
 
 _ESTIMATE_NOUN = re.compile(
     r"(?i)\b(?P<by>the|our|your|their|its|his|her|an|this|that|revised|updated|new|final|"
-    r"written|formal|original|first|second|latest|[\w-]+['\u2019]s)\s+estimates?\b"
-    r"(?!\s+(?:that|it|we|they)\b)"
+    r"written|formal|original|first|second|latest|[\w-]+['\u2019]s)"
+    # "the renovation estimate": a noun or two may say what it estimates.
+    r"(?P<mid>(?:\s+[a-z][\w-]*){0,2}?)\s+estimates?\b"
+    r"(?!\s+(?:that|it|we|they|the|a|an|at|around|about|roughly)\b)"
 )
 
 

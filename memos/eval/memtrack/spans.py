@@ -32,6 +32,11 @@ NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
 # Kinds any value of which may answer a question that names no kind.
 _ANY = {"percent", "count", "money", "date", "version"}
 _NAMES = {"place", "person"}
+_OPENING_VERBS = frozenset(
+    ["hired", "signed", "approved", "assigned", "added", "invited", "asked", "called",
+     "emailed", "pinged", "told", "met", "promoted", "onboarded", "welcomed", "booked",
+     "contacted", "thanked", "cc", "cc'd", "welcome", "congrats", "thanks"]
+)  # fmt: skip
 _KINDS = _ANY | {"duration"} | _NAMES
 _NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 # "24-month term", "90 days", "two weeks": a length of time, as written.
@@ -127,6 +132,14 @@ def typed_span(
 def _typed(text: str, at: datetime | None, kinds: set[str]) -> list[tuple[int, str]]:
     """(position, text) of the values of `kinds` in `text`, in order."""
     found = [(v.start, v.text) for v in values(text, at) if v.kind in kinds]
+    if "person" in kinds:
+        # "Hired Paolo as sous chef": a verb that opens a sentence is no part of a name.
+        found = [
+            (start + len(name.split()[0]) + 1, name.split(None, 1)[1])
+            if len(name.split()) > 1 and name.split()[0].lower() in _OPENING_VERBS
+            else (start, name)
+            for start, name in found
+        ]
     if "duration" in kinds:
         found += [(m.start(), m.group(0)) for m in _DURATION.finditer(text)]
     if "place" in kinds:

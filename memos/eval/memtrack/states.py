@@ -107,6 +107,9 @@ _KIND_FITS: dict[str, set[str | None]] = {
     "status": {"word", None, "switch"},
 }
 _TYPED = frozenset(["percent", "count", "money", "date", "version", "duration"])
+_KIND_NOUNS = frozenset(
+    ["percentage", "percent", "date", "day", "amount", "number", "count", "total", "time"]
+)
 # An identifier in a question ("PAY-210", "#88") is a name, never a cue for a kind.
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d[\w-]*|#\d+")
 _BEFORE = re.compile(r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|prior)\b")
@@ -325,7 +328,16 @@ def _fit(asked: Asked, item: StateRetrieved) -> float:
 def _attribute_only(asked: Asked, item: StateRetrieved) -> float:
     """1 when the question names the state's attribute in full (and no id of another
     subject), else 0."""
-    names = [content_stems(n) for n in _names(item, "attribute", "attribute_names")]
+    # The attribute as the reader wrote it, a variant of it ("cutover" for "target cutover
+    # date") or a synonym that only names the value's kind ("percentage" for a rollout):
+    # with no subject to go by, another word ("rent" for a dish's "price") names another
+    # thing as often as this one.
+    written = content_stems(str(item.state.get("attribute", "")))
+    names = [
+        stems
+        for n in _names(item, "attribute", "attribute_names")
+        if (stems := content_stems(n)) & written or n.lower() in _KIND_NOUNS
+    ]
     if not any(n and n <= asked.words for n in names) and not _initials(asked, item):
         return 0.0
     asked_ids = asked.ids

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from memos.agents.keyphrases import stem
 from memos.agents.statements import stated_nothing
+from memos.agents.values import kind_of_value
 from memos.agents.words import NOT_NAMES
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.memos_backend import StateRetrieved
@@ -181,6 +182,8 @@ def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
         if opening and len(words) == 1 and first.endswith(("ing", "ed")):
             continue  # "Closing OPS-90 ...": a verb opens the sentence
         text = " ".join(words)
+        if kind_of_value(text) in ("money", "date", "percent"):
+            continue  # "EUR 48,000", "March 20": a value, not a name
         if not any(at <= start < at + len(whole) for at, whole in found):
             names.append((start, text))  # "Payments" is part of "the Payments team"
     if noun in _NAMED:
@@ -204,10 +207,13 @@ def _numbered(
 ) -> str | None:
     """The code the latest recalled sentence gives `noun`, preferring sentences that share
     the rest of the question's words."""
-    asked = read_question(rest, asked_at) if rest.strip() else None
-    words = asked.words if asked else set()
+    # "the permit application number": "application SUAP-2027-0412" names it; the other
+    # words say which, like the rest of the question.
+    *whose, head = noun.split()
+    asked = read_question(" ".join([*whose, rest]), asked_at)
+    words = asked.words
     code = re.compile(
-        rf"(?i:\b{re.escape(noun)}(?:\s+(?:number|no\.?|id|code|ref(?:erence)?|#))?)\s*[:#]?\s*"
+        rf"(?i:\b{re.escape(head)}(?:\s+(?:number|no\.?|id|code|ref(?:erence)?|#))?)\s*[:#]?\s*"
         r"(?P<v>[A-Z0-9][\w/-]*\d[\w/-]*)"
     )
     best: tuple[tuple[int, float], str] | None = None
