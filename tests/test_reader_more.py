@@ -79,3 +79,14 @@ def test_an_estimate_someone_sends_is_a_value_with_a_noun_before_it() -> None:
     assert not stated_nothing("The renovation estimate for the kitchen is EUR 48,000.")
     assert stated_nothing("The team estimates the cost at EUR 5,000.")  # a guess
     assert stated_nothing("We estimate EUR 5,000.")
+
+
+def test_what_a_meeting_decides_is_about_what_the_meeting_is_named_after(tmp_path: Path) -> None:
+    cube = _ingest(
+        tmp_path,
+        "Spring campaign budget is $60k.",
+        "Campaign sync notes\n- Budget raised to $72k total",
+    )
+    chain = sorted((s.valid_from, s.value) for s in read_states(cube) if s.attribute == "budget")
+    assert [value for _, value in chain] == ["$60k", "$72k"]
+    assert {s.subject for s in read_states(cube) if s.attribute == "budget"} == {"Spring campaign"}

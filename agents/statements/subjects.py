@@ -257,6 +257,26 @@ _RECORD_FIELD = re.compile(
 )
 
 
+# A meeting named after what it is about ("Campaign sync", "Budget review"): its date and
+# room are the meeting's, anything else it decides is about the thing it is named after.
+_MEETING = re.compile(
+    r"(?i)\s+(?:sync|kickoff|kick-off|meeting|call|retro|standup|stand-up|check-in|huddle|"
+    r"workshop|review)$"
+)
+_MEETING_FACTS = frozenset(
+    ["date", "time", "day", "location", "venue", "room", "place", "agenda", "host", "format",
+     "link", "start", "end", "duration", "attendees"]
+)  # fmt: skip
+
+
+def _meeting_about(topic: str, attribute: str | None) -> str | None:
+    """What a meeting-named topic is about, for a fact that is not the meeting's own."""
+    if attribute is None or attribute.lower() in _MEETING_FACTS:
+        return None
+    about = _MEETING.sub("", topic).strip()
+    return about if about and about != topic else None
+
+
 def _subject_from_context(
     attribute: str | None, kind: str, utterance: Utterance, context: Context, message: str
 ) -> str | None:
@@ -283,7 +303,7 @@ def _subject_from_context(
     if context.focus:
         return context.focus[-1]  # named earlier in the message ("NOT shipping dark mode")
     if topic is not None and (attribute is None or attribute not in _PERSON_FACTS):
-        return topic
+        return _meeting_about(topic, attribute) or topic
     things = list(dict.fromkeys(thing_name(t) for t in THING.findall(message)))
     if len(things) == 1:
         return things[0]
