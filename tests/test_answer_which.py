@@ -220,3 +220,23 @@ def test_names_and_codes_as_people_write_them() -> None:
     assert which_answer("What is the permit application number?", permit) == "SUAP-2027-0412"
     hired = [_item("Hired Paolo Conti as sous chef, he's great with pasta.")]
     assert typed_span("Who did Giulia hire as sous chef?", hired) == "Paolo Conti"
+
+
+def test_instead_of_names_the_old_value_and_asides_still_answer() -> None:
+    from memos.eval.memtrack.spans import typed_span
+
+    late = [_item("Apologies, the first batch ships October 15 instead of October 11.")]
+    assert typed_span("When does the first batch ship?", late) == "October 15"
+    order = [
+        _item("Rollout order is Lisbon first (Oct 18), then Berlin (Oct 25), Warsaw last (Nov 8).")
+    ]
+    assert typed_span("When is the Warsaw rollout?", order) == "November 8"
+
+
+def test_names_said_to_be_the_noun_or_plain_words_before_it() -> None:
+    model = [_item("Standard model will be the ThinkPad T14 Gen 5.")]
+    assert which_answer("Which laptop model is the standard?", model) == "ThinkPad T14 Gen 5"
+    moving = [_item("Bruno is moving to the security team, Chiara owns the refresh from today.")]
+    assert which_answer("Which team is Bruno moving to?", moving) == "security team"
+    po = [_item("PO 7700412 issued to Nordic IT Supply for 150 laptops.")]
+    assert which_answer("Which vendor got the PO?", po) == "Nordic IT Supply"

@@ -318,7 +318,7 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         return []  # "Created OPS-77: Upgrade orders-db to Postgres 16": planned work
     clean = _NOT_OLD.sub("", clause)
     old = _NOT_OLD.search(clause)
-    previous = (old["old"] or old["was"]).strip() if old else None
+    previous = (old["old"] or old["was"] or old["ins"]).strip() if old else None
 
     affected = (
         _affected(clean, previous) or _priced_units(clean, at, previous) or _brought_to(clean, at)

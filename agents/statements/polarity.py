@@ -56,7 +56,7 @@ def correction(
     new = new_values[0]
     target: Known | None = None
     if old is not None:
-        stale = (old["old"] or old["was"] or "").strip()
+        stale = (old["old"] or old["was"] or old["ins"] or "").strip()
         stale_values = values(stale, utterance.at)
         if not stale_values and new.kind == "date":
             # "October 28, not the 29th": the day in the new value's month.

@@ -97,6 +97,8 @@ _NOT_OLD = re.compile(
     r"(?i)(?:,\s*|(?<=[\d%])\s+|\()(?:and\s+)?not\s+(?P<old>(?:[^,.;()]|[,.](?=\d))+?)"
     r"(?:\)|(?=[,.;](?!\d)|$|\s+(?:as|like|anymore|any more|-)))"
     r"|\(\s*(?:was|previously|formerly|from)\s+(?P<was>[^)]+)\)"
+    # "ships October 15 instead of October 11": the old value after the new.
+    r"|\s+instead\s+of\s+(?P<ins>(?:[^,.;()]|[,.](?=\d))+?)(?=[,.;](?!\d)|$|\s+(?:because|due|as)\b)"
 )
 
 

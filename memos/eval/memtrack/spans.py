@@ -26,7 +26,10 @@ from memos.eval.memtrack.states import content_stems, read_question
 
 # Shared with `choices`: an old value named beside the new ("May 5, not May 3"), a
 # sentence break, and a negation.
-NOT_OLD = re.compile(r"(?i),?\s*\(?(?:and\s+)?not\s+[^,.;()]+\)?|\((?:was|previously)\s+[^)]*\)")
+NOT_OLD = re.compile(
+    r"(?i),?\s*\(?(?:and\s+)?not\s+[^,.;()]+\)?|\((?:was|previously)\s+[^)]*\)"
+    r"|\s+instead\s+of\s+[^,.;()]+?(?=[,.;]|$|\s+(?:because|due|as)\b)"
+)
 SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
 # Kinds any value of which may answer a question that names no kind.
@@ -97,7 +100,10 @@ def typed_span(
             # in, the sentence's own part on a tie.
             parts = [without_asides(body), *asides(body)]
             part = max(parts, key=lambda p: (len(words & content_stems(p)), p is parts[0]))
-            typed = _typed(part, item.timestamp, kinds) or _typed(body, item.timestamp, kinds)
+            typed = _typed(part, item.timestamp, kinds)
+            if not typed:
+                part = body  # "Warsaw last (Nov 8)": the value is in the aside
+                typed = _typed(body, item.timestamp, kinds)
             # A name the question says itself ("the principal investigator at St. Aldric")
             # is what it asks about, never the answer.
             typed = [

@@ -80,6 +80,10 @@ _CHOSEN = re.compile(
     r"decided on|opted for|prefer|preferred)\s+(?:the\s+|a\s+|an\s+)?$"
 )
 _KINDS = _IDENTIFIED | _VERSIONED | _NAMED | _CODED
+_NOT_QUALIFIERS = frozenset(
+    ["whole", "entire", "same", "new", "other", "old", "right", "wrong", "best", "first",
+     "last", "next", "previous", "current", "our", "your", "their", "my", "his", "her"]
+)  # fmt: skip
 # Words that end the noun phrase of "Which creative direction did ...".
 _VERBS = frozenset(
     ["is", "are", "was", "were", "will", "would", "did", "does", "do", "has", "have", "had",
@@ -164,6 +168,20 @@ def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
         found.append((match.start("t"), match["t"]) if alone else (match.start(), match.group(0)))
     pattern = rf"[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){{0,2}}\s+{beside}\b"
     found += [(m.start(), m.group(0)) for m in re.finditer(pattern, sentence)]
+    # "Standard model will be the ThinkPad T14 Gen 5": the name the noun is said to be.
+    said = rf"\b{beside}\s+(?:is|are|was|will\s+be|:)\s+(?:the\s+|a\s+|an\s+)?(?={_NAME.pattern})"
+    for match in re.finditer(said, sentence):
+        name = _NAME.match(sentence, match.end())
+        if name is not None:
+            found.append((name.start(), name.group(0)))
+    if noun in _NAMED:
+        # "moving to the security team": a team or firm named by a plain word.
+        plain = rf"\b(?:the|to|joins?|joined|from)\s+(?P<t>[a-z][\w-]+\s+{beside})\b"
+        found += [
+            (m.start("t"), m["t"])
+            for m in re.finditer(plain, sentence)
+            if m["t"].split()[0] not in _NOT_QUALIFIERS
+        ]
     if noun in _PLACED:
         found += [(m.start(), m.group(0)) for m in _ROOM_CODE.finditer(sentence)]
     names = []
@@ -173,8 +191,8 @@ def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
         while words and (words[0].lower() in NOT_NAMES or words[0].lower() in STOPWORDS):
             start += len(words[0]) + 1
             words = words[1:]
-        if not words:
-            continue
+        if not words or not words[0][:1].isupper():
+            continue  # "October 15" less its month is no name
         first = words[0].lower()
         opening = not sentence[: match.start()].strip()
         if "'" in first or "\u2019" in first:
@@ -228,6 +246,14 @@ def _numbered(
     return best[1] if best else None
 
 
+def _named_by(found: str, noun: str, asked: set[str]) -> bool:
+    """Whether the question names the candidate itself: all its words, or the word it
+    starts with ("Which vendor got the PO?" is not "PO 7700412"; "Bluefin Catering" may
+    still answer a question about catering)."""
+    words = [w for w in normalise(found).split() if w not in (noun, noun + "s")]
+    return not words or set(words) <= asked or words[0] in asked
+
+
 def _distance(position: int, text: str, near: list[int]) -> float:
     middle = position + len(text) / 2
     return sum(abs(middle - p) for p in near) / len(near)
@@ -278,13 +304,16 @@ def which_answer(
                 options = [
                     (position, found)
                     for position, found in _candidates(sentence, noun)
-                    if not (set(normalise(found).split()) - {noun, noun + "s"}) <= asked_words
+                    if not _named_by(found, noun, asked_words)
                 ]
                 if not options:
                     continue
                 answer = min(options, key=lambda o: (_distance(o[0], o[1], near), o[0]))[1]
+                # "now": the latest sentence; otherwise the one that says most of the
+                # question, then the best recalled (an event's sentence, not a later
+                # mention of it).
                 moment = when.timestamp()
-                key = (moment, shared, -rank) if latest else (shared, moment, -rank)
+                key = (moment, shared, -rank) if latest else (shared, -rank, moment)
                 if best is None or key > best[0]:
                     best = (key, answer)
     return best[1] if best else None
