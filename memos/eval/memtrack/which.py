@@ -279,7 +279,7 @@ def which_answer(
     needed = 2 if len(words) >= 3 else 1
     asked_words = set(normalise(question).split())
     latest = bool(_NOW.search(question))
-    best: tuple[tuple[float, float, int], str] | None = None
+    best: tuple[tuple[float, float, float], str] | None = None
     for rank, item in enumerate(items):
         when = item.timestamp or datetime.min.replace(tzinfo=UTC)
         if asked.as_of is not None and item.timestamp is not None and when > asked.as_of:
@@ -313,7 +313,9 @@ def which_answer(
                 # question, then the best recalled (an event's sentence, not a later
                 # mention of it).
                 moment = when.timestamp()
-                key = (moment, shared, -rank) if latest else (shared, -rank, moment)
+                key: tuple[float, float, float] = (
+                    (moment, shared, -rank) if latest else (shared, -rank, moment)
+                )
                 if best is None or key > best[0]:
                     best = (key, answer)
     return best[1] if best else None
