@@ -1,18 +1,24 @@
 """Answers to "which" questions ("Which ticket tracks the checkout timeout?", "Which team
-owns the billing service now?", "What ticket was the rollback logged under?"): the thing
-of the kind the question names, taken from the recalled sentence that says the rest of
-the question.
+owns the billing service now?", "What is the PO number?"): the thing of the kind the
+question names, taken from the recalled sentence that says the rest of the question.
 
 The question's noun gives the answer's shape: a ticket, incident or pull request is an
 identifier (PAY-412, #219), a build or release a version, a vendor, team or customer a
-name; a noun of no known kind takes an identifier, else a name. Sentences are ranked by
-how many of the question's other words they share (at least one, two when the question
-has three or more), then by time, the latest saying what holds now. In the chosen
-sentence the candidate nearest the shared words answers ("Closing OPS-90 as a duplicate
-of OPS-88": OPS-90 was closed). A candidate the question itself names is never the
-answer, a name keeps the kind's noun when the sentence says them together ("the
-Payments team", "Room 4B"), and an old value named beside the new one ("fra-2, not
-ams-1") is left out.
+name, a datacenter or region a code (fra-2), a room its code (B1.07). A noun of no known
+kind ("Which dock ...", "Which microscope ...") takes only a name the sentence gives it
+("Dock 4"), one it is said to be ("model will be the ThinkPad T14 Gen 5") or the thing a
+choice names ("the committee picked the Zeiss LSM 980"). "What is the X number?" takes
+the code written after X ("PO 4500187722").
+
+Sentences are ranked by how many of the question's other words they share (at least one,
+two when the question has three or more; verbs meet in any tense), then, when the
+question asks what holds "now", by time, else by how well they were recalled. In the
+chosen sentence the candidate nearest the shared words answers ("Closing OPS-90 as a
+duplicate of OPS-88": OPS-90 was closed). A candidate the question itself names is never
+the answer, a name keeps the kind's noun when the sentence says them together ("the
+Payments team", "Room 4B"), an id beside its noun is answered alone ("quote Q-2291" is
+Q-2291), and an old value named beside the new one ("fra-2, not ams-1", "instead of")
+is left out.
 
 Questions about the value before a change ("Which vendor did we use before?") and about
 typed values (dates, prices, statuses) are left to the other answerers.
