@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from memos.agents.keyphrases import stem
+from memos.agents.words import NOT_NAMES
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.memos_backend import StateRetrieved, asked_as_of
 from memos.eval.memtrack.metrics import normalise
@@ -207,8 +208,6 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
     }
     undated = _DATES_IN_QUESTION.sub(" ", question)
     ids = {w for w in content_stems(undated) if any(c.isdigit() for c in w)}
-    from memos.agents.words import NOT_NAMES
-
     names = {w.lower() for w in re.findall(r"\b[A-Z][a-z]+\b", question.strip())[1:]}
     names -= NOT_NAMES  # "on February 20": a month is no name
     if named:
