@@ -14,7 +14,10 @@ then the best ranked. For "before" questions it is the value the latest change r
 
 Before any of that, a choice question ("on site or remote?") is answered with the option
 the latest statement names (`memos.eval.memtrack.choices`); questions about acts ("Who
-approved X?") and about states go to `memos.eval.memtrack.states`.
+approved X?") and about states go to `memos.eval.memtrack.states`, then "which" and code
+questions ("Which ticket tracks X?", "What is the PO number?") to
+`memos.eval.memtrack.which`, and typed values (amounts, dates, durations, places, who holds
+a role) to `memos.eval.memtrack.spans`.
 """
 
 from __future__ import annotations

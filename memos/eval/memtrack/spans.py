@@ -107,10 +107,10 @@ def typed_span(
             # A name the question says itself ("the principal investigator at St. Aldric")
             # is what it asks about, never the answer.
             typed = [
-                (at, text)
-                for at, text in typed
-                if not (_NAMES & kinds and set(normalise(text).split()) & asked.plain)
-                and not ("person" in kinds and is_role(text))  # "Principal Investigator"
+                (position, value)
+                for position, value in typed
+                if not (_NAMES & kinds and set(normalise(value).split()) & asked.plain)
+                and not ("person" in kinds and is_role(value))  # "Principal Investigator"
             ]
             if not typed:
                 continue
