@@ -13,7 +13,8 @@ then the best ranked. For "before" questions it is the value the latest change r
 (an explicit `A -> B` or `from A to B`, else the latest different value before it).
 
 Before any of that, a choice question ("on site or remote?") is answered with the option
-the latest statement names (`memos.eval.memtrack.choices`); questions about acts ("Who
+the latest statement names (`memos.eval.memtrack.choices`), a yes/no question with yes or
+no (`memos.eval.memtrack.polar`); questions about acts ("Who
 approved X?") and about states go to `memos.eval.memtrack.states`, then "which" and code
 questions ("Which ticket tracks X?", "What is the PO number?") to
 `memos.eval.memtrack.which`, and typed values (amounts, dates, durations, places, who holds
@@ -30,6 +31,7 @@ from datetime import UTC, datetime
 from memos.eval.memtrack.answerers import UNKNOWN, Answer
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.choices import chosen_option
+from memos.eval.memtrack.polar import is_polar, polar_answer
 from memos.eval.memtrack.spans import newer_span, typed_span
 from memos.eval.memtrack.states import (
     answer_from_states,
@@ -341,6 +343,12 @@ class ExtractiveAnswerer:
         chosen = chosen_option(question, items, asked_at)
         if chosen is not None:
             return Answer(chosen)  # "on site or remote?": one of the options, never a span
+        if is_polar(question):
+            # "Is the launch still on March 20?": yes or no, never a span.
+            polar = polar_answer(
+                question, items, asked_at, lambda q: self.answer(q, items, asked_at=asked_at).text
+            )
+            return Answer(polar or UNKNOWN)
         reading = read_question(question)
         if reading.slot != "actor":
             if asks_who_did(question):

@@ -1,0 +1,161 @@
+"""Answers to yes/no questions ("Is the launch still on March 20?", "Is Google Ads still
+one of the channels?", "Did Finance approve the budget?"): "yes" or "no", never a span.
+
+A question that names a value is checked against the current one: the value is taken out
+and the rest asked as the question it stands for ("Is the launch still on March 20?" ->
+"When is the launch?", "Is PAY-210 done?" -> "What is the status of PAY-210?", "Is
+Chiara the owner of IT-1402?" -> "Who is the owner of IT-1402?"), answered by the rest
+of the cascade, and the two compared. A question with no value ("Is Google Ads still one
+of the channels?") is answered by the latest recalled statement that says the question's
+names and most of its words: "no" when it drops, cancels or negates what the question
+asks about (or names it as the old value: "LinkedIn instead of Google Ads"), else "yes",
+reversed when the question asks about the drop itself ("Was the order cancelled?").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from memos.agents.statements import stated_nothing
+from memos.agents.values import values
+from memos.agents.words import NOT_NAMES
+from memos.eval.memtrack.answerers import UNKNOWN
+from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.metrics import normalise
+from memos.eval.memtrack.spans import NEGATED, NOT_OLD, SENTENCE
+from memos.eval.memtrack.states import content_stems, read_question, recalled_text
+
+YES, NO = "yes", "no"
+_POLAR = re.compile(
+    r"(?i)^\s*(?P<aux>is|are|was|were|will|does|do|did|has|have|had|can)\s+(?P<rest>.+?)\s*\??\s*$"
+)
+# Words that ask whether a value still holds, and say nothing about what it is.
+_STILL = re.compile(r"(?i)\s*\b(?:still|yet|already|currently|now|really|actually)\b")
+# A statement that something is dropped, stopped or turned down.
+_DROPPED = re.compile(
+    r"(?i)\b(?:out|drop(?:ped|s)?|remov(?:ed|es?)|cancel+(?:ed|s)?|scrap(?:ped|s)?|"
+    r"paus(?:ed|es?)|stop(?:ped|s)?|postpon(?:ed|es?)|reject(?:ed|s)?|declin(?:ed|es?)|"
+    r"den(?:ied|ies|y)|fail(?:ed|s)?|kill(?:ed|s)?|withdr[ae]wn?|retir(?:ed|es?)|"
+    r"call(?:ed)? off|turn(?:ed)? down|rolled back|revert(?:ed|s)?|not happening)\b"
+)
+_STATUS_WORDS = re.compile(
+    r"(?i)\b(?P<v>done|closed|open|merged|shipped|released|resolved|blocked|on hold|"
+    r"in progress|in review|live|approved|signed|confirmed|booked|paid|complete|completed)\s*$"
+)
+_HOLDER = re.compile(
+    r"^(?P<name>[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,2})\s+(?P<role>(?:the|our|their)\s+.+)$"
+)
+# "May 5, not May 3", "(not the newsletter)": a correction names an old value; only what
+# is left may negate the statement.
+_CORRECTION = re.compile(r"(?i)(?:,|\()\s*(?:and\s+)?not\s+[^,.;()]+\)?")
+_PREPOSITION = re.compile(r"(?i)\s*\b(?:on|for|at|in|to|by|from|of|set to|down to|up to)\s*$")
+_WH = {
+    "date": "When",
+    "money": "How much",
+    "percent": "What percentage",
+    "count": "How many",
+    "version": "Which version",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """A yes/no question taken apart: the value it names (and its kind), and the
+    question it stands for without it."""
+
+    value: str | None
+    kind: str | None
+    open_question: str | None
+
+
+def is_polar(question: str) -> bool:
+    """Whether `question` asks for yes or no (not a choice: "on site or remote?")."""
+    found = _POLAR.match(question)
+    return found is not None and not re.search(r"(?i)\bor\b", found["rest"])
+
+
+def _take_apart(question: str, asked_at: datetime | None) -> _Asked:
+    found = _POLAR.match(question)
+    assert found is not None
+    aux, rest = found["aux"].lower(), _STILL.sub("", found["rest"]).strip()
+    rest = re.sub(r"(?i)^there\s+", "", rest)  # "Are there 180 laptops in scope?"
+    holder = _HOLDER.match(rest)
+    if holder is not None and "person" in read_question(holder["role"], asked_at).kinds:
+        # "Is Chiara the owner of IT-1402?" -> "Who is the owner of IT-1402?"
+        return _Asked(holder["name"], "person", f"Who {aux} {holder['role']}?")
+    typed = [v for v in values(rest, asked_at) if v.kind in _WH]
+    if typed:
+        value = typed[-1]
+        head = _PREPOSITION.sub("", rest[: value.start])
+        tail = rest[value.end :]
+        body = " ".join(f"{head} {tail}".split())
+        return _Asked(value.text, value.kind, f"{_WH[value.kind]} {aux} {body}?")
+    status = _STATUS_WORDS.search(rest)
+    if status is not None and aux in ("is", "are", "was", "were"):
+        subject = rest[: status.start()].strip()
+        return _Asked(status["v"], "status", f"What {aux} the status of {subject}?")
+    return _Asked(None, None, None)
+
+
+def polar_answer(
+    question: str,
+    items: Sequence[Retrieved],
+    asked_at: datetime | None,
+    ask: Callable[[str], str],
+) -> str | None:
+    """ "yes" or "no" for a yes/no question (see the module doc), None when it is not one
+    or nothing recalled speaks to it. `ask` answers an open question (the cascade)."""
+    if not is_polar(question):
+        return None
+    taken = _take_apart(question, asked_at)
+    if taken.open_question is not None and taken.value is not None:
+        current = ask(taken.open_question)
+        if current != UNKNOWN:
+            return YES if _same(taken.value, current, taken.kind, asked_at) else NO
+    return _by_statement(question, items, asked_at)
+
+
+def _same(value: str, answer: str, kind: str | None, asked_at: datetime | None) -> bool:
+    if kind in ("date", "money", "percent", "count", "version"):
+        mine = [v.text for v in values(answer, asked_at) if v.kind == kind]
+        theirs = [v.text for v in values(value, asked_at) if v.kind == kind]
+        if mine and theirs:
+            return normalise(mine[0]) == normalise(theirs[0])
+    a, b = normalise(value), normalise(answer)
+    return a == b or (bool(a) and bool(b) and (a in b.split() or b in a.split()))
+
+
+def _by_statement(
+    question: str, items: Sequence[Retrieved], asked_at: datetime | None
+) -> str | None:
+    asked = read_question(question, asked_at)
+    words = content_stems(_STILL.sub("", question)) - content_stems("one")
+    names = {n for n in asked.names if n not in NOT_NAMES}
+    asks_drop = bool(_DROPPED.search(question))
+    best: tuple[datetime, float, int, str] | None = None
+    for rank, item in enumerate(items):
+        when = item.timestamp or datetime.min.replace(tzinfo=UTC)
+        if asked.as_of is not None and when > asked.as_of:
+            continue
+        for sentence in SENTENCE.split(recalled_text(item)):
+            if not sentence.strip() or stated_nothing(sentence):
+                continue
+            said = content_stems(sentence)
+            if names and not names <= {w.lower() for w in re.findall(r"[\w'-]+", sentence)}:
+                continue
+            overlap = len(words & said) / max(len(words), 1)
+            if overlap < 0.5:
+                continue
+            # "LinkedIn instead of the newsletter": what the question asks about is the old
+            # value. "Finance did not approve": a plain negation, not a correction.
+            gone = bool(words & said - content_stems(NOT_OLD.sub("", sentence)))
+            negated = NEGATED.search(_CORRECTION.sub("", sentence))
+            dropped = gone or bool(negated) or bool(_DROPPED.search(sentence))
+            answer = YES if dropped == asks_drop else NO
+            key = (when, overlap, -rank)
+            if best is None or key > best[:3]:
+                best = (when, overlap, -rank, answer)
+    return best[3] if best is not None else None
