@@ -22,6 +22,7 @@ from memos.agents.naming import canonical, learn_message, names_of
 from memos.agents.naming import message_topic as topic_of
 from memos.agents.patterns import display_author, states
 from memos.agents.statements import Context, general_states
+from memos.agents.tables import unfold_tables
 
 EXTRACTOR = "offline"
 MAX_SENTENCE_CHARS = 2000
@@ -89,7 +90,7 @@ class Skip:
 
 def sentences(text: str) -> Iterator[str]:
     """Sentences and list items of a message, code blocks left out."""
-    for raw in _FENCED.sub("\n", text).splitlines():
+    for raw in unfold_tables(_FENCED.sub("\n", text)).splitlines():
         line = _BULLET.sub("", raw).strip()
         if not line:
             continue

@@ -245,9 +245,13 @@ _NOT_NAME_ENDS = frozenset(
         "properties",
     ]
 )
+# A name's word: "Dana", "O'Reilly", "Jean-Luc", "D'Angelo" (a capital may follow an
+# apostrophe or a hyphen inside the word).
+_NAME_WORD = (
+    r"[A-Z](?:[a-z\u00C0-\u017F]+|'[A-Z][a-z\u00C0-\u017F]+)(?:[-'][A-Za-z][a-z\u00C0-\u017F]*)*"
+)
 PERSON = re.compile(
-    rf"@[\w.-]+|(?:{_TITLE})?\b[A-Z][a-z'\u00C0-\u017F-]+(?:\s+(?:van|de|von|da|del|der)?\s*"
-    rf"[A-Z][a-z'\u00C0-\u017F-]+){{1,2}}\b"
+    rf"@[\w.-]+|(?:{_TITLE})?\b{_NAME_WORD}(?:\s+(?:van|de|von|da|del|der)?\s*{_NAME_WORD}){{1,2}}\b"
 )
 
 

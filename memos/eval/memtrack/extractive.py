@@ -28,11 +28,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from memos.agents.tables import unfold_tables
 from memos.eval.memtrack.answerers import UNKNOWN, Answer
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.choices import chosen_option
 from memos.eval.memtrack.polar import is_polar, polar_answer
-from memos.eval.memtrack.spans import newer_span, typed_span
+from memos.eval.memtrack.spans import asks_per_unit, newer_span, typed_span
 from memos.eval.memtrack.states import (
     answer_from_states,
     asks_who_did,
@@ -164,7 +165,7 @@ class _Found:
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    return [s.strip() for s in _SENTENCE.split(unfold_tables(text)) if s.strip()]
 
 
 def _states_nothing(sentence: str) -> bool:
@@ -356,7 +357,9 @@ class ExtractiveAnswerer:
                 actor = who_did(question, items)
                 if actor is not None:
                     return Answer(actor)
-            from_state = answer_from_states(question, items, asked_at)
+            # A price per unit is read beside its unit; a state keeps no unit.
+            per_unit = asks_per_unit(question)
+            from_state = None if per_unit else answer_from_states(question, items, asked_at)
             if from_state is not None:
                 newer = newer_span(question, items, asked_at, from_state)
                 return Answer(newer or from_state)

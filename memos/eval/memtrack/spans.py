@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from memos.agents.statements import is_role, stated_nothing
-from memos.agents.values import values
+from memos.agents.tables import unfold_tables
+from memos.agents.values import date_text, values
 from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.metrics import normalise
@@ -40,13 +41,37 @@ _OPENING_VERBS = frozenset(
      "emailed", "pinged", "told", "met", "promoted", "onboarded", "welcomed", "booked",
      "contacted", "thanked", "cc", "cc'd", "welcome", "congrats", "thanks"]
 )  # fmt: skip
-_KINDS = _ANY | {"duration"} | _NAMES
+_KINDS = _ANY | {"duration", "time"} | _NAMES
 _NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 # "24-month term", "90 days", "two weeks": a length of time, as written.
 _DURATION = re.compile(
     rf"(?i)\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS})[\s-](?:minute|hour|day|week|month|year|"
     r"quarter|sprint)s?\b"
 )
+# "08:00", "4:15 PM", "5pm"; the end of a range ("08:00-09:00") is left out.
+_CLOCK = re.compile(
+    r"(?i)(?<![\w:.])(?<!\d[-\u2013])(?<!\d\s[-\u2013]\s)(?:(?:[01]?\d|2[0-3])[:.][0-5]\d(?:\s*[ap]\.?m\b\.?)?"
+    r"|(?:1[0-2]|0?[1-9])\s*[ap]\.?m\b\.?)(?![\d:])"
+)
+# "When was X released?", "When did the team ship it?": the day of an act, which a message
+# announcing it may not say.
+_WHEN_DONE = re.compile(r"(?i)^\s*when\s+(?:was|were|did)\b(?!.*\b(?:planned|scheduled|due|set)\b)")
+# A price per unit, asked ("How much does one T14 cost?", "per head") and said ("EUR 1,240
+# per unit", "$189/night", "Per head: $96").
+_PER = (
+    r"(?:(?:per|a|an|each|every)[\s-]+|/\s*)(?:head|person|guest|unit|seat|user|night|day|hour|month|"
+    r"year|week|item|piece|license|device|laptop|room|cover)\b|\beach\b|\bapiece\b"
+)
+_PER_ASKED = re.compile(rf"(?i)\b{_PER}|\b(?:one|a single|each)\s+[\w-]+\s+(?:cost|costs|price)\b")
+_PER_AFTER = re.compile(rf"(?i)^\W{{0,3}}(?:\w+\W+){{0,2}}?{_PER}")
+_PER_BEFORE = re.compile(rf"(?i){_PER}\s*[:=]?\s*$")
+
+
+def asks_per_unit(question: str) -> bool:
+    """The question asks for a price per unit, not a total."""
+    return bool(_PER_ASKED.search(question))
+
+
 # "Room Tejo", "Floor 3", "in Lisbon", "at the Harbor Hall": where something is.
 _PLACE = re.compile(
     r"\b(?P<p>(?:Room|Rm\.?|Floor|Building|Bldg\.?|Hall|Dock|Gate|Suite|Office|Studio)\s+"
@@ -77,6 +102,8 @@ def typed_span(
         return None
     kinds = kinds or _ANY  # "What is the floor area?": any value in the best sentence
     words = asked.words - asked.hinted
+    per_unit = "money" in kinds and asks_per_unit(question)
+    act_date = kinds == {"date"} and bool(_WHEN_DONE.match(question))
     found: list[_Span] = []
     from memos.eval.memtrack.memos_backend import StateRetrieved
 
@@ -86,7 +113,7 @@ def typed_span(
             # The sentence a state was read from, with where it was said ("... about
             # Catering quote: we'll go with €39 per person"), says more than its key.
             text = f"{text}\n{item.said}"
-        for sentence in SENTENCE.split(text):
+        for sentence in SENTENCE.split(unfold_tables(text)):
             if not sentence.strip() or stated_nothing(sentence):
                 continue
             body = NOT_OLD.sub("", sentence)
@@ -104,6 +131,9 @@ def typed_span(
             if not typed:
                 part = body  # "Warsaw last (Nov 8)": the value is in the aside
                 typed = _typed(body, item.timestamp, kinds)
+            if not typed and act_date and item.timestamp is not None:
+                # "When was 5.0.0 released?" - "wrenfield 5.0.0 is out!": the day it was said.
+                typed = [(len(part), date_text(item.timestamp.date()))]
             # A name the question says itself ("the principal investigator at St. Aldric")
             # is what it asks about, never the answer.
             typed = [
@@ -112,6 +142,15 @@ def typed_span(
                 if not (_NAMES & kinds and set(normalise(value).split()) & asked.plain)
                 and not ("person" in kinds and is_role(value))  # "Principal Investigator"
             ]
+            if per_unit:
+                # "EUR 1,240 per unit" answers "How much does one T14 cost?", the PO's
+                # "total EUR 186,000" does not.
+                typed = [
+                    (position, value)
+                    for position, value in typed
+                    if _PER_AFTER.match(part[position + len(value) :])
+                    or _PER_BEFORE.search(part[max(0, position - 30) : position])
+                ]
             if not typed:
                 continue
             chosen = typed[-1] if _CHANGE.search(part) else _beside(typed, part, words)
@@ -146,6 +185,8 @@ def _typed(text: str, at: datetime | None, kinds: set[str]) -> list[tuple[int, s
             else (start, name)
             for start, name in found
         ]
+    if "time" in kinds:
+        found += [(m.start(), m.group(0).strip()) for m in _CLOCK.finditer(text)]
     if "duration" in kinds:
         found += [(m.start(), m.group(0)) for m in _DURATION.finditer(text)]
     if "place" in kinds:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from memos.agents.keyphrases import stem
+from memos.agents.tables import unfold_tables
 from memos.agents.words import NOT_NAMES
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.memos_backend import StateRetrieved, asked_as_of
@@ -90,6 +91,7 @@ _ASKS: tuple[tuple[str, str, str], ...] = (
         r"deposit|value|spend|revenue|charge|total)\b",
         "",
     ),
+    ("time", r"\b(?:what time|which time|at what time|start time|departure time)\b", "time"),
     ("date", r"\b(?:when|what date|which date|what day|which day|deadline|date)\b", "date"),
     ("version", r"\b(?:version|what release|which release|build)\b", "version release"),
     ("person", r"\bwho(?:m|se)?\b|\b(?:owner|assignee|lead|manager|speaker|host)\b", ""),
@@ -102,12 +104,13 @@ _KIND_FITS: dict[str, set[str | None]] = {
     "count": {"count"},
     "money": {"money"},
     "date": {"date"},
+    "time": {"time"},  # no stored value is of this kind: the span answerer reads times
     "version": {"version"},
     "person": {"person"},
     "place": {"word", "person", None},
     "status": {"word", None, "switch"},
 }
-_TYPED = frozenset(["percent", "count", "money", "date", "version", "duration"])
+_TYPED = frozenset(["percent", "count", "money", "date", "version", "duration", "time"])
 _KIND_NOUNS = frozenset(
     ["percentage", "percent", "date", "day", "amount", "number", "count", "total", "time"]
 )
@@ -548,7 +551,7 @@ def recalled_text(item: Retrieved) -> str:
         return (
             f"{item.text} {item.said} {item.state.get('subject', '')} {item.state.get('value', '')}"
         )
-    return item.text
+    return unfold_tables(item.text)
 
 
 # A capitalised name that is not a possessor ("Tariq's fix" names whose fix it was).

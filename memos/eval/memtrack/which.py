@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 
 from memos.agents.keyphrases import stem
 from memos.agents.statements import stated_nothing
+from memos.agents.tables import unfold_tables
 from memos.agents.values import kind_of_value
 from memos.agents.words import NOT_NAMES
 from memos.eval.memtrack.backends import Retrieved
@@ -48,7 +49,8 @@ _QUESTION = re.compile(
 _IDENTIFIED = frozenset(
     [
         "ticket", "issue", "bug", "incident", "pr", "mr", "story", "epic", "task", "case",
-        "claim", "order", "po", "invoice", "cr", "change", "jira"
+        "claim", "order", "po", "invoice", "cr", "change", "jira", "cve", "advisory", "booking",
+        "reservation", "runbook"
     ]
 )  # fmt: skip
 _VERSIONED = frozenset(["build", "release", "version", "sdk", "firmware"])
@@ -97,7 +99,7 @@ _VERBS = frozenset(
 )  # fmt: skip
 _BEFORE = re.compile(r"(?i)\b(?:before|previously|used to|originally|at first|formerly)\b")
 
-_ID = re.compile(r"(?<![\w#-])(?:[A-Z][A-Z0-9]{0,9}-\d+|#\d+|(?:PR|MR)\s?#?\d+)(?![\w-])")
+_ID = re.compile(r"(?<![\w#-])(?:[A-Z][A-Z0-9]{0,9}(?:-\d+){1,2}|#\d+|(?:PR|MR)\s?#?\d+)(?![\w-])")
 _SLUG = re.compile(r"(?<![\w-])[a-z]+(?:-[a-z0-9]+)*-\d+[a-z]?(?![\w-])")
 _VERSION = re.compile(r"(?<![\w.])v?\d+(?:\.\d+){1,3}(?![\w.])")
 # A name's words are capitalised, joined by the small words names keep ("Casa do Lago").
@@ -294,7 +296,7 @@ def which_answer(
         if isinstance(item, StateRetrieved) and item.said:
             texts.append(item.said)
         for text in texts:
-            for raw in SENTENCE.split(text):
+            for raw in SENTENCE.split(unfold_tables(text)):
                 if not raw.strip() or stated_nothing(raw) or NEGATED.search(NOT_OLD.sub("", raw)):
                     continue
                 sentence = NOT_OLD.sub("", raw)
