@@ -259,6 +259,59 @@ _BECOMES = re.compile(
 )
 
 
+# "Mr. Pascal Roth has been replaced as technical expert by Dr. Ines Kaufmann", "Ines
+# Kaufmann replaces Pascal Roth as technical expert": the role, its new holder and the old.
+_NAME_IN_ROLE = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+)?(?:@[\w.-]+|[A-Z][\w'\u00C0-\u017F-]+(?:\s+[A-Z][\w'\u00C0-\u017F-]+){0,2})"
+_REPLACED_AS = re.compile(
+    rf"(?P<old>{_NAME_IN_ROLE})\s+(?:has\s+been|have\s+been|was|is\s+being|will\s+be|is|got)\s+"
+    rf"replaced\s+as\s+(?:the\s+|our\s+|their\s+)?(?P<role>[\w -]{{2,40}}?)\s+by\s+(?P<who>{_NAME_IN_ROLE})"
+    rf"|(?P<who2>{_NAME_IN_ROLE})\s+(?:replaces|replaced|will\s+replace|is\s+replacing)\s+"
+    rf"(?P<old2>{_NAME_IN_ROLE})\s+as\s+(?:the\s+|our\s+|their\s+)?(?P<role2>[\w -]{{2,40}}?)(?=[,.;!]|$|\s+(?:for|from|on|starting)\b)"
+)
+# "I'm handing release-manager duty for 5.0 over to Sofia", "handed the IC role to Maya":
+# a role passed to its new holder (a ticket handed over is `patterns`' assignee).
+_ROLE_HANDED = re.compile(
+    r"(?i)\bhand(?:s|ed|ing)?\s+(?:over\s+)?(?:the\s+|my\s+)?(?P<role>[a-z][\w -]{1,40}?)\s+"
+    r"(?:duty|duties|role|responsibilit(?:y|ies))\s+(?:for\s+(?P<of>[\w.-]+)\s+)?(?:over\s+)?to\s+"
+    rf"(?P<who>{_NAME_IN_ROLE})"
+)
+# "I'm taking IC from Ravi": the writer takes a role over from its holder.
+_TAKING_FROM = re.compile(
+    r"\bI(?:'m|\u2019m| am)?\s+(?:now\s+)?(?:taking|take|took)\s+(?:over\s+)?(?:the\s+)?"
+    r"(?P<role>[A-Z]{2,4}|[a-z][\w -]{2,30}?\s+role)\s+from\s+"
+    rf"(?P<old>{_NAME_IN_ROLE})"
+)
+_TITLED = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+")
+
+
+def role_changes(clean: str, utterance: Utterance) -> list[Reading]:
+    """Readings of a role passing from one holder to the next (see the regexes above)."""
+    found: list[Reading] = []
+    for match in _REPLACED_AS.finditer(clean):
+        who, old = match["who"] or match["who2"], match["old"] or match["old2"]
+        role, _, of = (match["role"] or match["role2"]).strip().lower().partition(" for ")
+        start = match.start("who") if match["who"] else match.start("who2")
+        who = _TITLED.sub("", who).lstrip("@")
+        value = Value("person", who, start, start + len(who))
+        previous = _TITLED.sub("", old)
+        found.append(Reading(of or None, role, value, previous, "replaced as", person=True))
+    for match in _ROLE_HANDED.finditer(clean):
+        who = _TITLED.sub("", match["who"]).lstrip("@")
+        role = re.sub(r"-", " ", match["role"].strip().lower())
+        value = Value("person", who, match.start("who"), match.end("who"))
+        found.append(
+            Reading(match["of"], role, value, utterance.author, "handed role", person=True)
+        )
+    taking = _TAKING_FROM.search(clean)
+    if taking is not None and utterance.author:
+        role = taking["role"].strip()
+        role = role if role.isupper() else re.sub(r"\s+role$", "", role.lower())
+        value = Value("person", utterance.author, 0, 0)
+        old = _TITLED.sub("", taking["old"])
+        found.append(Reading(None, role, value, old, "took role from", person=True))
+    return found
+
+
 _FIRST_ROLE = re.compile(
     r"(?i)\bI(?:'m| am| will| 'll|'ll)?\s+(?:now\s+)?(?P<verb>own|owning|taking over|take over|"
     r"running|run|leading|lead|the new owner of|the owner of|covering|handling)\s+"
@@ -320,6 +373,9 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
     old = _NOT_OLD.search(clause)
     previous = (old["old"] or old["was"] or old["ins"]).strip() if old else None
 
+    handed = role_changes(clean, utterance)
+    if handed:
+        return handed  # "handing RM duty over to Sofia" is no change of a thing "to" Sofia
     affected = (
         _affected(clean, previous) or _priced_units(clean, at, previous) or _brought_to(clean, at)
     )

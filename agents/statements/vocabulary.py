@@ -30,6 +30,10 @@ _ATTRIBUTES = sorted(
     term|contract term|plan|tier|vendor|supplier|provider|contractor|installer|agency|
     inspector|organizer|organiser|moderator|consultant|designer|architect|engineer|planner|
     auditor|surveyor|counsel|lawyer|advisor|mentor|champion|investigator|chair|
+    assessor|lead assessor|expert|technical expert|officiant|photographer|videographer|
+    florist|dj|editor|producer|director|best man|maid of honour|maid of honor|maintainer|
+    administrator|supervisor|liaison|representative|instructor|examiner|proctor|realtor|
+    attorney|account manager|customer success manager|ic|
     page limit|word limit|floor area|area|square meters|rent|monthly rent|eta|etd|arrival|
     departure|freight|ocean freight|freight rate|quantity|qty|lead time|duration|color|
     colour|finish|material|model|format|mode|size|weight|volume|score|grade|headline""".replace(
@@ -50,7 +54,10 @@ _LEVEL = re.compile(r"(?i)(?P<sev>sev(?:erity)?[\s-]?[0-5])|(?P<prio>p[0-4])")
 
 _PERSONISH_WORDS = re.compile(
     r"(?i)(?:owner|assignee|lead|commander|manager|speaker|host|dri|on-?call|reviewer|"
-    r"approver|contact|recruiter|coordinator|sponsor|captain|driver|scribe)$"
+    r"approver|contact|recruiter|coordinator|sponsor|captain|driver|scribe|assessor|expert|"
+    r"officiant|photographer|videographer|florist|"
+    r"maintainer|administrator|supervisor|liaison|representative|instructor|examiner|"
+    r"proctor|realtor|attorney|best man|maid of honou?r|\bic|\bdj|\beditor|producer|director)$"
 )
 
 
@@ -59,7 +66,9 @@ _PERSONISH = re.compile(
     r"approver|contact|recruiter|coordinator|sponsor|inspector|organi[sz]er|moderator|"
     r"consultant|assistant|designer|architect|engineer|planner|auditor|surveyor|counsel|"
     r"lawyer|advisor|adviser|mentor|champion|csm|pm|pi|cra|investigator|officer|chair|"
-    r"captain|driver|scribe)$"
+    r"captain|driver|scribe|assessor|expert|officiant|photographer|videographer|florist|"
+    r"maintainer|administrator|supervisor|liaison|representative|instructor|examiner|"
+    r"proctor|realtor|attorney|best man|maid of honou?r|\bic|\bdj|\beditor|producer|director)$"
 )
 
 
