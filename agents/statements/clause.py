@@ -261,12 +261,17 @@ _BECOMES = re.compile(
 
 # "Mr. Pascal Roth has been replaced as technical expert by Dr. Ines Kaufmann", "Ines
 # Kaufmann replaces Pascal Roth as technical expert": the role, its new holder and the old.
-_NAME_IN_ROLE = r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+)?(?:@[\w.-]+|[A-Z][\w'\u00C0-\u017F-]+(?:\s+[A-Z][\w'\u00C0-\u017F-]+){0,2})"
+_NAME_IN_ROLE = (
+    r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+)?"
+    r"(?:@[\w.-]+|[A-Z][\w'\u00C0-\u017F-]+(?:\s+[A-Z][\w'\u00C0-\u017F-]+){0,2})"
+)
 _REPLACED_AS = re.compile(
     rf"(?P<old>{_NAME_IN_ROLE})\s+(?:has\s+been|have\s+been|was|is\s+being|will\s+be|is|got)\s+"
-    rf"replaced\s+as\s+(?:the\s+|our\s+|their\s+)?(?P<role>[\w -]{{2,40}}?)\s+by\s+(?P<who>{_NAME_IN_ROLE})"
+    rf"replaced\s+as\s+(?:the\s+|our\s+|their\s+)?(?P<role>[\w -]{{2,40}}?)\s+by\s+"
+    rf"(?P<who>{_NAME_IN_ROLE})"
     rf"|(?P<who2>{_NAME_IN_ROLE})\s+(?:replaces|replaced|will\s+replace|is\s+replacing)\s+"
-    rf"(?P<old2>{_NAME_IN_ROLE})\s+as\s+(?:the\s+|our\s+|their\s+)?(?P<role2>[\w -]{{2,40}}?)(?=[,.;!]|$|\s+(?:for|from|on|starting)\b)"
+    rf"(?P<old2>{_NAME_IN_ROLE})\s+as\s+(?:the\s+|our\s+|their\s+)?(?P<role2>[\w -]{{2,40}}?)"
+    r"(?=[,.;!]|$|\s+(?:for|from|on|starting)\b)"
 )
 # "I'm handing release-manager duty for 5.0 over to Sofia", "handed the IC role to Maya":
 # a role passed to its new holder (a ticket handed over is `patterns`' assignee).
