@@ -167,7 +167,11 @@ _NOT_NAMES = NOT_NAMES | frozenset(
         "flag", "for", "free", "from", "growth", "i'm", "in", "invitation", "let's", "lost",
         "of", "on", "open", "or", "pending", "phone", "plus", "premium", "pro", "ready",
         "rejected", "release", "reminder", "stage", "standard", "starter", "status",
-        "subject", "team", "then", "to", "we're", "we've", "with", "won", "yesterday"
+        "subject", "team", "then", "to", "we're", "we've", "with", "won", "yesterday",
+        # A verb that opens a message is no first name ("Paging Maya to take IC").
+        "paging", "pinging", "asking", "adding", "looping", "welcoming", "thanking",
+        "calling", "inviting", "tagging", "messaging", "emailing", "texting", "nudging",
+        "reminding", "congrats", "congratulations", "dear", "cc", "ping", "ask", "per"
     ]
 )  # fmt: skip
 # Capitalised last words that make a phrase a place, a stage or a company, not a person.
@@ -376,12 +380,25 @@ def ordinal_day(text: str, at: datetime | None, near: date | None = None) -> Val
     return Value("date", date_text(day), match.start(), match.end())
 
 
+# A phone number or extension in a signature ("(518) 555-0143", "+41 44 123 45 67", "ext.
+# 4471") is no count, amount or date.
+_PHONE = re.compile(
+    r"\(\d{2,4}\)\s?\d{3,4}[\s.-]\d{3,4}(?![\w-])"  # (518) 555-0143
+    r"|(?<![\w.])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?![\w-])"  # +41 44 123 45 67
+    r"|(?<![\w.-])\d{3}[.-]\d{3}[.-]\d{4}(?![\w-])"  # 518-555-0143
+    r"|\b(?:ext|tel|phone|mobile|fax)\.?:?\s*\+?\d[\d\s().-]{2,}\d"
+)
+
+
 def values(text: str, at: datetime | None = None) -> list[Value]:
     """Every typed value in `text`, in reading order, none overlapping (money, percent,
-    dates and versions win over the bare numbers inside them)."""
+    dates and versions win over the bare numbers inside them); phone numbers are none."""
     found: list[Value] = []
+    phones = [(m.start(), m.end()) for m in _PHONE.finditer(text)]
 
     def free(start: int, end: int) -> bool:
+        if any(s < end and start < e for s, e in phones):
+            return False
         return not any(v.start < end and start < v.end for v in found)
 
     for match in MONEY.finditer(text):

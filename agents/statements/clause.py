@@ -338,8 +338,9 @@ _DOES = re.compile(
 
 
 _MY_ROLE = re.compile(
-    rf"\bI(?:'m|\u2019m| am)\s+(?:now\s+)?(?:your|the|their|our)\s+(?:new\s+|interim\s+)?"
-    rf"(?P<role>{_ROLE_NOUN})\b(?:\s+(?:for|on|of)\s+(?P<for>[\w.-]+(?:\s+\d+)?))?"
+    # "I'm IC for now": an acronym role needs no determiner.
+    rf"\bI(?:'m|\u2019m| am)\s+(?:now\s+)?(?:(?:your|the|their|our)\s+(?:new\s+|interim\s+)?"
+    rf"(?P<role>{_ROLE_NOUN})|(?P<acronym>(?-i:[A-Z]{{2,4}})))\b(?:\s+(?:for|on|of)\s+(?P<for>[\w.-]+(?:\s+\d+)?))?"
 )
 
 
@@ -581,7 +582,7 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
     mine = _MY_ROLE.search(clean)
     if mine and utterance.author and not first_role_hedged(clean):
         value = Value("person", utterance.author, 0, 0)
-        role = mine["role"].strip()
+        role = (mine["role"] or mine["acronym"]).strip()
         found.append(
             Reading(mine["for"], role if role.isupper() else role.lower(), value, None, "I am the")
         )

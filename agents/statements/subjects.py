@@ -79,6 +79,8 @@ def resolve_subject(
             subject = canonical(subject, context.entities)
     if attribute is None and (level := _LEVEL.fullmatch(reading.value.text)):
         attribute = "severity" if level["sev"] else "priority"  # "Bumping this to SEV-1"
+    if subject is None and attribute is not None and kind == "person" and reading.previous:
+        subject = _role_held(context, attribute, reading.previous)
     if subject is None:
         subject = _subject_from_context(attribute, kind, utterance, context, message)
     if attribute is None and subject is not None:
@@ -102,6 +104,23 @@ def resolve_subject(
             # "cost" the "price" already known.
             return other.subject, other.attribute
     return subject, _attribute_name(attribute)
+
+
+def _same_person(a: str, b: str) -> bool:
+    """ "Ravi", "Ravi Patel" and "ravi.p" name the same person (first names agree)."""
+    first = [re.split(r"[\s._@-]+", x.strip().lstrip("@").lower())[0] for x in (a, b)]
+    return bool(first[0]) and first[0] == first[1]
+
+
+def _role_held(context: Context, attribute: str, previous: str) -> str | None:
+    """What a role passes on for, when the clause does not say: the thing whose holder of
+    that role is the one it passes from ("I'm taking IC from Ravi": Ravi's incident)."""
+    held = [
+        k
+        for k in context.known
+        if same_attribute(k.attribute, attribute) and _same_person(k.value, previous)
+    ]
+    return held[-1].subject if held else None
 
 
 def _known_attribute(phrase: str, context: Context) -> Known | None:
