@@ -106,6 +106,13 @@ def is_thing(subject: str) -> bool:
     return bool(THING.fullmatch(subject.strip()))
 
 
+# A value that starts with a pronoun is the start of a clause, never a value.
+_PRONOUN_VALUE = re.compile(
+    r"(?i)^(?:i|i've|i'm|i'll|i'd|we|we've|we're|we'll|they|they've|they're|it|it's|he|she|"
+    r"you|you've|you're)\b(?!-)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class State:
     """`subject`'s `attribute` is `value` (it was `previous`), as of the message's time;
@@ -228,6 +235,8 @@ class State:
             return False
         if slug(self.subject) == slug(self.value):
             return False  # "Reference: ICO-2027-5531" keyed to ICO-2027-5531 itself
+        if _PRONOUN_VALUE.match(self.value):
+            return False  # "Venue: I've put a hold on Rosewood Barn": a clause, not a venue
         return self.attribute != "date" or is_date(self.value) or self.day is not None
 
 

@@ -220,7 +220,7 @@ _COUNT_NOUN = re.compile(r"(?i)\b(?!(?:the|a|this|that|our)\b)[a-z][\w-]*\s+(?:c
 
 
 _ANY_COPULA = re.compile(
-    r"(?i)(?<![\w-])(?P<np>(?:(?:the|our|its|their|his|her|your)\s+)?(?:[A-Za-z][\w-]*\s+){0,3}"
+    r"(?i)(?<![\w-])(?P<np>(?:(?:the|our|its|their|his|her|your)\s+)?(?:(?:[A-Za-z][\w-]*|&)\s+){0,3}"
     r"[A-Za-z][\w-]*(?:\s+\d{1,4}[A-Z]?)?)\s+(?:is|are|will be|can be|stays at|stays|remains|"
     r"is now|comes to|totals|sits at|stands at|(?<!\bis\s)(?<!\bare\s)(?<!\bwas\s)now)\s+"
     r"(?:now\s+|still\s+|officially\s+)?(?:at\s+|from\s+)?"
@@ -317,6 +317,12 @@ def role_changes(clean: str, utterance: Utterance) -> list[Reading]:
     return found
 
 
+_WEEKDAY_BEFORE_DATE = re.compile(
+    r"(?i)\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|rsday|urday|sday)?\.?,?\s+"
+    r"(?=(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d|\d{1,2}(?:st|nd|rd|th)?\s+"
+    r"(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))"
+)
+_TRAILING_PROPER = re.compile(r"[A-Z][\w'-]*(?:\s+(?:&|and|of)?\s*[A-Z][\w'-]*)+$")
 _FIRST_ROLE = re.compile(
     r"(?i)\bI(?:'m| am| will| 'll|'ll)?\s+(?:now\s+)?(?P<verb>own|owning|taking over|take over|"
     r"running|run|leading|lead|the new owner of|the owner of|covering|handling)\s+"
@@ -373,6 +379,9 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
     at = utterance.at
     found: list[Reading] = []
     clause = _PREFIX.sub("", clause)
+    # "Date: Saturday, September 18, 2027": the weekday names the date after it; read
+    # apart (a list), it would be next Saturday.
+    clause = _WEEKDAY_BEFORE_DATE.sub("", clause)
     if _TITLE_LINE.match(clause):
         return []  # "Created OPS-77: Upgrade orders-db to Postgres 16": planned work
     clean = _NOT_OLD.sub("", clause)
@@ -772,6 +781,12 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         if new.kind == "count" and new.unit and NUMBERED.search(" ".join(words[-2:])):
             # "the unit at Dock 7 is 1,800 sqm": the unit names the attribute of Dock 7.
             found.append(Reading(" ".join(words[-2:]), new.unit.lower(), new, previous, "is"))
+            continue
+        named = _TRAILING_PROPER.search(" ".join(words))
+        if named is not None and new.kind in ("money", "count", "percent") and "&" in named[0]:
+            # "Hearth & Vine comes to $13,440": a name joined by "&" is whose value it is;
+            # the value's kind says which one.
+            found.append(Reading(named[0], None, new, previous, "is (a name)"))
             continue
         head = " ".join(words[-2:]) if len(words) >= 2 and words[-2][:1].islower() else words[-1]
         if len(words) >= 3 and words[-2].lower() in ("per", "a", "each"):

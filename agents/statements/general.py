@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from memos.agents.candidates import State
+from memos.agents.keyphrases import stem
 from memos.agents.events import Utterance
 from memos.agents.naming import (
     canonical,
@@ -32,8 +33,10 @@ from memos.agents.statements.polarity import (
 from memos.agents.statements.subjects import resolve_subject
 from memos.agents.statements.vocabulary import (
     _ATTRIBUTE,
+    _ATTRIBUTES,
     _CALENDAR,
     _CORRECTION,
+    _FIELD,
     _FIELD_SKIP,
     _FROM_CONTEXT,
     _HEDGE,
@@ -135,7 +138,9 @@ def general_states(
         else:
             tracked = [k.attribute for k in context.known if " " in k.attribute]
             readings = read_clause(clause, utterance, tracked)
-            if not readings and accepted:
+            if not readings and accepted and (len(message) <= _SHORT or _ACCEPT.search(clause)):
+                # "Deal -- we'll go with €39": a short reply accepts; a long recap that
+                # says "what we agreed:" does not accept every number in it.
                 readings = _accepted(clause, utterance, context)
             readings = _with_parse(clause, utterance.at, readings, nlp)
         for said in readings:
@@ -258,11 +263,26 @@ def _entity_not_attribute(reading: Reading) -> Reading:
     return replace(reading, subject=subject, attribute=None)
 
 
+_SHORT = 280  # characters: a reply, not a recap
+_ATTRIBUTE_WORDS = frozenset(a.strip().lower() for a in _ATTRIBUTES if " " not in a.strip())
+
+
 def _accepted(clause: str, utterance: Utterance, context: Context) -> list[Reading]:
-    """'Deal -- we'll go with €39 per person': an accepted value of the state it prices."""
+    """'Deal -- we'll go with €39 per person': an accepted value of the state it prices.
+    A field line names its own attribute ("Overall budget ceiling: $48,000"), and a count
+    of other things is not the accepted count ("three caterer quotes")."""
+    if _FIELD.match(clause) or len(clause.split()) > 14:
+        return []
     found = [v for v in values(clause, utterance.at) if v.kind != "person"]
     for value in found:
         known = context.newest(kind=value.kind)
+        if value.kind == "count" and value.unit and known is not None:
+            if not {stem(value.unit.lower())} & {stem(w) for w in known.attribute.lower().split()}:
+                continue
+        named = re.match(r"\s+([a-z][\w-]*)", clause[value.end :])
+        if named and named[1] in _ATTRIBUTE_WORDS and known is not None:
+            if named[1] not in known.attribute.lower().split():
+                continue  # "I paid the $3,000 deposit": a deposit, not the known price
         if known is not None:
             return [Reading(known.subject, known.attribute, value, known.value, "accepted")]
     money = [v for v in found if v.kind == "money"]
