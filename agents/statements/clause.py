@@ -782,11 +782,11 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
             # "the unit at Dock 7 is 1,800 sqm": the unit names the attribute of Dock 7.
             found.append(Reading(" ".join(words[-2:]), new.unit.lower(), new, previous, "is"))
             continue
-        named = _TRAILING_PROPER.search(" ".join(words))
-        if named is not None and new.kind in ("money", "count", "percent") and "&" in named[0]:
+        proper = _TRAILING_PROPER.search(" ".join(words))
+        if proper is not None and new.kind in ("money", "count", "percent") and "&" in proper[0]:
             # "Hearth & Vine comes to $13,440": a name joined by "&" is whose value it is;
             # the value's kind says which one.
-            found.append(Reading(named[0], None, new, previous, "is (a name)"))
+            found.append(Reading(proper[0], None, new, previous, "is (a name)"))
             continue
         head = " ".join(words[-2:]) if len(words) >= 2 and words[-2][:1].islower() else words[-1]
         if len(words) >= 3 and words[-2].lower() in ("per", "a", "each"):

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from memos.agents.candidates import State
-from memos.agents.keyphrases import stem
 from memos.agents.events import Utterance
+from memos.agents.keyphrases import stem
 from memos.agents.naming import (
     canonical,
     names_of,
@@ -276,15 +276,15 @@ def _accepted(clause: str, utterance: Utterance, context: Context) -> list[Readi
     found = [v for v in values(clause, utterance.at) if v.kind != "person"]
     for value in found:
         known = context.newest(kind=value.kind)
-        if value.kind == "count" and value.unit and known is not None:
-            if not {stem(value.unit.lower())} & {stem(w) for w in known.attribute.lower().split()}:
-                continue
+        if known is None:
+            continue
+        named_words = {stem(w) for w in known.attribute.lower().split()}
+        if value.kind == "count" and value.unit and stem(value.unit.lower()) not in named_words:
+            continue  # "three caterer quotes" count quotes, not the known guest count
         named = re.match(r"\s+([a-z][\w-]*)", clause[value.end :])
-        if named and named[1] in _ATTRIBUTE_WORDS and known is not None:
-            if named[1] not in known.attribute.lower().split():
-                continue  # "I paid the $3,000 deposit": a deposit, not the known price
-        if known is not None:
-            return [Reading(known.subject, known.attribute, value, known.value, "accepted")]
+        if named and named[1] in _ATTRIBUTE_WORDS and stem(named[1]) not in named_words:
+            continue  # "I paid the $3,000 deposit": a deposit, not the known price
+        return [Reading(known.subject, known.attribute, value, known.value, "accepted")]
     money = [v for v in found if v.kind == "money"]
     if money:
         # "The owner agreed: NOK 119,000 per month": a price nobody had named yet.
