@@ -247,6 +247,24 @@ _NOT_NAME_ENDS = frozenset(
         "insurance",
         "realty",
         "properties",
+        # Departments and bodies that sign an email ("Program Committee", "Group Sales").
+        "committee",
+        "council",
+        "department",
+        "dept",
+        "office",
+        "sales",
+        "support",
+        "engineering",
+        "operations",
+        "marketing",
+        "finance",
+        "procurement",
+        "analytics",
+        "status",
+        "desk",
+        "service",
+        "photography",
     ]
 )
 # A name's word: "Dana", "O'Reilly", "Jean-Luc", "D'Angelo" (a capital may follow an

@@ -57,3 +57,18 @@ def test_a_recap_keys_what_it_says_and_nothing_it_does_not(tmp_path: Path) -> No
 def test_a_name_joined_by_an_ampersand_is_one_subject(tmp_path: Path) -> None:
     states = _states(tmp_path, "At 140 guests, Hearth & Vine comes to $13,440 before service.")
     assert any(s == "Hearth & Vine" and v == "$13,440" for s, _, v in states), states
+
+
+def test_a_role_for_a_quoted_title_keys_the_whole_title(tmp_path: Path) -> None:
+    states = _states(
+        tmp_path,
+        "Confirmed: the speaker for 'Validating at the speed of types' is now Sofia Reyes.",
+    )
+    assert ("Validating at the speed of types", "speaker", "Sofia Reyes") in states
+
+
+def test_a_department_signing_an_email_is_no_person() -> None:
+    from memos.agents.values import values
+
+    signed = "Best regards, Helga Lindqvist, Program Committee, Group Sales, Ruiz Photography"
+    assert [v.text for v in values(signed) if v.kind == "person"] == ["Helga Lindqvist"]

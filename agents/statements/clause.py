@@ -203,7 +203,9 @@ _VERB_FIRST = re.compile(
 
 _COPULA = re.compile(
     rf"(?i)(?P<np>{_LEAD}\b(?:{_ATTRIBUTE})\b(?:\s+(?:of|for|on)\s+(?![$€£¥]|\d[\d,]*(?!\.\d)|(?:USD|EUR|"
-    rf"GBP|NOK|SEK|DKK|CHF)\b)(?:[^.;!?,]|\.(?=\w)){{1,60}}?)?)(?:\s*\([^)]*\))?"
+    # A quoted title is one unit ("the speaker for 'Validating at the speed of types'").
+    rf"GBP|NOK|SEK|DKK|CHF)\b)(?:'[^'.;!?]{{1,80}}'|\"[^\".;!?]{{1,80}}\"|\u201c[^\u201d]{{1,80}}\u201d"
+    rf"|[^.;!?,]|\.(?=\w)){{1,60}}?)?)(?:\s*\([^)]*\))?"
     rf"(?:\s*(?:is|are|will be|stays|remains|sits|comes in|goes|'s|has been|now|still|"
     rf"officially|confirmed|final|set|fixed|locked|agreed|at|to|capped|limited|priced|pegged|"
     rf"held|now at)\b|\s*[:=\-\u2013\u2014])+\s*"

@@ -96,10 +96,14 @@ def _split_np(raw: str) -> tuple[str | None, str | None]:
         text,
     )
     cut = list(re.finditer(r"(?i)\b(?:the|our|their|its|this|that|your|my)\s+", text))
-    if cut and not re.search(rf"(?i)\b(?:{_ATTRIBUTE})\s+(?:of|for|on)\s+", text):
+    owned_by = re.search(rf"(?i)\b(?:{_ATTRIBUTE})\s+(?:of|for|on)\s+", text)
+    if cut and not owned_by:
         text = text[cut[-1].end() :]
     words = text.split()
-    text = " ".join(words[-7:])
+    if owned_by is not None and _QUOTED_TITLE.search(text, owned_by.end()):
+        text = text[owned_by.start() :]  # "speaker for 'a title of many words'": kept whole
+    else:
+        text = " ".join(words[-7:])
     counted = re.match(
         r"(?i)^(?P<a>(?:[a-z][\w-]*\s+){0,2}(?:count|number|total))\s+(?:of|for|at|on)\s+"
         r"(?P<s>.+)$",
@@ -127,7 +131,13 @@ def _split_np(raw: str) -> tuple[str | None, str | None]:
     return _subject_text(text), None
 
 
+_QUOTED_TITLE = re.compile(r"['\"\u201c\u2018](?P<t>[^'\"\u201d\u2019]{2,80})['\"\u201d\u2019]?")
+
+
 def _subject_text(raw: str) -> str | None:
+    quoted = _QUOTED_TITLE.fullmatch(raw.strip())
+    if quoted is not None:
+        return quoted["t"].strip()  # "'Validating at the speed of types'": a title, whole
     text = without_asides(raw).strip(" ,:;-\"'“”.")
     text = _LEADING.sub("", text)
     text = _DETERMINERS.sub("", text)
