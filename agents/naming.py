@@ -188,6 +188,9 @@ def plausible_subject(raw: str | None) -> str | None:
     """`raw` cleaned, when it can name a thing; None for what cannot (module doc)."""
     if raw is None:
         return None
+    title = re.fullmatch(r"\s*['\"\u201c\u2018]([^'\"\u201d\u2019]{2,80})['\"\u201d\u2019]\s*", raw)
+    if title is not None and len(title[1].split()) <= 10:
+        return title[1].strip()  # "'Validating at the speed of types'": a quoted title
     text = re.sub(r"\s+", " ", raw).strip(PUNCTUATION)
     text = re.sub(
         r"(?i)^(?:(?:with|about|regarding)\s+)?(?:the|our|your|their|its|this|that|a|an)\s+",

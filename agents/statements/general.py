@@ -36,7 +36,6 @@ from memos.agents.statements.vocabulary import (
     _ATTRIBUTES,
     _CALENDAR,
     _CORRECTION,
-    _FIELD,
     _FIELD_SKIP,
     _FROM_CONTEXT,
     _HEDGE,
@@ -269,9 +268,9 @@ _ATTRIBUTE_WORDS = frozenset(a.strip().lower() for a in _ATTRIBUTES if " " not i
 
 def _accepted(clause: str, utterance: Utterance, context: Context) -> list[Reading]:
     """'Deal -- we'll go with €39 per person': an accepted value of the state it prices.
-    A field line names its own attribute ("Overall budget ceiling: $48,000"), and a count
-    of other things is not the accepted count ("three caterer quotes")."""
-    if _FIELD.match(clause) or len(clause.split()) > 14:
+    A count of other things is not the accepted count ("three caterer quotes"), nor an
+    amount named as another attribute ("the $3,000 deposit") the accepted price."""
+    if len(clause.split()) > 14:
         return []
     found = [v for v in values(clause, utterance.at) if v.kind != "person"]
     for value in found:

@@ -137,7 +137,7 @@ _QUOTED_TITLE = re.compile(r"['\"\u201c\u2018](?P<t>[^'\"\u201d\u2019]{2,80})['\
 def _subject_text(raw: str) -> str | None:
     quoted = _QUOTED_TITLE.fullmatch(raw.strip())
     if quoted is not None:
-        return quoted["t"].strip()  # "'Validating at the speed of types'": a title, whole
+        return f"'{quoted['t'].strip()}'"  # a title, whole and still quoted (`plausible_subject`)
     text = without_asides(raw).strip(" ,:;-\"'“”.")
     text = _LEADING.sub("", text)
     text = _DETERMINERS.sub("", text)
