@@ -31,3 +31,34 @@ def without_asides(text: str) -> str:
 def asides(text: str) -> list[str]:
     """The bracketed asides of `text`, brackets stripped."""
     return [a.strip(" ()") for a in _ASIDE.findall(text)]
+
+
+# Doing a job names its role: "Who is officiating?" asks for the officiant, "Who will give
+# the talk?" for the speaker (the reader keys roles by the noun).
+_ROLE_OF_VERB = {
+    "officiate": "officiant", "cater": "caterer", "photograph": "photographer",
+    "moderate": "moderator", "facilitate": "facilitator", "interpret": "interpreter",
+    "translate": "translator", "coordinate": "coordinator", "organize": "organizer",
+    "organise": "organiser", "present": "presenter", "review": "reviewer",
+    "approve": "approver", "manage": "manager", "own": "owner", "host": "host",
+    "lead": "lead", "speak": "speaker", "chair": "chair", "emcee": "mc", "sponsor": "sponsor",
+}  # fmt: skip
+
+
+def _forms(verb: str) -> list[str]:
+    stem = verb[:-1] if verb.endswith("e") else verb
+    return [verb, f"{verb}s", f"{stem}ed" if verb.endswith("e") else f"{verb}ed", f"{stem}ing"]
+
+
+ROLE_OF_VERB = {form: role for verb, role in _ROLE_OF_VERB.items() for form in _forms(verb)}
+ROLE_OF_VERB.update({"give": "speaker", "gives": "speaker", "giving": "speaker"})
+
+
+def roles_asked(words: set[str]) -> set[str]:
+    """The role nouns a question's verbs name ("officiating" -> "officiant"); "give" only
+    names the speaker beside a talk or keynote."""
+    found = {ROLE_OF_VERB[w] for w in words if w in ROLE_OF_VERB}
+    talks = {"talk", "keynote", "presentation", "speech", "lecture", "session"}
+    if "speaker" in found and words & {"give", "gives", "giving"} and not words & talks:
+        found.discard("speaker")
+    return found

@@ -21,6 +21,14 @@ def _item(text: str, day: int = 3) -> Retrieved:
 
 CASES = [
     (
+        "Which region is serving checkout traffic now?",
+        [
+            _item("Failover done: 100% of checkout traffic now served from us-west-2.", 4),
+            _item("Failback: checkout traffic moved from us-west-2 back to us-east-1.", 9),
+        ],
+        "us-east-1",  # the region the change goes to, not the one it leaves
+    ),
+    (
         "Which ticket tracks the checkout timeout?",
         [_item("Opened PAY-412 for the checkout timeout."), _item("PAY-400 is the refund bug.", 4)],
         "PAY-412",

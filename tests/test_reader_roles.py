@@ -80,3 +80,31 @@ def test_a_signature_phone_number_sets_no_count(tmp_path: Path) -> None:
 def test_a_verb_opening_a_message_is_no_first_name() -> None:
     people = [v.text for v in values("Paging Maya to take IC.") if v.kind == "person"]
     assert "Paging Maya" not in people
+
+
+def test_a_job_done_names_its_role_and_a_question_by_the_verb_finds_it(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from memos.eval.memtrack.backends import Retrieved
+    from memos.eval.memtrack.extractive import ExtractiveAnswerer
+    from memos.eval.memtrack.states import read_question
+
+    states = _states(
+        tmp_path,
+        ("Priya Nair", "The ceremony is scheduled for September 18."),
+        ("Priya Nair", "Officiant: Sofia's aunt, Lucia Marquez, will officiate."),
+        ("Sofia", "Jonah Feld (Dan's college roommate) got ordained online and will officiate!"),
+    )
+    assert "Jonah Feld" in states.values()
+    assert "officiant" in {attribute for _, attribute in states}
+    assert "offici" in " ".join(read_question("Who is officiating the ceremony?", None).words)
+    at = datetime(2027, 5, 20, 12, tzinfo=UTC)
+    items = [
+        Retrieved(text="Music: band vs DJ still open.", refs=("m1",), timestamp=at.replace(day=2)),
+        Retrieved(text="We're doing the band after all!!", refs=("m2",), timestamp=at),
+    ]
+    # A decision names one option without the question's words for the topic.
+    answer = ExtractiveAnswerer().answer(
+        "Is the reception music a band or a DJ?", items, asked_at=at
+    )
+    assert answer.text == "band"

@@ -288,6 +288,25 @@ _TAKING_FROM = re.compile(
     r"(?P<role>[A-Z]{2,4}|[a-z][\w -]{2,30}?\s+role)\s+from\s+"
     rf"(?P<old>{_NAME_IN_ROLE})"
 )
+# "Jonah Feld (Dan's roommate) got ordained and will officiate!": a verb with no object
+# names the role its doer takes.
+_AGENT_VERBS = {
+    "officiate": "officiant",
+    "cater": "caterer",
+    "photograph": "photographer",
+    "emcee": "MC",
+    "moderate": "moderator",
+    "chair": "chair",
+    "facilitate": "facilitator",
+    "interpret": "interpreter",
+    "translate": "translator",
+}
+_WILL_DO = re.compile(
+    rf"(?P<who>{_NAME_IN_ROLE})(?:\s*\([^)]*\))?(?:,[^,]{{1,40}},)?"
+    r"(?:\s+[\w' ]{0,40}?\s+and)?,?\s+"
+    r"(?:will|'ll|is going to|is gonna|agreed to|has agreed to)\s+(?:now\s+|happily\s+)?"
+    rf"(?P<verb>{'|'.join(_AGENT_VERBS)})\b\s*(?=[,.;!]|$)"
+)
 _TITLED = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+")
 
 
@@ -309,6 +328,13 @@ def role_changes(clean: str, utterance: Utterance) -> list[Reading]:
         found.append(
             Reading(match["of"], role, value, utterance.author, "handed role", person=True)
         )
+    for match in _WILL_DO.finditer(clean):
+        who = _TITLED.sub("", match["who"]).lstrip("@")
+        if who.split()[0].lower() in _NOT_SUBJECT_WORDS:
+            continue
+        value = Value("person", who, match.start("who"), match.end("who"))
+        role = _AGENT_VERBS[match["verb"].lower()]
+        found.append(Reading(None, role, value, None, "will do (role)", person=True))
     taking = _TAKING_FROM.search(clean)
     if taking is not None and utterance.author:
         role = taking["role"].strip()

@@ -31,6 +31,12 @@ _CHOICE = re.compile(
 _PREPOSITIONS = frozenset(["on", "in", "at", "with", "by", "from", "via", "over"])
 
 
+_DECIDED = re.compile(
+    r"(?i)\b(?:we're doing|we are doing|going with|go with|went with|booked|chose|chosen|"
+    r"picked|decided on|settled on|opted for)\b"
+)
+
+
 def options(question: str) -> tuple[str, str] | None:
     """The two options a yes/no-style choice question offers, or None."""
     found = _CHOICE.match(question.strip())
@@ -84,8 +90,10 @@ def chosen_option(
             if not sentence.strip() or stated_nothing(sentence):
                 continue
             body = NOT_OLD.sub("", sentence)
-            if NEGATED.search(body) or not topic & content_stems(body):
+            if NEGATED.search(body):
                 continue
+            if not topic & content_stems(body) and not _DECIDED.search(body):
+                continue  # "We're doing the band after all!": a decision needs no topic
             said = [(at, option) for option in offered if (at := _at(option, body)) >= 0]
             if not said:
                 continue

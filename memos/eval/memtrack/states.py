@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from memos.agents.keyphrases import stem
 from memos.agents.tables import unfold_tables
-from memos.agents.words import NOT_NAMES
+from memos.agents.words import NOT_NAMES, roles_asked
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.memos_backend import StateRetrieved, asked_as_of
 from memos.eval.memtrack.metrics import normalise
@@ -216,8 +216,10 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
     if named:
         names -= set(normalise(named).split())  # "before Sara Lindqvist": a value, not whose
     first = bool(_FIRST.search(question))
+    # "Who is officiating?": the officiant's role is what the reader keyed.
+    roles = {stem(role) for role in roles_asked(plain)}
     return Asked(
-        content_stems(question),
+        content_stems(question) | roles,
         kinds,
         hinted,
         before or first,

@@ -159,6 +159,19 @@ def _singular(noun: str) -> str:
     return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
 
 
+_FROM_BEFORE = re.compile(r"(?i)\bfrom\s+(?:the\s+)?$")
+_TO_BEFORE = re.compile(r"(?i)(?:\b(?:to|into)|->|\u2192)\s+(?:the\s+)?$")
+
+
+def _not_the_old(sentence: str, options: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """ "moved from us-west-2 back to us-east-1": the thing a change leaves is no answer
+    when the sentence names the one it goes to."""
+    went = [o for o in options if _TO_BEFORE.search(sentence[max(0, o[0] - 12) : o[0]])]
+    if not went:
+        return options
+    return [o for o in options if not _FROM_BEFORE.search(sentence[max(0, o[0] - 12) : o[0]])]
+
+
 def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
     """(position, text) of what could answer, in the shape the noun's kind takes."""
     ids = [(m.start(), m.group(0)) for m in _ID.finditer(sentence)]
@@ -314,6 +327,7 @@ def which_answer(
                     for position, found in _candidates(sentence, noun)
                     if not _named_by(found, noun, asked_words)
                 ]
+                options = _not_the_old(sentence, options)
                 if not options:
                     continue
                 answer = min(options, key=lambda o: (_distance(o[0], o[1], near), o[0]))[1]
