@@ -94,6 +94,15 @@ def test_the_reader_keys_a_table_cell_by_its_row_and_column(tmp_path: Path) -> N
             "March 31",
         ),
         (
+            "What was the checkout-api SLO percentage before it was changed?",
+            [
+                _item(
+                    "Following the review, the SLO for checkout-api is going from 99.9% to 99.95%."
+                )
+            ],
+            "99.9%",  # what the one change replaced
+        ),
+        (
             "Which CVE was fixed in release 4.11.2?",
             [_item("Release 4.11.2 fixes CVE-2026-1187, a ReDoS in EmailField.")],
             "CVE-2026-1187",

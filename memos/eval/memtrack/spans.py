@@ -80,6 +80,7 @@ _PLACE = re.compile(
 # A sentence that changes a value names the new one last ("from April 14 to April 21");
 # otherwise each value sits beside the words that name it ("Blended rate is 1.45% + EUR
 # 0.10 per transaction").
+_FROM_TO = re.compile(r"(?i)\bfrom\b.{1,40}?\bto\b|->|\u2192")
 _CHANGE = re.compile(r"(?i)\b(?:to|from|now|moved|instead|->)\b|->|\u2192")
 
 
@@ -90,6 +91,7 @@ class _Span:
     current: bool
     when: datetime
     rank: int
+    previous: str | None = None  # "from 99.9% to 99.95%": the value the change replaced
 
 
 def typed_span(
@@ -153,9 +155,13 @@ def typed_span(
                 ]
             if not typed:
                 continue
-            chosen = typed[-1] if _CHANGE.search(part) else _beside(typed, part, words)
+            changed = _CHANGE.search(part)
+            chosen = typed[-1] if changed else _beside(typed, part, words)
+            replaced = _FROM_TO.search(part) if changed and len(typed) >= 2 else None
+            previous = typed[-2][1] if replaced is not None else None
             when = item.timestamp or datetime.min.replace(tzinfo=UTC)
-            found.append(_Span(chosen[1], overlap, item.current is not False, when, rank))
+            span = _Span(chosen[1], overlap, item.current is not False, when, rank, previous)
+            found.append(span)
     if not found:
         return None
     if asked.as_of is not None:
@@ -163,6 +169,8 @@ def typed_span(
     best = max(found, key=lambda f: (round(f.overlap, 1), f.current, f.when, -f.rank))
     if not asked.before:
         return best.value
+    if best.previous is not None and not asked.first:
+        return best.previous  # "going from 99.9% to 99.95%": what the change replaced
     earlier = [
         f for f in found if f.when < best.when and normalise(f.value) != normalise(best.value)
     ]
