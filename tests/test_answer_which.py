@@ -248,3 +248,9 @@ def test_names_said_to_be_the_noun_or_plain_words_before_it() -> None:
     assert which_answer("Which team is Bruno moving to?", moving) == "security team"
     po = [_item("PO 7700412 issued to Nordic IT Supply for 150 laptops.")]
     assert which_answer("Which vendor got the PO?", po) == "Nordic IT Supply"
+
+
+def test_a_name_question_is_never_answered_by_a_greeting_or_an_amount() -> None:
+    items = [_item("Dear Ms Rossi, the renovation estimate for the kitchen is EUR 48,000.")]
+    answer = ExtractiveAnswerer().answer("Which firm is doing the renovation?", items, asked_at=AT)
+    assert answer.text not in ("Dear Ms Rossi", "Ms Rossi", "EUR 48,000")

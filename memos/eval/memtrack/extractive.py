@@ -40,7 +40,7 @@ from memos.eval.memtrack.states import (
     recalled_text,
     who_did,
 )
-from memos.eval.memtrack.which import which_answer
+from memos.eval.memtrack.which import asks_for_a_name, which_answer
 
 _TICKET = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d{1,6}\b")
 _PR = re.compile(r"(?i)(?:\bPR|\bpull request|\bMR|\bmerge request)?\s*#(\d+)\b")
@@ -366,6 +366,9 @@ class ExtractiveAnswerer:
             which = which_answer(question, items, asked_at)
             if which is not None:
                 return Answer(which)  # "Which ticket tracks X?": a thing of the kind asked
+            if asks_for_a_name(question) and not asks_who_did(question):
+                named = who_did(question, items)
+                return Answer(named or UNKNOWN)  # "Which firm ...?" is never "EUR 48,000"
             actor = who_did(question, items)
             if actor is not None:
                 return Answer(actor)

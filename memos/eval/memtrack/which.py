@@ -172,6 +172,12 @@ def _not_the_old(sentence: str, options: list[tuple[int, str]]) -> list[tuple[in
     return [o for o in options if not _FROM_BEFORE.search(sentence[max(0, o[0] - 12) : o[0]])]
 
 
+_GREETINGS = frozenset(["dear", "hi", "hello", "hey", "thanks"])
+_GREETING = re.compile(
+    r"(?i)\b(?:dear|hi|hello|hey|thanks|thank you)\s+(?:(?:mr|ms|mrs|dr)\.?\s+)?$"
+)
+
+
 def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
     """(position, text) of what could answer, in the shape the noun's kind takes."""
     ids = [(m.start(), m.group(0)) for m in _ID.finditer(sentence)]
@@ -218,6 +224,8 @@ def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
         opening = not sentence[: match.start()].strip()
         if "'" in first or "\u2019" in first:
             continue  # "We're", "It's"
+        if first in _GREETINGS or _GREETING.search(sentence[max(0, start - 8) : start]):
+            continue  # "Dear Ms Rossi": whom the message is addressed to
         if opening and len(words) == 1 and first.endswith(("ing", "ed")):
             continue  # "Closing OPS-90 ...": a verb opens the sentence
         text = " ".join(words)
@@ -278,6 +286,13 @@ def _named_by(found: str, noun: str, asked: set[str]) -> bool:
 def _distance(position: int, text: str, near: list[int]) -> float:
     middle = position + len(text) / 2
     return sum(abs(middle - p) for p in near) / len(near)
+
+
+def asks_for_a_name(question: str) -> bool:
+    """ "Which firm ...?", "What vendor ...?": the answer is a name, never an amount or a
+    date (so no typed span may answer it)."""
+    read = _noun(question)
+    return read is not None and _singular(read[0]) in _NAMED
 
 
 def which_answer(
