@@ -78,7 +78,7 @@ _WEEKDAY_DAY = re.compile(
 _ORDINAL_DAY = re.compile(r"(?i)\bthe\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\b")
 _CURRENCY = r"(?:[$€£¥]|(?:USD|EUR|GBP|NOK|SEK|DKK|CHF|JPY|CAD|AUD|INR)\s?)"
 MONEY = re.compile(
-    rf"(?:(?<![\w$€£¥]){_CURRENCY}\s?\d+(?:,\d{{3}})*(?:\.\d+|,\d{{1,2}}(?!\d))?(?:\s?[kKmM](?![\w]))?"
+    rf"(?:(?<![\w$€£¥]){_CURRENCY}\s?\d+(?:,\d{{3}})*(?:\.\d+|,\d{{1,2}}(?!\d))?(?:\s?[kKmM](?![\w])|\s(?:million|billion|bn|thousand)\b)?"
     r"|\b\d+(?:,\d{3})*(?:\.\d+|,\d{1,2}(?!\d))?\s?(?:[kKmM]\s)?(?:euros?|dollars?|pounds|EUR|USD|NOK|SEK|DKK|GBP|"
     r"CHF|kr)\b)"
 )
@@ -92,6 +92,9 @@ _VERSION_CUE = re.compile(
 )
 COUNT = re.compile(
     r"(?<![\w.,$€£%-])\d{1,3}(?:,\d{3})+(?![\w.,]\d)|(?<![\w.,$€£%:/-])\d{1,6}(?![\w%:/']|[.,]\d|-[a-z])"
+)
+_SCALED = re.compile(
+    r"(?<![\w.,$€£%-])\d{1,4}(?:\.\d{1,3})?\s?(?:[kKM]|million|billion|bn|thousand)(?![\w-])"
 )
 _UNIT = re.compile(r"\s+(?P<unit>[a-z][a-z-]{1,20}(?:\s(?:per|a|an)\s[a-z]+)?|[KMGTP]i?B(?![\w-]))")
 _NOT_UNITS = frozenset(
@@ -435,6 +438,9 @@ def values(text: str, at: datetime | None = None) -> list[Value]:
             token.count(".") >= 2 or token.lower().startswith("v") or cue is not None
         ):
             found.append(Value("version", token.lstrip("vV"), match.start(), match.end()))
+    for match in _SCALED.finditer(text):
+        if free(match.start(), match.end()):  # "1.53M downloads", "2.5k users"
+            found.append(Value("count", match.group(0), match.start(), match.end()))
     for match in COUNT.finditer(text):
         if not free(match.start(), match.end()):
             continue

@@ -125,3 +125,15 @@ def test_answers_of_the_shapes_fresh_text_showed(
 )
 def test_names_with_apostrophes_and_hyphens_are_read_whole(text: str, name: str) -> None:
     assert name in [v.text for v in values(text) if v.kind == "person"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("January was 1.53M downloads.", "count", "1.53M"),
+        ("We have 2.5k users.", "count", "2.5k"),
+        ("The grant is EUR 2.5 million.", "money", "EUR 2.5 million"),
+    ],
+)
+def test_scaled_numbers_are_read_whole(text: str, kind: str, value: str) -> None:
+    assert (kind, value) in [(v.kind, v.text) for v in values(text)]
