@@ -72,3 +72,12 @@ def test_a_department_signing_an_email_is_no_person() -> None:
 
     signed = "Best regards, Helga Lindqvist, Program Committee, Group Sales, Ruiz Photography"
     assert [v.text for v in values(signed) if v.kind == "person"] == ["Helga Lindqvist"]
+
+
+def test_as_requested_hedges_nothing(tmp_path: Path) -> None:
+    states = _states(
+        tmp_path,
+        "The Hudson Ridge room block is 25 rooms.",
+        "As requested, we've extended the block to 30 rooms at the same rate.",
+    )
+    assert any(a == "rooms" and v == "30" for _, a, v in states), states

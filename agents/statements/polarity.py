@@ -127,6 +127,7 @@ def stated_nothing(clause: str) -> bool:
     # estimate someone sent ("Revised estimate: $15,950", "our estimate ... is") is a
     # quote, not a guess; "we estimate", "estimated at" still hedge.
     said = _ESTIMATE_NOUN.sub(r"\g<by>\g<mid> quote", without_asides(clause))
+    said = _AS_ASKED.sub("", said)  # "As requested, we've extended the block": done
     return bool(_HEDGE.search(said) or _QUESTION.search(clause) or clause.rstrip().endswith("?"))
 
 
@@ -135,6 +136,9 @@ def _hedged_by_estimate(clause: str) -> bool:
     return bool(_HEDGE.search(without_asides(clause))) and not stated_nothing(clause)
 
 
+_AS_ASKED = re.compile(
+    r"(?i)\b(?:as (?:you )?(?:requested|asked|discussed|agreed|promised)|per your request)\b"
+)
 _ESTIMATE_NOUN = re.compile(
     r"(?i)\b(?P<by>the|our|your|their|its|his|her|an|this|that|revised|updated|new|final|"
     r"written|formal|original|first|second|latest|[\w-]+['\u2019]s)"
