@@ -35,7 +35,7 @@ def asides(text: str) -> list[str]:
 
 # Doing a job names its role: "Who is officiating?" asks for the officiant, "Who will give
 # the talk?" for the speaker (the reader keys roles by the noun).
-_ROLE_OF_VERB = {
+ROLE_OF_VERB_BASE = {
     "officiate": "officiant", "cater": "caterer", "photograph": "photographer",
     "moderate": "moderator", "facilitate": "facilitator", "interpret": "interpreter",
     "translate": "translator", "coordinate": "coordinator", "organize": "organizer",
@@ -50,7 +50,7 @@ def _forms(verb: str) -> list[str]:
     return [verb, f"{verb}s", f"{stem}ed" if verb.endswith("e") else f"{verb}ed", f"{stem}ing"]
 
 
-ROLE_OF_VERB = {form: role for verb, role in _ROLE_OF_VERB.items() for form in _forms(verb)}
+ROLE_OF_VERB = {form: role for verb, role in ROLE_OF_VERB_BASE.items() for form in _forms(verb)}
 ROLE_OF_VERB.update({"give": "speaker", "gives": "speaker", "giving": "speaker"})
 
 

@@ -58,7 +58,7 @@ from memos.agents.values import (
     Value,
     values,
 )
-from memos.agents.words import without_asides
+from memos.agents.words import ROLE_OF_VERB_BASE, without_asides
 
 _CHANGE_STEMS = [
     "mov",
@@ -291,16 +291,10 @@ _TAKING_FROM = re.compile(
 # "Jonah Feld (Dan's roommate) got ordained and will officiate!": a verb with no object
 # names the role its doer takes.
 _AGENT_VERBS = {
-    "officiate": "officiant",
-    "cater": "caterer",
-    "photograph": "photographer",
-    "emcee": "MC",
-    "moderate": "moderator",
-    "chair": "chair",
-    "facilitate": "facilitator",
-    "interpret": "interpreter",
-    "translate": "translator",
-}
+    verb: ROLE_OF_VERB_BASE[verb]
+    for verb in ("officiate", "cater", "photograph", "emcee", "moderate", "chair", "facilitate",
+                 "interpret", "translate")
+}  # fmt: skip
 _WILL_DO = re.compile(
     rf"(?P<who>{_NAME_IN_ROLE})(?:\s*\([^)]*\))?(?:,[^,]{{1,40}},)?"
     r"(?:\s+[\w' ]{0,40}?\s+and)?,?\s+"

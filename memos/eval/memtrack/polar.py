@@ -79,7 +79,8 @@ def is_polar(question: str) -> bool:
 
 def _take_apart(question: str, asked_at: datetime | None) -> _Asked:
     found = _POLAR.match(question)
-    assert found is not None
+    if found is None:
+        return _Asked(None, None, None)
     aux, rest = found["aux"].lower(), _STILL.sub("", found["rest"]).strip()
     rest = re.sub(r"(?i)^there\s+", "", rest)  # "Are there 180 laptops in scope?"
     holder = _HOLDER.match(rest)
