@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from memos.agents.statements import is_role, stated_nothing
 from memos.agents.tables import unfold_tables
-from memos.agents.values import date_text, values
+from memos.agents.values import date_text, kind_of_value, values
 from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.metrics import normalise
@@ -159,6 +159,8 @@ def typed_span(
             chosen = typed[-1] if changed else _beside(typed, part, words)
             replaced = _FROM_TO.search(part) if changed and len(typed) >= 2 else None
             previous = typed[-2][1] if replaced is not None else None
+            if previous is not None and kind_of_value(previous) != kind_of_value(chosen[1]):
+                previous = None  # "from March 3 to 40%": not one value's change
             when = item.timestamp or datetime.min.replace(tzinfo=UTC)
             span = _Span(chosen[1], overlap, item.current is not False, when, rank, previous)
             found.append(span)
