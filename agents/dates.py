@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-_MONTHS = {
+MONTHS = {
     "jan": 1,
     "feb": 2,
     "mar": 3,
@@ -77,8 +77,8 @@ def resolve(text: str, said_at: datetime | None) -> date | None:
 def _parts(words: list[str]) -> tuple[int | None, int | None, int | None]:
     month = day = year = None
     for word in words:
-        if word[:4] in _MONTHS or word[:3] in _MONTHS:
-            month = _MONTHS.get(word[:4], _MONTHS.get(word[:3]))
+        if word[:4] in MONTHS or word[:3] in MONTHS:
+            month = MONTHS.get(word[:4], MONTHS.get(word[:3]))
         elif word.isdigit() and len(word) == 4:
             year = int(word)
         elif word.isdigit() and len(word) <= 2:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
-from memos.agents.statements import stated_nothing
 from memos.eval.memtrack.backends import Retrieved
-from memos.eval.memtrack.spans import NEGATED, NOT_OLD, SENTENCE
-from memos.eval.memtrack.states import content_stems, read_question, recalled_text
+from memos.eval.memtrack.spans import NEGATED, NOT_OLD
+from memos.eval.memtrack.states import content_stems, read_question, said_by
 from memos.text import STOPWORDS
 
 _CHOICE = re.compile(
@@ -82,22 +81,16 @@ def chosen_option(
         return None
     topic = content_stems(question) - content_stems(" ".join(offered))
     best: tuple[datetime, int, str] | None = None
-    for rank, item in enumerate(items):
-        when = item.timestamp or datetime.min.replace(tzinfo=UTC)
-        if asked.as_of is not None and when > asked.as_of:
+    for when, rank, sentence in said_by(items, asked.as_of):
+        body = NOT_OLD.sub("", sentence)
+        if NEGATED.search(body):
             continue
-        for sentence in SENTENCE.split(recalled_text(item)):
-            if not sentence.strip() or stated_nothing(sentence):
-                continue
-            body = NOT_OLD.sub("", sentence)
-            if NEGATED.search(body):
-                continue
-            if not topic & content_stems(body) and not _DECIDED.search(body):
-                continue  # "We're doing the band after all!": a decision needs no topic
-            said = [(at, option) for option in offered if (at := _at(option, body)) >= 0]
-            if not said:
-                continue
-            option = max(said)[1]  # both named: a change names the old one first
-            if best is None or (when, -rank) > (best[0], best[1]):
-                best = (when, -rank, _phrase(option))
+        if not topic & content_stems(body) and not _DECIDED.search(body):
+            continue  # "We're doing the band after all!": a decision needs no topic
+        said = [(at, option) for option in offered if (at := _at(option, body)) >= 0]
+        if not said:
+            continue
+        option = max(said)[1]  # both named: a change names the old one first
+        if best is None or (when, -rank) > (best[0], best[1]):
+            best = (when, -rank, _phrase(option))
     return best[2] if best is not None else None

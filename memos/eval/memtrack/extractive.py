@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from memos.agents.dates import MONTHS
 from memos.agents.tables import unfold_tables
 from memos.eval.memtrack.answerers import UNKNOWN, Answer
 from memos.eval.memtrack.backends import Retrieved
@@ -55,20 +56,6 @@ _STATUS_AFTER = re.compile(
     rf"(?i)(?:->|→|=>|\bstatus\s*:|\bstate\s*:|\bstatus of .{{1,40}}? is|\bto|\binto|\bis now|"
     rf"\bis|\bare|\bwas|\bnow|\bas)\s+(?P<v>{_STATUS})\b|\((?P<p>{_STATUS})\)"
 )
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(
     rf"(?i)\b(?:(?P<iso>\d{{4}}-\d{{2}}-\d{{2}})|(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?"
@@ -182,7 +169,7 @@ def _date_key(text: str) -> str:
         return found["iso"][5:]
     month = (found["m1"] or found["m2"]).lower().rstrip(".")[:3]
     day = int(found["d1"] or found["d2"])
-    return f"{[m[:3] for m in _MONTHS].index(month) + 1:02d}-{day:02d}"
+    return f"{MONTHS[month]:02d}-{day:02d}"
 
 
 def _same(slot: str, a: str, b: str) -> bool:

@@ -17,16 +17,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from memos.agents.statements import stated_nothing
 from memos.agents.values import values
 from memos.agents.words import NOT_NAMES
 from memos.eval.memtrack.answerers import UNKNOWN
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.metrics import normalise
-from memos.eval.memtrack.spans import NEGATED, NOT_OLD, SENTENCE
-from memos.eval.memtrack.states import content_stems, read_question, recalled_text
+from memos.eval.memtrack.spans import NEGATED, NOT_OLD
+from memos.eval.memtrack.states import content_stems, read_question, said_by
 
 YES, NO = "yes", "no"
 _POLAR = re.compile(
@@ -137,26 +136,20 @@ def _by_statement(
     names = {n for n in asked.names if n not in NOT_NAMES}
     asks_drop = bool(_DROPPED.search(question))
     best: tuple[datetime, float, int, str] | None = None
-    for rank, item in enumerate(items):
-        when = item.timestamp or datetime.min.replace(tzinfo=UTC)
-        if asked.as_of is not None and when > asked.as_of:
+    for when, rank, sentence in said_by(items, asked.as_of):
+        said = content_stems(sentence)
+        if names and not names <= {w.lower() for w in re.findall(r"[\w'-]+", sentence)}:
             continue
-        for sentence in SENTENCE.split(recalled_text(item)):
-            if not sentence.strip() or stated_nothing(sentence):
-                continue
-            said = content_stems(sentence)
-            if names and not names <= {w.lower() for w in re.findall(r"[\w'-]+", sentence)}:
-                continue
-            overlap = len(words & said) / max(len(words), 1)
-            if overlap < 0.5:
-                continue
-            # "LinkedIn instead of the newsletter": what the question asks about is the old
-            # value. "Finance did not approve": a plain negation, not a correction.
-            gone = bool(words & said - content_stems(NOT_OLD.sub("", sentence)))
-            negated = NEGATED.search(_CORRECTION.sub("", sentence))
-            dropped = gone or bool(negated) or bool(_DROPPED.search(sentence))
-            answer = YES if dropped == asks_drop else NO
-            key = (when, overlap, -rank)
-            if best is None or key > best[:3]:
-                best = (when, overlap, -rank, answer)
+        overlap = len(words & said) / max(len(words), 1)
+        if overlap < 0.5:
+            continue
+        # "LinkedIn instead of the newsletter": what the question asks about is the old
+        # value. "Finance did not approve": a plain negation, not a correction.
+        gone = bool(words & said - content_stems(NOT_OLD.sub("", sentence)))
+        negated = NEGATED.search(_CORRECTION.sub("", sentence))
+        dropped = gone or bool(negated) or bool(_DROPPED.search(sentence))
+        answer = YES if dropped == asks_drop else NO
+        key = (when, overlap, -rank)
+        if best is None or key > best[:3]:
+            best = (when, overlap, -rank, answer)
     return best[3] if best is not None else None

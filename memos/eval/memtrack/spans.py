@@ -23,15 +23,14 @@ from memos.agents.values import date_text, kind_of_value, values
 from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.metrics import normalise
-from memos.eval.memtrack.states import content_stems, read_question
+from memos.eval.memtrack.states import SENTENCE, content_stems, read_question
 
-# Shared with `choices`: an old value named beside the new ("May 5, not May 3"), a
-# sentence break, and a negation.
+# Shared with `choices`, `which` and `polar`: an old value named beside the new ("May 5, not
+# May 3") and a negation.
 NOT_OLD = re.compile(
     r"(?i),?\s*\(?(?:and\s+)?not\s+[^,.;()]+\)?|\((?:was|previously)\s+[^)]*\)"
     r"|\s+instead\s+of\s+[^,.;()]+?(?=[,.;]|$|\s+(?:because|due|as)\b)"
 )
-SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
 # Kinds any value of which may answer a question that names no kind.
 _ANY = {"percent", "count", "money", "date", "version"}

@@ -16,17 +16,21 @@ the caller then falls back to reading text spans.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from memos.agents.keyphrases import stem
+from memos.agents.statements import stated_nothing
 from memos.agents.tables import unfold_tables
 from memos.agents.words import NOT_NAMES, roles_asked
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.memos_backend import StateRetrieved, asked_as_of
 from memos.eval.memtrack.metrics import normalise
 from memos.text import STOPWORDS
+
+# A sentence break (shared with `spans`, `choices`, `which` and `polar`).
+SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 _QUESTION_WORDS = frozenset(
     [
@@ -554,6 +558,20 @@ def recalled_text(item: Retrieved) -> str:
             f"{item.text} {item.said} {item.state.get('subject', '')} {item.state.get('value', '')}"
         )
     return unfold_tables(item.text)
+
+
+def said_by(
+    items: Sequence[Retrieved], as_of: datetime | None
+) -> Iterator[tuple[datetime, int, str]]:
+    """(when, rank, sentence) for every sentence the recalled items state (no hedge, no
+    question) by `as_of` (any time when None): what the choice and yes/no answerers read."""
+    for rank, item in enumerate(items):
+        when = item.timestamp or datetime.min.replace(tzinfo=UTC)
+        if as_of is not None and when > as_of:
+            continue
+        for sentence in SENTENCE.split(recalled_text(item)):
+            if sentence.strip() and not stated_nothing(sentence):
+                yield when, rank, sentence
 
 
 # A capitalised name that is not a possessor ("Tariq's fix" names whose fix it was).

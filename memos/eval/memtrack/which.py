@@ -38,8 +38,8 @@ from memos.agents.words import NOT_NAMES
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.memos_backend import StateRetrieved
 from memos.eval.memtrack.metrics import normalise
-from memos.eval.memtrack.spans import NEGATED, NOT_OLD, SENTENCE
-from memos.eval.memtrack.states import content_stems, read_question
+from memos.eval.memtrack.spans import NEGATED, NOT_OLD
+from memos.eval.memtrack.states import SENTENCE, content_stems, read_question
 from memos.text import STOPWORDS
 
 _QUESTION = re.compile(
