@@ -72,9 +72,14 @@ def asks_per_unit(question: str) -> bool:
 
 
 # "Room Tejo", "Floor 3", "in Lisbon", "at the Harbor Hall": where something is.
+_ROOM = (
+    r"(?:Room|Rm\.?|Floor|Building|Bldg\.?|Hall|Dock|Gate|Suite|Office|Studio|Auditorium)"
+    r"\s+[A-Z0-9][\w-]*(?:\.\w+)*"
+)
 _PLACE = re.compile(
-    r"\b(?P<p>(?:Room|Rm\.?|Floor|Building|Bldg\.?|Hall|Dock|Gate|Suite|Office|Studio)\s+"
-    r"[A-Z0-9][\w-]*(?:\.\w+)*)|\b(?:in|at)\s+(?:the\s+)?(?P<n>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,3})"
+    # "Lyman Hall 210": the building's name is part of the room's; "in Room 5" is the room.
+    rf"\b(?P<pre>[A-Z][\w'-]+\s+)?(?P<p>{_ROOM})"
+    rf"|\b(?:in|at)\s+(?:the\s+)?(?!{_ROOM})(?P<n>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){{0,3}})"
 )
 # A sentence that changes a value names the new one last ("from April 14 to April 21");
 # otherwise each value sits beside the words that name it ("Blended rate is 1.45% + EUR
@@ -200,9 +205,12 @@ def _typed(text: str, at: datetime | None, kinds: set[str]) -> list[tuple[int, s
         found += [(m.start(), m.group(0)) for m in _DURATION.finditer(text)]
     if "place" in kinds:
         for match in _PLACE.finditer(text):
-            place = match["p"] or match["n"]
+            group = "p" if match["p"] else "n"
+            place, start = match[group], match.start(group)
+            if match["pre"] and match["pre"].strip().lower() not in NOT_NAMES:
+                place, start = match["pre"] + place, match.start("pre")
             if place.split()[0].lower() not in NOT_NAMES:
-                found.append((match.start("p") if match["p"] else match.start("n"), place))
+                found.append((start, place))
     return sorted(found)
 
 
@@ -249,7 +257,35 @@ def newer_span(
     if found is None:
         return None
     words = asked.words - asked.hinted
+    # The state's attribute, said again beside a word of the question that is not the
+    # attribute's ("which takes Kestrel from 320 to 335 seats" after "seats: 320"), is the
+    # same thing changed, however else the sentence is worded.
+    keyed = set().union(*(content_stems(str(i.state.get("attribute", ""))) for i in states))
     for item in texts:
-        if found in item.text and len(words & content_stems(item.text)) >= max(2, len(words) - 1):
+        if found not in item.text:
+            continue
+        if len(words & content_stems(item.text)) >= max(2, len(words) - 1):
             return found
+        for sentence in SENTENCE.split(item.text):
+            shared = words & content_stems(sentence)
+            changed = found in sentence and keyed & words and keyed <= shared and shared - keyed
+            if changed and _near(sentence, found, keyed):
+                return found
     return None
+
+
+def _near(sentence: str, value: str, stems: set[str]) -> bool:
+    """Some word with one of `stems` has `value` as its nearest value of any kind ("from 320
+    to 335 seats"; not "$34/month, and the 12% first-year discount", where the discount's
+    value is the 12%)."""
+    said = [(v.start, v.start + len(v.text), v.text) for v in values(sentence, None)]
+    if not said:
+        return False
+    for word in re.finditer(r"[\w'-]+", sentence):
+        if content_stems(word.group(0)) & stems:
+            nearest = min(
+                said, key=lambda v: v[0] - word.end() if v[0] >= word.end() else word.start() - v[1]
+            )
+            if normalise(nearest[2]) == normalise(value):
+                return True
+    return False

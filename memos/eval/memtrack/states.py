@@ -120,6 +120,7 @@ _KIND_NOUNS = frozenset(
 )
 # An identifier in a question ("PAY-210", "#88") is a name, never a cue for a kind.
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d[\w-]*|#\d+")
+_MEASURE_OPENER = re.compile(r"(?i)^\s*(?:what time|at what time|how (?:many|much|long))\b")
 _BEFORE = re.compile(r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|prior)\b")
 # "originally", "when it was first planned": the first value, not the one before the latest.
 _FIRST = re.compile(
@@ -201,6 +202,10 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
         if re.search(cue, cued, re.I):
             kinds.add(kind)
             hinted |= {stem(w) for w in words.split()}
+    if _MEASURE_OPENER.match(question):
+        # "How many rooms ...?", "What time ... at the midterm room?": the opener names
+        # the kind; the room is the thing measured, not a place asked for.
+        kinds.discard("place")
     before = bool(_BEFORE.search(question))
     named = None
     if before and (found := _NAMED_AFTER_BEFORE.search(question)):

@@ -80,6 +80,10 @@ _TYPED = frozenset(
 # "now": the question is about what holds at the end, so the latest sentence that says the
 # rest of the question wins over one that shares more of its words.
 _NOW = re.compile(r"(?i)\b(?:now|currently|current|latest|still)\b")
+# "Which edition is required?": what holds at the end, as "now" says.
+_PRESENT = re.compile(
+    r"(?i)^\s*which\s+[\w-]+(?:\s+of\s+[^?]+?)?\s+(?:is|are)\s+(?!.*\b(?:was|were|did)\b)"
+)
 # Places inside a building, named by a code ("B1.07", "4B") as often as with the noun.
 _PLACED = frozenset(["room", "floor", "building", "gate", "dock", "desk", "lab", "bay"])
 _ROOM_CODE = re.compile(r"(?<![\w.-])[A-Z]{0,3}\d{1,4}[A-Z]?(?:\.\d{1,3})+(?![\w.-])")
@@ -108,6 +112,9 @@ _NAME = re.compile(
     r"[A-Z][\w&'.-]*){0,3}(?:\s+\d[\w-]*(?:\.\d+)*(?![\w-]))?"
 )
 _WORD = re.compile(r"[\w'-]+")
+_ORDINAL = (
+    r"(?i:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
+)
 
 
 def _noun(question: str) -> tuple[str, str] | None:
@@ -201,6 +208,8 @@ def _candidates(sentence: str, noun: str) -> list[tuple[int, str]]:
         name = _NAME.match(sentence, match.end())
         if name is not None:
             found.append((name.start(), name.group(0)))
+    # "the 4th edition", "the second round": a thing counted by its order.
+    found += [(m.start(), m.group(0)) for m in re.finditer(rf"\b{_ORDINAL}\s+{beside}\b", sentence)]
     if noun in _NAMED:
         # "moving to the security team": a team or firm named by a plain word.
         plain = rf"\b(?:the|to|joins?|joined|from)\s+(?P<t>[a-z][\w-]+\s+{beside})\b"
@@ -314,7 +323,7 @@ def which_answer(
         return None
     needed = 2 if len(words) >= 3 else 1
     asked_words = set(normalise(question).split())
-    latest = bool(_NOW.search(question))
+    latest = bool(_NOW.search(question) or _PRESENT.search(question))
     best: tuple[tuple[float, float, float], str] | None = None
     for rank, item in enumerate(items):
         when = item.timestamp or datetime.min.replace(tzinfo=UTC)

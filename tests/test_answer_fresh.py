@@ -1,0 +1,90 @@
+"""Answer shapes from the first sealed set once it became dev data (issue #12,
+bench/fresh): a change said in other words than the state it changes, rooms named with
+their building, the kind a question's opener asks for, things counted by their order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.extractive import ExtractiveAnswerer
+from memos.eval.memtrack.memos_backend import StateRetrieved
+
+AT = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+
+def _item(text: str, day: int = 3) -> Retrieved:
+    return Retrieved(text=text, refs=(f"m{day}",), timestamp=AT.replace(day=day), actor="sam")
+
+
+def _state(subject: str, attribute: str, value: str, day: int) -> StateRetrieved:
+    when = AT.replace(day=day)
+    return StateRetrieved(
+        text=f"The {attribute} of {subject} is {value}.",
+        refs=(f"m{day}",),
+        timestamp=when,
+        state={"subject": subject, "attribute": attribute, "value": value},
+        valid_from=when,
+    )
+
+
+def _answer(question: str, *items: Retrieved) -> str:
+    return ExtractiveAnswerer().answer(question, items, asked_at=AT.replace(day=28)).text
+
+
+def test_a_later_change_that_names_the_states_attribute_beside_the_subject_wins() -> None:
+    seats = _state("Kestrel x Lumenly", "seats", "320", 5)
+    change = _item(
+        "Confirming the amendment: we're adding 15 seats, which takes Kestrel from 320 to "
+        "335 seats.",
+        day=20,
+    )
+    question = "How many seats does Kestrel's Lumenly contract cover now?"
+    assert _answer(question, seats, change) == "335"
+    assert _answer(question, seats) == "320"  # nothing newer: the state's value
+    discount = _state("Kestrel", "discount", "18%", 5)
+    revised = _item(
+        "I have to correct one term: the first-year discount has been revised to 12% "
+        "(previously 18%).",
+        day=10,
+    )
+    assert _answer("What first-year discount percentage does Kestrel get?", discount, revised) == (
+        "12%"
+    )
+
+
+def test_a_value_far_from_the_states_attribute_changes_nothing() -> None:
+    total = _state("first-year", "discount", "$114,892.80", 10)
+    later = _item(
+        "Price per seat is unchanged at $34/month, and the 12% first-year discount applies "
+        "to the new seats too.",
+        day=20,
+    )
+    question = "How much is Kestrel's first-year total after the discount?"
+    assert _answer(question, total, later) == "$114,892.80"
+
+
+def test_a_room_keeps_its_buildings_name_and_room_words_are_not_names() -> None:
+    booked = _item("Lyman Hall 210 is the room on hold for you (capacity 160).")
+    assert _answer("Which room is the CS 214 midterm booked in?", booked) == "Lyman Hall 210"
+    moved = _item("Reminder: the review moves to Room 5 at noon.")
+    assert _answer("Where is the review held?", moved) == "Room 5"
+
+
+def test_the_opener_names_the_kind_a_room_or_venue_does_not() -> None:
+    reminder = _item("Reminder: midterm is in Keller K-105, proctors please be there by 12:40.")
+    assert _answer("What time do proctors need to be at the midterm room?", reminder) == "12:40"
+    flat = _item("The flat at Belgradstrasse 17 has 4 rooms and costs EUR 2,480 a month.")
+    assert _answer("How many rooms does the rented flat have?", flat) == "4"
+
+
+def test_a_thing_counted_by_its_order_is_answered_by_it() -> None:
+    old = _item("Required text is Kessler, Foundations of Data Structures, 3rd edition.", 2)
+    new = _item(
+        "Textbook update: we are switching to the 4th edition of Foundations of Data "
+        "Structures, ISBN 978-0-262-55102-8.",
+        day=20,
+    )
+    # A question in the present asks what holds at the end, as "now" does.
+    assert _answer("Which edition of the textbook is required?", old, new) == "4th edition"
+    assert _answer("Which edition of the textbook was required?", old, new) == "3rd edition"
