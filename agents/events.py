@@ -55,6 +55,13 @@ class Utterance:
                 return str(value).strip()
         return None
 
+    @property
+    def thing_hint(self) -> str | None:
+        """The ticket, issue, pull request or commit the platform says an event is on
+        (not an email's subject line): a field change in it without a subject is its."""
+        hint = self.subject_hint
+        return hint if hint is not None and self.fields.get("subject") != hint else None
+
 
 def _time(value: object, where: str) -> datetime | None:
     if value is None or value == "":

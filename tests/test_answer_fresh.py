@@ -88,3 +88,46 @@ def test_a_thing_counted_by_its_order_is_answered_by_it() -> None:
     # A question in the present asks what holds at the end, as "now" does.
     assert _answer("Which edition of the textbook is required?", old, new) == "4th edition"
     assert _answer("Which edition of the textbook was required?", old, new) == "3rd edition"
+
+
+def test_the_id_of_a_thing_is_the_identifier_its_sentence_gives() -> None:
+    title = _item("[RG-0412] Regrade request - HW1 Q4")
+    opened = _item("Opened by: Leo Fischer (lfischer3) (RG-0412).")
+    assert _answer("What is the id of Leo Fischer's regrade request?", title, opened) == "RG-0412"
+
+
+def test_how_much_takes_a_percentage_when_no_amount_is_said() -> None:
+    old = _item("Late work: late submissions lose 10% per day.", 2)
+    new = _item("Updated late policy: late submissions now lose 5% per day (was 10%).", 20)
+    assert _answer("How much is deducted per day for a late submission now?", old, new) == "5%"
+    fee = _item("The late fee is $25 per day.", 4)
+    assert _answer("How much is the late fee per day?", fee, new) == "$25"
+
+
+def test_a_count_is_the_one_written_beside_what_the_question_counts() -> None:
+    lost = _item("Bad news: the landlord of Hohenzollernstrasse 42 chose another apartment.", 20)
+    backup = _item("Backup: Belgradstrasse 17 (4 rooms), video viewing next week.", 10)
+    assert _answer("How many rooms does the rented apartment have?", backup, lost) == "4"
+    before = _item("Dietary so far: 11 vegan, 5 gluten-free, 1 nut allergy.", 10)
+    final = _item("Dietary: vegan 14 (three cousins switched), gluten-free seven.", 20)
+    guests = _item("At 140 guests that's $14,560 before service.", 5)
+    assert _answer("How many vegan guests are there?", before, final, guests) == "14"
+    attending = _item("Final: 134 attending (6 regrets from the 140 invited).", 21)
+    assert _answer("How many guests are attending?", guests, attending) == "134"
+
+
+def test_a_change_of_something_else_does_not_pick_the_last_time() -> None:
+    moved = _item(
+        "PackRight pushed packing, so we moved our flights two days later, to Tuesday Aug 24 "
+        "- same LH 765, 03:35 dep / 09:30 arr."
+    )
+    assert _answer("What time does the family's flight depart?", moved) == "03:35"
+    retimed = _item("The stand-up moved from 09:30 to 10:15.")
+    assert _answer("What time is the stand-up?", retimed) == "10:15"
+
+
+def test_before_a_named_value_is_the_value_said_before_it() -> None:
+    rolled = _item("We've moved the booking to the Maersk Halden, ETD June 27, ETA July 31.", 5)
+    delayed = _item("Heads up: Maersk Halden is delayed, new ETD June 29, ETA stays July 31.", 12)
+    question = "What was the departure date before it moved to June 29?"
+    assert _answer(question, rolled, delayed) == "June 27"

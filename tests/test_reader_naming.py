@@ -213,3 +213,21 @@ def test_the_answerer_matches_on_aliases_and_synonyms() -> None:
     assert answer_from_states("What is the state of St. Aldric?", items) == "Activated"
     # "PI" is the principal investigator's initials.
     assert answer_from_states("Who is the principal investigator?", items) == "Sara Lindqvist"
+
+
+def test_a_field_change_on_a_ticket_is_the_tickets(tmp_path: Path) -> None:
+    mos = memos.open(tmp_path / "home", embedder=HashEmbedder())
+    cube = mos.create_cube("tickets")
+    event = {"platform": "zendesk", "actor": "Tomas Ribeiro", "ticket": "#48213"}
+    cube.ingest(
+        [
+            {**event, "id": "t1", "timestamp": "2027-02-10T09:00:00Z",
+             "text": "Priority changed from Normal to High.\nFindings: the app sends the email "
+                     "in a custom attribute, not in NameID."},
+            {**event, "id": "t2", "timestamp": "2027-02-22T18:00:00Z",
+             "text": "Update: new SP signing certificate deployed for the tenant. Prod SSO is "
+                     "unblocked.\nPriority lowered from Urgent to Low."},
+        ]
+    )  # fmt: skip
+    priorities = {(s.subject, s.value) for s in read_states(cube) if s.attribute == "priority"}
+    assert priorities == {("#48213", "High"), ("#48213", "Low")}

@@ -301,8 +301,8 @@ def _subject_from_context(
 ) -> str | None:
     """Who or what a clause without a subject is about (see the module doc)."""
     hint = utterance.subject_hint
-    if hint and is_thing(hint):
-        return thing_name(hint)
+    if hint and (is_thing(hint) or hint == utterance.thing_hint):
+        return thing_name(hint)  # "Priority lowered to Low" on Zendesk ticket #48213
     if context.sentence_focus:
         return context.sentence_focus[-1]  # "Per the CTA: fee $10,400; screen-failure fee $950"
     if context.topic is not None:

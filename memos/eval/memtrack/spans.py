@@ -96,6 +96,7 @@ class _Span:
     when: datetime
     rank: int
     previous: str | None = None  # "from 99.9% to 99.95%": the value the change replaced
+    fits: bool = True  # a count written before the thing the question counts
 
 
 def typed_span(
@@ -109,6 +110,7 @@ def typed_span(
     kinds = kinds or _ANY  # "What is the floor area?": any value in the best sentence
     words = asked.words - asked.hinted
     per_unit = "money" in kinds and asks_per_unit(question)
+    counted = words - {"many"} if "count" in kinds and _HOW_MANY.match(question) else None
     act_date = kinds == {"date"} and bool(_WHEN_DONE.match(question))
     found: list[_Span] = []
     from memos.eval.memtrack.memos_backend import StateRetrieved
@@ -157,24 +159,37 @@ def typed_span(
                     if _PER_AFTER.match(part[position + len(value) :])
                     or _PER_BEFORE.search(part[max(0, position - 30) : position])
                 ]
+            fits = True
+            if counted is not None:
+                # "How many rooms ...?": "4 rooms", "vegan 14", "134 attending"; not the 42
+                # of "Hohenzollernstrasse 42".
+                beside = [t for t in typed if _counts(part, t, counted)]
+                fits, typed = bool(beside), beside or typed
             if not typed:
                 continue
-            changed = _CHANGE.search(part)
+            changed = _changes(part, typed)
             chosen = typed[-1] if changed else _beside(typed, part, words)
             replaced = _FROM_TO.search(part) if changed and len(typed) >= 2 else None
             previous = typed[-2][1] if replaced is not None else None
             if previous is not None and kind_of_value(previous) != kind_of_value(chosen[1]):
                 previous = None  # "from March 3 to 40%": not one value's change
             when = item.timestamp or datetime.min.replace(tzinfo=UTC)
-            span = _Span(chosen[1], overlap, item.current is not False, when, rank, previous)
+            span = _Span(chosen[1], overlap, item.current is not False, when, rank, previous, fits)
             found.append(span)
     if not found:
+        if kinds == {"money"} and _HOW_MUCH.match(question):
+            # "How much is deducted per day?": a share of something is an amount too.
+            return typed_span(_HOW_MUCH.sub("What percentage", question, 1), items, asked_at)
         return None
     if asked.as_of is not None:
         found = [f for f in found if f.when <= asked.as_of] or found
-    best = max(found, key=lambda f: (round(f.overlap, 1), f.current, f.when, -f.rank))
+    best = max(found, key=lambda f: (round(f.overlap, 1), f.fits, f.current, f.when, -f.rank))
     if not asked.before:
         return best.value
+    named = [f for f in found if asked.named and normalise(f.value) == normalise(asked.named)]
+    if named and not asked.first:
+        # "before it moved to June 29": the value said last before June 29 was.
+        best = max(named, key=lambda f: (f.when, -f.rank))
     if best.previous is not None and not asked.first:
         return best.previous  # "going from 99.9% to 99.95%": what the change replaced
     earlier = [
@@ -186,6 +201,26 @@ def typed_span(
         close = [f for f in earlier if round(f.overlap, 1) >= round(best.overlap, 1)] or earlier
         return min(close, key=lambda f: (f.when, f.rank)).value if close else None
     return max(earlier, key=lambda f: (f.when, -f.rank)).value if earlier else None
+
+
+_HOW_MUCH = re.compile(r"(?i)^\s*how much\b")
+_HOW_MANY = re.compile(r"(?i)^\s*how many\b")
+
+
+def _counts(text: str, value: tuple[int, str], words: set[str]) -> bool:
+    """The count is written beside a word of the question ("4 rooms", "vegan 14")."""
+    after = text[value[0] + len(value[1]) :].split()[:2]
+    before = text[: value[0]].split()[-1:]
+    return any(content_stems(w) & words for w in [*after, *before])
+
+
+def _changes(text: str, typed: list[tuple[int, str]]) -> bool:
+    """The sentence changes the value: a change word before its only value ("moved to
+    15:00"), or between its first and last ("from 14:00 to 15:00"); a change of something
+    else ("moved our flights to Aug 24 - 03:35 dep / 09:30 arr") picks no value by order."""
+    if len(typed) == 1:
+        return bool(_CHANGE.search(text[: typed[0][0]]))
+    return bool(_CHANGE.search(text[typed[0][0] : typed[-1][0]]))
 
 
 def _typed(text: str, at: datetime | None, kinds: set[str]) -> list[tuple[int, str]]:

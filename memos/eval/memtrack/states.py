@@ -101,6 +101,7 @@ _ASKS: tuple[tuple[str, str, str], ...] = (
     ("person", r"\bwho(?:m|se)?\b|\b(?:owner|assignee|lead|manager|speaker|host)\b", ""),
     ("place", r"\b(?:where|venue|location|office|city|room)\b", "venue location"),
     ("status", r"\b(?:status|state|stage|column|resolution)\b", "status stage state"),
+    ("status", r"\b(?:priority|severity)\b", "priority severity"),  # a ticket's field
 )
 _KIND_FITS: dict[str, set[str | None]] = {
     "percent": {"percent"},

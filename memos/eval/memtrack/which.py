@@ -50,7 +50,7 @@ _IDENTIFIED = frozenset(
     [
         "ticket", "issue", "bug", "incident", "pr", "mr", "story", "epic", "task", "case",
         "claim", "order", "po", "invoice", "cr", "change", "jira", "cve", "advisory", "booking",
-        "reservation", "runbook"
+        "reservation", "runbook", "id"
     ]
 )  # fmt: skip
 _VERSIONED = frozenset(["build", "release", "version", "sdk", "firmware"])
@@ -284,6 +284,13 @@ def _numbered(
     return best[1] if best else None
 
 
+# "What is the id of X?", "What's the reference for X?": an identifier, as "Which ticket".
+_ID_OF = re.compile(
+    r"(?i)^\s*what(?:'s|\s+is|\s+was)\s+the\s+(?:id|reference|ref|ticket number)\s+"
+    r"(?:of|for)\s+(?P<rest>[^?]+)"
+)
+
+
 def _named_by(found: str, noun: str, asked: set[str]) -> bool:
     """Whether the question names the candidate itself: all its words, or the word it
     starts with ("Which vendor got the PO?" is not "PO 7700412"; "Bluefin Catering" may
@@ -313,6 +320,10 @@ def which_answer(
     coded = _NUMBERED.match(question)
     if coded is not None:
         return _numbered(coded["n"].strip(), coded["rest"], items, asked_at)
+    named = _ID_OF.match(question)
+    if named is not None:
+        # "What is the id of Leo's regrade request?" asks which id the request has.
+        question = f"Which id is {named['rest']}?"
     read = _noun(question)
     if read is None:
         return None
