@@ -53,6 +53,22 @@ _NUMBER_WORDS = {
     "a": 1,
     "an": 1,
 }
+# Counts people spell out ("twenty extras", "thirty-two guests"): eleven to ninety-nine.
+_TEENS = [
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen"
+]  # fmt: skip
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ONES = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_NUMBER_WORDS.update({word: 11 + i for i, word in enumerate(_TEENS)})
+_NUMBER_WORDS.update({word: 20 + 10 * i for i, word in enumerate(_TENS)})
+_NUMBER_WORDS.update(
+    {
+        f"{tens}-{one}": 20 + 10 * i + 1 + j
+        for i, tens in enumerate(_TENS)
+        for j, one in enumerate(_ONES)
+    }
+)
 _ABSOLUTE = re.compile(
     rf"(?i)\b(?:{_WEEKDAY},?\s+)?(?:(?P<iso>\d{{4}}-\d{{2}}-\d{{2}})"
     rf"|(?P<m1>{_MONTH})\s+(?P<d1>{_DAY})\b(?:,?\s+(?P<y1>\d{{4}}))?"
@@ -157,9 +173,12 @@ _NOT_UNITS = frozenset(
     ]
 )
 _TIME_UNIT = re.compile(r"(?i)^(?:am|pm|h|hrs?|hours?|minutes?|mins?|seconds?|secs?|ms)$")
+_SPELLED = "|".join(sorted((w for w in _NUMBER_WORDS if len(w) > 2), key=len, reverse=True))
+# "one hundred fifty-one students (151)": a spelled-out large number is not "1 hundred".
 _WORD_COUNT = re.compile(
-    r"(?i)\b(?P<w>one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<u>(?!more\b|of\b|"
-    r"or\b|and\b|week|day|month|year|hour|minute|time)[a-z][a-z-]{2,20})\b"
+    rf"(?i)(?<![\w-])(?<!hundred\s)(?<!thousand\s)(?P<w>{_SPELLED})\s+(?P<u>(?!more\b|of\b|"
+    r"or\b|and\b|week|day|month|year|hour|minute|time|hundred|thousand|million|billion)"
+    r"[a-z][a-z-]{2,20})\b"
 )
 SWITCH = re.compile(r"(?i)\b(?:on|off|enabled|disabled|paused|live)\b")
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+"

@@ -131,3 +131,50 @@ def test_before_a_named_value_is_the_value_said_before_it() -> None:
     delayed = _item("Heads up: Maersk Halden is delayed, new ETD June 29, ETA stays July 31.", 12)
     question = "What was the departure date before it moved to June 29?"
     assert _answer(question, rolled, delayed) == "June 27"
+
+
+def test_a_later_sentence_that_says_its_value_is_new_supersedes_a_fuller_one() -> None:
+    quoted = _item("Catering: Bay Street Kitchen quoted $18 per head for lunch, minimum 30.", 9)
+    update = _item(
+        "Catering update: Bay Street is now doing breakfast + lunch for $22 per head (up from "
+        "$18 lunch-only). Approved.",
+        day=20,
+    )
+    assert _answer("How much does Bay Street Kitchen charge per head?", quoted, update) == "$22"
+    # "original" asks for the first value, whatever was said later.
+    assert _answer("What was Bay Street Kitchen's original per-head price?", quoted, update) == (
+        "$18"
+    )
+
+
+def test_a_question_about_a_named_time_is_not_answered_by_the_latest_update() -> None:
+    start = _item(
+        "Happy to confirm that Northwind Analytics will sponsor the project at $500/month, "
+        "starting February 2026.",
+        day=2,
+    )
+    raise_ = _item("Quick update: from March Northwind will sponsor $750/month (up from $500).", 9)
+    question = "How much does Northwind Analytics sponsor per month in March 2026?"
+    assert _answer(question, start, raise_) == "$500"
+    assert _answer("How much does Northwind Analytics sponsor per month?", start, raise_) == "$750"
+
+
+def test_an_old_value_before_an_aside_is_left_out() -> None:
+    moved = _item(
+        "Since Day 3 slipped to the 20th, Farah will deliver the rough cut on June 25 instead of "
+        "June 18 (post schedule)."
+    )
+    assert _answer("When will Farah deliver the rough cut?", moved) == "June 25"
+
+
+def test_spelled_out_counts_are_counts() -> None:
+    confirmed = _item("Confirmed: twenty extras for the diner day, call 10:00 AM.", 18)
+    cap = _item("We can fit 18 extras max without it looking staged.", 11)
+    assert _answer("How many extras are booked for the diner day?", cap, confirmed) in (
+        "20",
+        "twenty",
+    )
+    from memos.agents.values import values
+
+    said = values("CS 214 stands at one hundred fifty-one students (151), thirty-two tutors")
+    assert [v.text for v in said if v.kind == "count"][-2:] == ["151", "32"]  # no "1 hundred"

@@ -69,7 +69,9 @@ _HEDGE = re.compile(
 )
 _NEGATION = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z@#\"'])|\n+")
-_BEFORE = re.compile(r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|prior)\b")
+_BEFORE = re.compile(
+    r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|original|initial|prior)\b"
+)
 _ACTIONS = {
     "merged": "merge",
     "merge": "merge",

@@ -29,7 +29,10 @@ from memos.eval.memtrack.states import SENTENCE, content_stems, read_question
 # May 3") and a negation.
 NOT_OLD = re.compile(
     r"(?i),?\s*\(?(?:and\s+)?not\s+[^,.;()]+\)?|\((?:was|previously)\s+[^)]*\)"
-    r"|\s+instead\s+of\s+[^,.;()]+?(?=[,.;]|$|\s+(?:because|due|as)\b)"
+    r"|\s+instead\s+of\s+[^,.;()]+?(?=[,.;]|$|\s+(?:because|due|as)\b|\s*\()"
+    # "$22 per head (up from $18 lunch-only)"; "up from $18 to $22" is a change, kept.
+    r"|\s*\(\s*(?:up|down)\s+from\s+[^)]*\)"
+    r"|,\s*(?:up|down)\s+from\s+(?![^;()]*?\bto\b)[^;()]+?(?=,\s|\.\s|;|\.?$)"
 )
 NEGATED = re.compile(r"(?i)\bnot\b|n't\b|\bnever\b|\bno longer\b")
 # Kinds any value of which may answer a question that names no kind.
@@ -85,6 +88,16 @@ _PLACE = re.compile(
 # otherwise each value sits beside the words that name it ("Blended rate is 1.45% + EUR
 # 0.10 per transaction").
 _FROM_TO = re.compile(r"(?i)\bfrom\b.{1,40}?\bto\b|->|\u2192")
+# "in March 2026", "for Q3": the question asks about a time, not about the latest word.
+_NAMES_A_TIME = re.compile(
+    r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|\d{1,2})\b"
+    r"|\bQ[1-4]\b|\b(?:19|20)\d{2}\b"
+)
+_UPDATES = re.compile(
+    r"(?i)\b(?:is|are)\s+now\b|\bnow\s+(?:is|are|at|\w+ing)\b|\b(?:changed|moved|updated|revised|"
+    r"amended|pushed|slipped|bumped|increased|decreased|raised|lowered|reduced)\s+(?:to|from)\b"
+    r"|\binstead of\b|\b(?:up|down)\s+from\b|\bno longer\b"
+)
 _CHANGE = re.compile(r"(?i)\b(?:to|from|now|moved|instead|->)\b|->|\u2192")
 
 
@@ -97,6 +110,7 @@ class _Span:
     rank: int
     previous: str | None = None  # "from 99.9% to 99.95%": the value the change replaced
     fits: bool = True  # a count written before the thing the question counts
+    updates: bool = False  # the sentence says its value is new ("is now", "revised to")
 
 
 def typed_span(
@@ -174,7 +188,10 @@ def typed_span(
             if previous is not None and kind_of_value(previous) != kind_of_value(chosen[1]):
                 previous = None  # "from March 3 to 40%": not one value's change
             when = item.timestamp or datetime.min.replace(tzinfo=UTC)
-            span = _Span(chosen[1], overlap, item.current is not False, when, rank, previous, fits)
+            updates = bool(_UPDATES.search(sentence))
+            span = _Span(
+                chosen[1], overlap, item.current is not False, when, rank, previous, fits, updates
+            )
             found.append(span)
     if not found:
         if kinds == {"money"} and _HOW_MUCH.match(question):
@@ -184,6 +201,21 @@ def typed_span(
     if asked.as_of is not None:
         found = [f for f in found if f.when <= asked.as_of] or found
     best = max(found, key=lambda f: (round(f.overlap, 1), f.fits, f.current, f.when, -f.rank))
+    if not asked.before and asked.as_of is None and not _NAMES_A_TIME.search(question):
+        # A later sentence that says its value is new ("Bay Street is now doing ... $22 per
+        # head") supersedes one that names the thing more fully ("Bay Street Kitchen
+        # quoted $18 per head").
+        near = [
+            f
+            for f in found
+            if f.when > best.when
+            and f.fits >= best.fits
+            and f.overlap >= max(0.5, best.overlap - 0.25)
+        ]
+        latest = max(near, key=lambda f: (f.when, f.overlap), default=None)
+        # Only when that sentence is the latest said about it: "March stays at $500" after
+        # "from March Northwind will sponsor $750/month (up from $500)" keeps $500.
+        best = latest if latest is not None and latest.updates else best
     if not asked.before:
         return best.value
     named = [f for f in found if asked.named and normalise(f.value) == normalise(asked.named)]
@@ -199,7 +231,9 @@ def typed_span(
         # "originally": the earliest value said among the sentences as close to the
         # question as the best one.
         close = [f for f in earlier if round(f.overlap, 1) >= round(best.overlap, 1)] or earlier
-        return min(close, key=lambda f: (f.when, f.rank)).value if close else None
+        if not close:
+            return best.previous or best.value  # nothing said before it: it was the first
+        return min(close, key=lambda f: (f.when, f.rank)).value
     return max(earlier, key=lambda f: (f.when, -f.rank)).value if earlier else None
 
 

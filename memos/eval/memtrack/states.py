@@ -122,10 +122,12 @@ _KIND_NOUNS = frozenset(
 # An identifier in a question ("PAY-210", "#88") is a name, never a cue for a kind.
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d[\w-]*|#\d+")
 _MEASURE_OPENER = re.compile(r"(?i)^\s*(?:what time|at what time|how (?:many|much|long))\b")
-_BEFORE = re.compile(r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|prior)\b")
+_BEFORE = re.compile(
+    r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|original|initial|prior)\b"
+)
 # "originally", "when it was first planned": the first value, not the one before the latest.
 _FIRST = re.compile(
-    r"(?i)\b(?:originally|initially|at first|to begin with|at the start)\b|"
+    r"(?i)\b(?:originally|initially|original|initial|at first|to begin with|at the start)\b|"
     r"\bfirst\s+[a-z]+(?:ed|en)\b"
 )
 _NAMED_AFTER_BEFORE = re.compile(

@@ -101,7 +101,7 @@ _VERBS = frozenset(
     ["is", "are", "was", "were", "will", "would", "did", "does", "do", "has", "have", "had",
      "can", "could", "should", "got", "gets", "went", "goes", "came", "comes"]
 )  # fmt: skip
-_BEFORE = re.compile(r"(?i)\b(?:before|previously|used to|originally|at first|formerly)\b")
+_BEFORE = re.compile(r"(?i)\b(?:before|previously|used to|originally|original|at first|formerly)\b")
 
 _ID = re.compile(r"(?<![\w#-])(?:[A-Z][A-Z0-9]{0,9}(?:-\d+){1,2}|#\d+|(?:PR|MR)\s?#?\d+)(?![\w-])")
 _SLUG = re.compile(r"(?<![\w-])[a-z]+(?:-[a-z0-9]+)*-\d+[a-z]?(?![\w-])")
