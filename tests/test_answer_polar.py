@@ -92,6 +92,37 @@ CASES = [
         [_item("Finance did not approve the budget.", 5)],
         "no",
     ),
+    # A status undone ("unblocked"), written short ("prod"), after a keyed status.
+    (
+        "Is production SSO still blocked?",
+        [
+            _item("Status: Blocked (waiting on customer) (#48213).", 2),
+            _item("Heads up: SSO is blocked on #48213.", 3),
+            _item("Prod SSO is unblocked, 12 test users logged in successfully.", 9),
+        ],
+        "no",
+    ),
+    # Taken off a list.
+    (
+        "Is Aarav still on the Isarvale waitlist?",
+        [
+            _item("Aarav still waitlisted at Isarvale; applying to Nymphenburg as a backup.", 2),
+            _item(
+                "Accepted Nymphenburg for Aarav and asked Isarvale to take him off their waitlist.",
+                6,
+            ),
+        ],
+        "no",
+    ),
+    # A title's period ends no sentence ("Dr. Ravi Menon").
+    (
+        "Is Dr. Ravi Menon's guest lecture still going ahead this semester?",
+        [
+            _item("Guest lecture: Dr. Ravi Menon is booked for the April 8 slot.", 2),
+            _item('CANCELLED: CS 214 Guest lecture - Dr. Ravi Menon, "Hash tables at scale"', 7),
+        ],
+        "no",
+    ),
 ]
 
 

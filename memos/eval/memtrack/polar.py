@@ -38,8 +38,11 @@ _DROPPED = re.compile(
     r"(?i)\b(?:out|drop(?:ped|s)?|remov(?:ed|es?)|cancel+(?:ed|s)?|scrap(?:ped|s)?|"
     r"paus(?:ed|es?)|stop(?:ped|s)?|postpon(?:ed|es?)|reject(?:ed|s)?|declin(?:ed|es?)|"
     r"den(?:ied|ies|y)|fail(?:ed|s)?|kill(?:ed|s)?|withdr[ae]wn?|retir(?:ed|es?)|"
-    r"call(?:ed)? off|turn(?:ed)? down|rolled back|revert(?:ed|s)?|not happening)\b"
+    r"call(?:ed)? off|turn(?:ed)? down|rolled back|revert(?:ed|s)?|not happening|"
+    r"(?:take|takes|took|taken|taking)\s+(?:\w+\s+){0,2}off)\b"
 )
+# "unblocked", "unpaused": the status the question names, undone.
+_UNDONE = re.compile(r"(?i)\bun(?P<w>[a-z]{4,})\b")
 _STATUS_WORDS = re.compile(
     r"(?i)\b(?P<v>done|closed|open|merged|shipped|released|resolved|blocked|on hold|"
     r"in progress|in review|live|approved|signed|confirmed|booked|paid|complete|completed)\s*$"
@@ -76,7 +79,12 @@ def is_polar(question: str) -> bool:
     return found is not None and not re.search(r"(?i)\bor\b", found["rest"])
 
 
-def _take_apart(question: str, asked_at: datetime | None) -> _Asked:
+def _abbreviated(words: set[str], said: set[str]) -> set[str]:
+    """The question's words a sentence writes short ("prod" for "production")."""
+    return {w for w in words for s in said if len(s) >= 3 and len(w) > len(s) and w.startswith(s)}
+
+
+def _take_apart(question: str, asked_at: datetime | None, *, undone: bool = False) -> _Asked:
     found = _POLAR.match(question)
     if found is None:
         return _Asked(None, None, None)
@@ -94,7 +102,7 @@ def _take_apart(question: str, asked_at: datetime | None) -> _Asked:
         body = " ".join(f"{head} {tail}".split())
         return _Asked(value.text, value.kind, f"{_WH[value.kind]} {aux} {body}?")
     status = _STATUS_WORDS.search(rest)
-    if status is not None and aux in ("is", "are", "was", "were"):
+    if status is not None and aux in ("is", "are", "was", "were") and not undone:
         subject = rest[: status.start()].strip()
         return _Asked(status["v"], "status", f"What {aux} the status of {subject}?")
     return _Asked(None, None, None)
@@ -110,12 +118,15 @@ def polar_answer(
     or nothing recalled speaks to it. `ask` answers an open question (the cascade)."""
     if not is_polar(question):
         return None
-    taken = _take_apart(question, asked_at)
+    # "Is production SSO still blocked?": a statement about it ("Prod SSO is unblocked")
+    # answers before a status keyed to something else does.
+    statement, undone = _by_statement(question, items, asked_at)
+    taken = _take_apart(question, asked_at, undone=undone)
     if taken.open_question is not None and taken.value is not None:
         current = ask(taken.open_question)
         if current != UNKNOWN:
             return YES if _same(taken.value, current, taken.kind, asked_at) else NO
-    return _by_statement(question, items, asked_at)
+    return statement
 
 
 def _same(value: str, answer: str, kind: str | None, asked_at: datetime | None) -> bool:
@@ -130,26 +141,29 @@ def _same(value: str, answer: str, kind: str | None, asked_at: datetime | None) 
 
 def _by_statement(
     question: str, items: Sequence[Retrieved], asked_at: datetime | None
-) -> str | None:
+) -> tuple[str | None, bool]:
+    """The answer the latest statement about the question gives, and whether that
+    statement undoes the question's own word ("unblocked" for "blocked")."""
     asked = read_question(question, asked_at)
     words = content_stems(_STILL.sub("", question)) - content_stems("one")
     names = {n for n in asked.names if n not in NOT_NAMES}
     asks_drop = bool(_DROPPED.search(question))
-    best: tuple[datetime, float, int, str] | None = None
+    best: tuple[datetime, float, int, str, bool] | None = None
     for when, rank, sentence in said_by(items, asked.as_of):
         said = content_stems(sentence)
+        undone = {w for m in _UNDONE.finditer(sentence) for w in content_stems(m["w"])} & words
         if names and not names <= {w.lower() for w in re.findall(r"[\w'-]+", sentence)}:
             continue
-        overlap = len(words & said) / max(len(words), 1)
+        overlap = len(words & (said | undone | _abbreviated(words, said))) / max(len(words), 1)
         if overlap < 0.5:
             continue
         # "LinkedIn instead of the newsletter": what the question asks about is the old
         # value. "Finance did not approve": a plain negation, not a correction.
         gone = bool(words & said - content_stems(NOT_OLD.sub("", sentence)))
         negated = NEGATED.search(_CORRECTION.sub("", sentence))
-        dropped = gone or bool(negated) or bool(_DROPPED.search(sentence))
+        dropped = gone or bool(negated) or bool(_DROPPED.search(sentence)) or bool(undone)
         answer = YES if dropped == asks_drop else NO
         key = (when, overlap, -rank)
         if best is None or key > best[:3]:
-            best = (when, overlap, -rank, answer)
-    return best[3] if best is not None else None
+            best = (when, overlap, -rank, answer, bool(undone))
+    return (best[3], best[4]) if best is not None else (None, False)

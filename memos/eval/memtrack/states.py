@@ -30,7 +30,10 @@ from memos.eval.memtrack.metrics import normalise
 from memos.text import STOPWORDS
 
 # A sentence break (shared with `spans`, `choices`, `which` and `polar`).
-SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# A sentence ends at . ! ? or a line break, not after a title ("Dr. Ravi Menon").
+SENTENCE = re.compile(
+    r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bProf\.)(?<=[.!?])\s+|\n+"
+)
 
 _QUESTION_WORDS = frozenset(
     [
