@@ -178,3 +178,9 @@ def test_spelled_out_counts_are_counts() -> None:
 
     said = values("CS 214 stands at one hundred fifty-one students (151), thirty-two tutors")
     assert [v.text for v in said if v.kind == "count"][-2:] == ["151", "32"]  # no "1 hundred"
+
+
+def test_a_number_the_question_names_counts_nothing() -> None:
+    now = _item("As of Feb 22, CS 214 stands at one hundred fifty-one students (151).", 22)
+    question = "How many students are enrolled in CS 214 now?"
+    assert _answer(question, now) == "151"

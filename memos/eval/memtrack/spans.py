@@ -149,10 +149,10 @@ def typed_span(
             # in, the sentence's own part on a tie.
             parts = [without_asides(body), *asides(body)]
             part = max(parts, key=lambda p: (len(words & content_stems(p)), p is parts[0]))
-            typed = _typed(part, item.timestamp, kinds)
+            typed = _unnamed(_typed(part, item.timestamp, kinds), asked.ids)
             if not typed:
                 part = body  # "Warsaw last (Nov 8)": the value is in the aside
-                typed = _typed(body, item.timestamp, kinds)
+                typed = _unnamed(_typed(body, item.timestamp, kinds), asked.ids)
             if not typed and act_date and item.timestamp is not None:
                 # "When was 5.0.0 released?" - "wrenfield 5.0.0 is out!": the day it was said.
                 typed = [(len(part), date_text(item.timestamp.date()))]
@@ -235,6 +235,12 @@ def typed_span(
             return best.previous or best.value  # nothing said before it: it was the first
         return min(close, key=lambda f: (f.when, f.rank)).value
     return max(earlier, key=lambda f: (f.when, -f.rank)).value if earlier else None
+
+
+def _unnamed(typed: list[tuple[int, str]], ids: set[str]) -> list[tuple[int, str]]:
+    """Less the counts the question names: the 214 of "How many students are in CS 214?"
+    counts nothing."""
+    return [(p, v) for p, v in typed if not (normalise(v) in ids and kind_of_value(v) == "count")]
 
 
 _HOW_MUCH = re.compile(r"(?i)^\s*how much\b")
