@@ -184,3 +184,18 @@ def test_a_number_the_question_names_counts_nothing() -> None:
     now = _item("As of Feb 22, CS 214 stands at one hundred fifty-one students (151).", 22)
     question = "How many students are enrolled in CS 214 now?"
     assert _answer(question, now) == "151"
+
+
+def test_a_date_opener_asks_a_date_not_the_role_the_question_names() -> None:
+    from memos.eval.memtrack.states import read_question
+
+    asked = read_question("By what date must the manual be sent to the lead assessor?", AT)
+    assert asked.kinds == {"date"}
+    assert "person" in read_question("Who is the lead assessor?", AT).kinds
+    # "Which day of the week": a weekday's name, not a date.
+    assert "place" in read_question("Which day of the week is the office open?", AT).kinds
+
+
+def test_a_dated_state_is_answered_in_the_form_people_write() -> None:
+    release = _state("wrenfield 5.0", "release date", "March 3, 2026", 4)
+    assert _answer("When is the wrenfield 5.0 release date?", release) == "March 3"

@@ -124,6 +124,10 @@ _KIND_NOUNS = frozenset(
 )
 # An identifier in a question ("PAY-210", "#88") is a name, never a cue for a kind.
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d[\w-]*|#\d+")
+# "When ...", "By what date ...": a date ("which day of the week" is a weekday's name).
+_DATE_OPENER = re.compile(
+    r"(?i)^\s*(?:when|(?:by|on|until)?\s*(?:what|which)\s+(?:date|day))\b(?!\s+of\s+the\s+week)"
+)
 _MEASURE_OPENER = re.compile(r"(?i)^\s*(?:what time|at what time|how (?:many|much|long))\b")
 _BEFORE = re.compile(
     r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|original|initial|prior)\b"
@@ -212,6 +216,10 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
         # "How many rooms ...?", "What time ... at the midterm room?": the opener names
         # the kind; the room is the thing measured, not a place asked for.
         kinds.discard("place")
+    if _DATE_OPENER.match(question):
+        # "By what date must the manual be sent to the lead assessor?": a date, not the
+        # lead the role noun would ask for.
+        kinds -= {"place", "person"}
     before = bool(_BEFORE.search(question))
     named = None
     if before and (found := _NAMED_AFTER_BEFORE.search(question)):
@@ -466,13 +474,20 @@ def answer_from_states(
 
 
 _MEASURE = re.compile(r"^(?P<n>\d[\d,.]*)\s+(?P<u>[a-z][a-z-]*)$")
+_DATED = re.compile(
+    r"(?P<d>(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December)\s+\d{1,2}),?\s+\d{4}"
+)
 
 
 def _shown(value: str) -> str:
     """A count with its unit ('24 participants', '6 pages') as the bare number people
     answer with; other values as stored."""
     measure = _MEASURE.match(value.strip())
-    return measure["n"] if measure is not None else value
+    if measure is not None:
+        return measure["n"]
+    dated = _DATED.fullmatch(value.strip())
+    return dated["d"] if dated is not None else value  # "March 3, 2026" as "March 3"
 
 
 def _compatible(a: str, b: str) -> bool:
