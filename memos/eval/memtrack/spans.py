@@ -109,7 +109,7 @@ class _Span:
     when: datetime
     rank: int
     previous: str | None = None  # "from 99.9% to 99.95%": the value the change replaced
-    fits: bool = True  # a count written before the thing the question counts
+    fits: bool = True  # a count written beside a word of the question ("4 rooms")
     updates: bool = False  # the sentence says its value is new ("is now", "revised to")
 
 
