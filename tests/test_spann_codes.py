@@ -56,7 +56,10 @@ def test_codec_agrees_with_faiss_pq(kind: str, dim: int) -> None:
     pq = faiss.ProductQuantizer(codec.code_dim, codec.subquantizers, 4)
     faiss.copy_array_to_vector(codec.codebook().ravel(), pq.centroids)
     padded = codec.pad_queries(vectors)
-    assert np.array_equal(pq.compute_codes(padded), flat(codes))
+    # The same centroids, up to ties: a padded dimension repeats each level of the real
+    # one, and faiss 1.15 breaks those ties otherwise than earlier releases did.
+    theirs = pq.decode(pq.compute_codes(padded))
+    assert np.array_equal(pq.decode(flat(codes)), theirs)
     decoded = codec.decode(codes)
     error = np.linalg.norm(decoded - vectors, axis=1).mean()
     assert error < (0.45 if kind == "pq2" else 0.15)
