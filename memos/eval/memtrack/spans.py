@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from memos.agents.dates import MONTHS
 from memos.agents.statements import is_role, stated_nothing
 from memos.agents.tables import unfold_tables
 from memos.agents.values import date_text, kind_of_value, values
@@ -90,8 +91,7 @@ _PLACE = re.compile(
 _FROM_TO = re.compile(r"(?i)\bfrom\b.{1,40}?\bto\b|->|\u2192")
 # "in March 2026", "for Q3": the question asks about a time, not about the latest word.
 _NAMES_A_TIME = re.compile(
-    r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:\d{4}|\d{1,2})\b"
-    r"|\bQ[1-4]\b|\b(?:19|20)\d{2}\b"
+    rf"(?i)\b(?:{'|'.join(MONTHS)})[a-z]*\.?\s+(?:\d{{4}}|\d{{1,2}})\b|\bQ[1-4]\b|\b(?:19|20)\d{{2}}\b"
 )
 _UPDATES = re.compile(
     r"(?i)\b(?:is|are)\s+now\b|\bnow\s+(?:is|are|at|\w+ing)\b|\b(?:changed|moved|updated|revised|"

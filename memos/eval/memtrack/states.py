@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from memos.agents.keyphrases import stem
 from memos.agents.statements import stated_nothing
 from memos.agents.tables import unfold_tables
+from memos.agents.values import MONTH_NAMES
 from memos.agents.words import NOT_NAMES, roles_asked
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.memos_backend import StateRetrieved, asked_as_of
@@ -474,10 +475,7 @@ def answer_from_states(
 
 
 _MEASURE = re.compile(r"^(?P<n>\d[\d,.]*)\s+(?P<u>[a-z][a-z-]*)$")
-_DATED = re.compile(
-    r"(?P<d>(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December)\s+\d{1,2}),?\s+\d{4}"
-)
+_DATED = re.compile(rf"(?P<d>(?:{'|'.join(MONTH_NAMES)})\s+\d{{1,2}}),?\s+\d{{4}}")
 
 
 def _shown(value: str) -> str:
