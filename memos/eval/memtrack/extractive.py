@@ -33,11 +33,20 @@ from memos.agents.tables import unfold_tables
 from memos.eval.memtrack.answerers import UNKNOWN, Answer
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.choices import chosen_option
+from memos.eval.memtrack.codes import (
+    PHONE,
+    asks_for_code,
+    asks_for_phone,
+    is_code,
+    number_beside,
+    whose_number,
+)
 from memos.eval.memtrack.polar import is_polar, polar_answer
 from memos.eval.memtrack.spans import asks_per_unit, newer_span, typed_span
 from memos.eval.memtrack.states import (
     answer_from_states,
     asks_who_did,
+    content_stems,
     recalled_text,
     who_did,
 )
@@ -339,6 +348,23 @@ class ExtractiveAnswerer:
                 question, items, asked_at, lambda q: self.answer(q, items, asked_at=asked_at).text
             )
             return Answer(polar or UNKNOWN)
+        holder = whose_number(question)
+        if holder is not None:
+            # "the phone number of the U10 Thunder head coach": whoever holds that role
+            # now, then the number written beside their name.
+            number = self._number_of(holder, question, items, asked_at)
+            if number is not None:
+                return Answer(number)
+        if asks_for_phone(question) or asks_for_code(question):
+            # "What is the Parks permit number?", "the cell of the scheduler": a value of
+            # that shape or nothing, never a count, a date or a person.
+            coded = (
+                answer_from_states(question, items, asked_at)
+                or which_answer(question, items, asked_at)
+                or typed_span(question, items, asked_at)
+            )
+            if coded is not None and (asks_for_phone(question) or is_code(coded)):
+                return Answer(coded)
         reading = read_question(question)
         if reading.slot != "actor":
             if asks_who_did(question):
@@ -371,6 +397,25 @@ class ExtractiveAnswerer:
         if reading.before:
             return Answer(self._previous(reading, found) or UNKNOWN)
         return Answer(max(found, key=self._authority(reading)).value)
+
+    def _number_of(
+        self, holder: str, question: str, items: Sequence[Retrieved], asked_at: datetime | None
+    ) -> str | None:
+        person = self.answer(holder, items, asked_at=asked_at).text
+        if person == UNKNOWN or PHONE.search(person):
+            return None
+        # Of the sentences giving them a number, the one sharing most of the question's
+        # words ("her direct line is ..." for "the direct phone number"), then the latest.
+        words = content_stems(question)
+        best: tuple[tuple[int, datetime], str] | None = None
+        for item in items:
+            when = item.timestamp or datetime.min.replace(tzinfo=UTC)
+            for sentence in sentences(item.text):
+                number = number_beside(person, sentence, question)
+                key = (len(words & content_stems(sentence)), when)
+                if number is not None and (best is None or key > best[0]):
+                    best = (key, number)
+        return best[1] if best else None
 
     @staticmethod
     def _authority(reading: Reading) -> Callable[[_Found], tuple[bool, datetime, int]]:

@@ -23,6 +23,7 @@ from memos.agents.tables import unfold_tables
 from memos.agents.values import date_text, kind_of_value, values
 from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.codes import codes, phones
 from memos.eval.memtrack.metrics import normalise
 from memos.eval.memtrack.states import SENTENCE, content_stems, read_question
 
@@ -44,7 +45,7 @@ _OPENING_VERBS = frozenset(
      "emailed", "pinged", "told", "met", "promoted", "onboarded", "welcomed", "booked",
      "contacted", "thanked", "cc", "cc'd", "welcome", "congrats", "thanks"]
 )  # fmt: skip
-_KINDS = _ANY | {"duration", "time"} | _NAMES
+_KINDS = _ANY | {"duration", "time", "code", "phone"} | _NAMES
 _NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 # "24-month term", "90 days", "two weeks": a length of time, as written.
 _DURATION = re.compile(
@@ -136,8 +137,10 @@ def typed_span(
             # Catering quote: we'll go with €39 per person"), says more than its key.
             text = f"{text}\n{item.said}"
         for sentence in SENTENCE.split(unfold_tables(text)):
-            if not sentence.strip() or stated_nothing(sentence):
+            if not sentence.strip():
                 continue
+            if stated_nothing(sentence) and not kinds & {"code", "phone"}:
+                continue  # "8D requested from BW, ref 8D-BW-0117": a request names its id
             body = NOT_OLD.sub("", sentence)
             if NEGATED.search(body):
                 continue
@@ -149,10 +152,10 @@ def typed_span(
             # in, the sentence's own part on a tie.
             parts = [without_asides(body), *asides(body)]
             part = max(parts, key=lambda p: (len(words & content_stems(p)), p is parts[0]))
-            typed = _unnamed(_typed(part, item.timestamp, kinds), asked.ids)
+            typed = _unnamed(_typed(part, item.timestamp, kinds, question), asked.ids)
             if not typed:
                 part = body  # "Warsaw last (Nov 8)": the value is in the aside
-                typed = _unnamed(_typed(body, item.timestamp, kinds), asked.ids)
+                typed = _unnamed(_typed(body, item.timestamp, kinds, question), asked.ids)
             if not typed and act_date and item.timestamp is not None:
                 # "When was 5.0.0 released?" - "wrenfield 5.0.0 is out!": the day it was said.
                 typed = [(len(part), date_text(item.timestamp.date()))]
@@ -163,6 +166,7 @@ def typed_span(
                 for position, value in typed
                 if not (_NAMES & kinds and set(normalise(value).split()) & asked.plain)
                 and not ("person" in kinds and is_role(value))  # "Principal Investigator"
+                and not ("code" in kinds and value in question)  # the PO it asks about
             ]
             if per_unit:
                 # "EUR 1,240 per unit" answers "How much does one T14 cost?", the PO's
@@ -263,8 +267,13 @@ def _changes(text: str, typed: list[tuple[int, str]]) -> bool:
     return bool(_CHANGE.search(text[typed[0][0] : typed[-1][0]]))
 
 
-def _typed(text: str, at: datetime | None, kinds: set[str]) -> list[tuple[int, str]]:
+def _typed(
+    text: str, at: datetime | None, kinds: set[str], question: str = ""
+) -> list[tuple[int, str]]:
     """(position, text) of the values of `kinds` in `text`, in order."""
+    if kinds & {"code", "phone"}:
+        # Identifiers and phone numbers are no values of the reader's kinds.
+        return codes(text) if "code" in kinds else phones(text, question)
     found = [(v.start, v.text) for v in values(text, at) if v.kind in kinds]
     if "person" in kinds:
         # "Hired Paolo as sous chef": a verb that opens a sentence is no part of a name.

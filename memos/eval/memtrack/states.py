@@ -26,6 +26,7 @@ from memos.agents.tables import unfold_tables
 from memos.agents.values import MONTH_NAMES
 from memos.agents.words import NOT_NAMES, roles_asked
 from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.codes import PHONE, asks_for_code, asks_for_phone, is_code
 from memos.eval.memtrack.memos_backend import StateRetrieved, asked_as_of
 from memos.eval.memtrack.metrics import normalise
 from memos.text import STOPWORDS
@@ -221,6 +222,10 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
         # "By what date must the manual be sent to the lead assessor?": a date, not the
         # lead the role noun would ask for.
         kinds -= {"place", "person"}
+    if asks_for_phone(question):
+        kinds = {"phone"}  # "the cell number of the scheduler": a phone, not a person
+    elif asks_for_code(question) and not kinds & {"version", "place"}:
+        kinds = {"code"}  # "the Parks permit number": an identifier, not a count
     before = bool(_BEFORE.search(question))
     named = None
     if before and (found := _NAMED_AFTER_BEFORE.search(question)):
@@ -416,6 +421,13 @@ def _held_at(item: StateRetrieved, moment: datetime) -> bool:
     )
 
 
+def _holds(asked: Asked, value: str) -> bool:
+    """The value is of the shape an identifier or phone question asks for."""
+    if "phone" in asked.kinds:
+        return bool(PHONE.fullmatch(value.strip()) or value.strip().isdigit())
+    return is_code(value)
+
+
 def answer_from_states(
     question: str, items: Sequence[Retrieved], asked_at: datetime | None = None
 ) -> str | None:
@@ -426,6 +438,11 @@ def answer_from_states(
     if not states:
         return None
     asked = read_question(question, asked_at)
+    if asked.kinds & {"code", "phone"}:
+        # An identifier or a phone number is answered only by a state that holds one.
+        states = [i for i in states if _holds(asked, str(i.state.get("value", "")))]
+        if not states:
+            return None
     which = _which_subject(question, states)
     if which is not None:
         return which
