@@ -88,3 +88,19 @@ def test_what_asks_for_a_code_or_a_phone() -> None:
     # Phone numbers, ISO dates and short ranges are no identifiers.
     found = [v for _, v in codes("Call 413-555-0140 on 2027-03-19 about fields 1-4, PO 55-1038.")]
     assert found == ["55-1038"]
+
+
+def test_a_state_read_from_a_sentence_that_gives_the_asked_word_another_value_is_not_it() -> None:
+    said = "Lock date: 3/16/2027 - 60-day lock, expires 5/15/2027"
+    state = StateRetrieved(
+        text="Rate lock is scheduled for March 16.",
+        refs=("m3",),
+        timestamp=AT.replace(day=3),
+        state={"subject": "Rate lock", "attribute": "date", "value": "March 16"},
+        said=f"Devin on email about Rate lock confirmation: {said}",
+        valid_from=AT.replace(day=3),
+    )
+    text = _item(f"{said} (Rate lock confirmation).")
+    # Recalled for "expire", the message ranks above the state's rendering of it.
+    assert _answer("When does the rate lock expire?", text, state) == "May 15"
+    assert _answer("What is the rate lock date?", state, text) == "March 16"  # the one keyed

@@ -301,7 +301,13 @@ def _typed(
 def _beside(typed: list[tuple[int, str]], text: str, words: set[str]) -> tuple[int, str]:
     """The value nearest after the question's words in `text` (before them counts
     double), the last one when none of the words is there."""
-    ends = [m.end() for m in re.finditer(r"[\w'-]+", text) if content_stems(m.group(0)) & words]
+    # "expire" and "expires" stem apart ("expire", "expir"): compared without a final e.
+    folded = {w.rstrip("e") for w in words}
+    ends = [
+        m.end()
+        for m in re.finditer(r"[\w'-]+", text)
+        if {w.rstrip("e") for w in content_stems(m.group(0))} & folded
+    ]
     if not ends:
         return typed[-1]
 

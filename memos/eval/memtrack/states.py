@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from memos.agents.keyphrases import stem
 from memos.agents.statements import stated_nothing
 from memos.agents.tables import unfold_tables
-from memos.agents.values import MONTH_NAMES
+from memos.agents.values import MONTH_NAMES, values
 from memos.agents.words import NOT_NAMES, roles_asked
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.codes import PHONE, asks_for_code, asks_for_phone, is_code
@@ -469,6 +469,8 @@ def answer_from_states(
         if best < 1.0:
             return None
     top = next(item for s, item in scored if s == best)
+    if _said_of_another(asked, top):
+        return None
     key_attribute = str(top.state.get("attribute", ""))
     key_subject = str(top.state.get("subject", "")).lower()
     group = [
@@ -489,6 +491,34 @@ def answer_from_states(
         return _shown(str(timeline[0].state["value"]))
     found = _before(asked, timeline, latest)
     return _shown(found) if found is not None else None
+
+
+def _said_of_another(asked: Asked, item: StateRetrieved) -> bool:
+    """The sentence the state was read from gives a word of the question that its key does
+    not explain another value of the same kind ("Lock date: 3/16/2027 - 60-day lock,
+    expires 5/15/2027" keyed the lock's date; "When does the rate lock expire?" asks the
+    other one)."""
+    value = str(item.state.get("value", ""))
+    kind = _value_kind(value)
+    said = [v for v in values(item.said, item.valid_from) if v.kind == kind] if kind else []
+    if len(said) < 2:
+        return False
+    keyed = set().union(
+        *(content_stems(n) for n in _names(item, "subject", "names")),
+        *(content_stems(n) for n in _names(item, "attribute", "attribute_names")),
+    )
+    # "expire" and "expires" stem apart ("expire", "expir"): compare without a final e.
+    extra = {w.rstrip("e") for w in asked.words - keyed - asked.hinted}
+    for word in re.finditer(r"[\w'-]+", item.said):
+        if not {w.rstrip("e") for w in content_stems(word.group(0))} & extra:
+            continue
+        nearest = min(
+            said,
+            key=lambda v: v.start - word.end() if v.start >= word.end() else word.start() - v.end,
+        )
+        if normalise(nearest.text) != normalise(value):
+            return True
+    return False
 
 
 _MEASURE = re.compile(r"^(?P<n>\d[\d,.]*)\s+(?P<u>[a-z][a-z-]*)$")
