@@ -231,3 +231,18 @@ def test_a_field_change_on_a_ticket_is_the_tickets(tmp_path: Path) -> None:
     )  # fmt: skip
     priorities = {(s.subject, s.value) for s in read_states(cube) if s.attribute == "priority"}
     assert priorities == {("#48213", "High"), ("#48213", "Low")}
+
+
+def test_a_milestone_field_moved_by_an_arrow_holds_the_new_date(tmp_path: Path) -> None:
+    mos = memos.open(tmp_path / "home", embedder=HashEmbedder())
+    cube = mos.create_cube("tickets")
+    cube.ingest(
+        [
+            {"platform": "jira", "actor": "Leah Brandt", "ticket": "SQE-2281", "id": "j1",
+             "timestamp": "2027-03-30T15:05:00Z",
+             "text": "SQE-2281 updated by Leah Brandt\nDue: 2027-04-30 -> 2027-05-21\n"
+                     "Status: Open -> In Progress"},
+        ]
+    )  # fmt: skip
+    due = [s for s in read_states(cube) if s.attribute == "due date"]
+    assert [(s.subject, s.value) for s in due] == [("SQE-2281", "May 21")]

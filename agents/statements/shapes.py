@@ -423,13 +423,19 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
     when = _value_after(rest, 0, at)
     if attribute is None and when is not None and when.kind == "date":
         # "Substantial completion: June 14" is a milestone's date; "Planned SIV:
-        # 2027-10-19" the date of an event.
+        # 2027-10-19" the date of an event. "Due: 2027-04-30 -> 2027-05-21" moved it: the
+        # date after the last arrow holds, the one before it is what it replaced.
+        steps = _ARROW.split(rest)
+        moved = _value_after(steps[-1], 0, at) if len(steps) >= 2 else None
+        replaced = None
+        if moved is not None and moved.kind == "date":
+            replaced, when = when.text, moved
         head = key.strip().lower().split()[-1] if key.strip() else ""
         if head in MILESTONES or head.rstrip("s") in MILESTONES:
-            return Reading(None, f"{key.strip().lower()} date", when, None, "field")
+            return Reading(None, f"{key.strip().lower()} date", when, replaced, "field")
         event = _SCHEDULE_WORDS.sub("", key.strip()).strip()
         if event and len(event.split()) <= 3 and not re.search(r"(?i)(?:ed|ing)$", event):
-            return Reading(event, "date", when, None, "field")
+            return Reading(event, "date", when, replaced, "field")
     if attribute is None:
         counted = (
             when is not None
