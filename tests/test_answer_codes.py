@@ -104,3 +104,10 @@ def test_a_state_read_from_a_sentence_that_gives_the_asked_word_another_value_is
     # Recalled for "expire", the message ranks above the state's rendering of it.
     assert _answer("When does the rate lock expire?", text, state) == "May 15"
     assert _answer("What is the rate lock date?", state, text) == "March 16"  # the one keyed
+
+
+def test_a_which_question_may_open_with_a_preposition() -> None:
+    from memos.eval.memtrack.which import which_answer
+
+    items = [_item("The trial pallets arrive on Line 7 on Monday, second shift.")]
+    assert which_answer("On which line do the trial pallets arrive?", items) == "Line 7"

@@ -43,7 +43,9 @@ from memos.eval.memtrack.states import SENTENCE, content_stems, read_question
 from memos.text import STOPWORDS
 
 _QUESTION = re.compile(
-    r"(?i)^\s*(?P<wh>which|what)\s+(?P<noun>[a-z][a-z-]*)(?P<rest>\s.*?)\s*\?*\s*$"
+    # "On which line will the trial run?" asks which line as "Which line ..." does.
+    r"(?i)^\s*(?:(?:on|in|at|to|from|for|into|under|with|through|by)\s+)?"
+    r"(?P<wh>which|what)\s+(?P<noun>[a-z][a-z-]*)(?P<rest>\s.*?)\s*\?*\s*$"
 )
 # Kinds by the noun that names them; the answer's shape follows.
 _IDENTIFIED = frozenset(
