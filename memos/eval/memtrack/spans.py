@@ -47,6 +47,11 @@ _OPENING_VERBS = frozenset(
 )  # fmt: skip
 _KINDS = _ANY | {"duration", "time", "code", "phone"} | _NAMES
 _NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_YEAR_AFTER = re.compile(
+    rf"(?i)\b(?:spring|summer|fall|autumn|winter|fy|q[1-4]|{'|'.join(MONTHS)})[a-z]*\.?\s+$"
+)
+_HYPHENATED = re.compile(r"^(\S+)-(minute|hour|day|week|month|year|quarter|sprint)$", re.I)
 # "24-month term", "90 days", "two weeks": a length of time, as written.
 _DURATION = re.compile(
     rf"(?i)\b(?:\d+(?:\.\d+)?|{_NUMBER_WORDS})[\s-](?:minute|hour|day|week|month|year|"
@@ -285,8 +290,16 @@ def _typed(
         ]
     if "time" in kinds:
         found += [(m.start(), m.group(0).strip()) for m in _CLOCK.finditer(text)]
+    if "count" in kinds:
+        # "Spring 2027", "FY 2026": a year, not a count.
+        found = [
+            (at, v) for at, v in found if not _YEAR_AFTER.search(text[:at]) or not _YEAR.match(v)
+        ]
     if "duration" in kinds:
-        found += [(m.start(), m.group(0)) for m in _DURATION.finditer(text)]
+        # "a 30-minute wait" is answered "30 minutes".
+        found += [
+            (m.start(), _HYPHENATED.sub(r"\1 \2s", m.group(0))) for m in _DURATION.finditer(text)
+        ]
     if "place" in kinds:
         for match in _PLACE.finditer(text):
             group = "p" if match["p"] else "n"

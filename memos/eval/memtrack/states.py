@@ -130,6 +130,9 @@ _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d[\w-]*|#\d+")
 _DATE_OPENER = re.compile(
     r"(?i)^\s*(?:when|(?:by|on|until)?\s*(?:what|which)\s+(?:date|day))\b(?!\s+of\s+the\s+week)"
 )
+_UNIT_BUDGET = re.compile(
+    r"(?i)\b(?:word|page|character|seat|hour|head|room)s?\s+(?:budget|limit|cap|allowance)\b"
+)
 _MEASURE_OPENER = re.compile(r"(?i)^\s*(?:what time|at what time|how (?:many|much|long))\b")
 _BEFORE = re.compile(
     r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|original|initial|prior)\b"
@@ -222,6 +225,8 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
         # "By what date must the manual be sent to the lead assessor?": a date, not the
         # lead the role noun would ask for.
         kinds -= {"place", "person"}
+    if _UNIT_BUDGET.search(question):
+        kinds = (kinds - {"money"}) | {"count"}  # "the word budget": 2,400 words, no money
     if asks_for_phone(question):
         kinds = {"phone"}  # "the cell number of the scheduler": a phone, not a person
     elif asks_for_code(question) and not kinds & {"version", "place"}:
@@ -488,7 +493,10 @@ def answer_from_states(
     if not asked.before:
         return _shown(str(latest.state["value"]))
     if asked.first:
-        return _shown(str(timeline[0].state["value"]))
+        # The earliest state known may say what it replaced ("2,200 words", was 2,800):
+        # that was first.
+        earliest = timeline[0]
+        return _shown(str(earliest.state.get("previous") or earliest.state["value"]))
     found = _before(asked, timeline, latest)
     return _shown(found) if found is not None else None
 

@@ -1,0 +1,56 @@
+"""Answer shapes from the second sealed set once it became dev data (issue #12,
+bench/fresh2): years are no counts, a hyphenated length is said as a length, a unit's
+budget is a count, and the first value may be the one the earliest state replaced."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.extractive import ExtractiveAnswerer
+from memos.eval.memtrack.memos_backend import StateRetrieved
+
+AT = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+
+def _item(text: str, day: int = 3) -> Retrieved:
+    return Retrieved(text=text, refs=(f"m{day}",), timestamp=AT.replace(day=day), actor="sam")
+
+
+def _answer(question: str, *items: Retrieved) -> str:
+    return ExtractiveAnswerer().answer(question, items, asked_at=AT.replace(day=28)).text
+
+
+def _state(attribute: str, value: str, previous: str | None, day: int) -> StateRetrieved:
+    when = AT.replace(day=day)
+    state = {"subject": "AMBO", "attribute": attribute, "value": value}
+    if previous:
+        state["previous"] = previous
+    return StateRetrieved(
+        text=f"The {attribute} of AMBO is {value}.",
+        refs=(f"m{day}",),
+        timestamp=when,
+        state=state,
+        valid_from=when,
+    )
+
+
+def test_a_year_after_a_season_is_no_count() -> None:
+    kickoff = _item("Registration for the spring season: Spring 2027 kickoff is next week.")
+    assert _answer("How many players are registered for the spring season?", kickoff) != "2027"
+
+
+def test_a_hyphenated_length_is_answered_as_a_length() -> None:
+    rule = _item("Lightning rule: play waits a full 30-minute period after the last thunder.")
+    assert _answer("How long must play wait after the last thunder?", rule) == "30 minutes"
+
+
+def test_a_budget_of_words_is_a_count() -> None:
+    budget = _state("budget", "2,400 words", "2,200 words", 9)
+    assert _answer("What is the word budget for the AMBO story now?", budget) == "2,400"
+
+
+def test_the_first_value_is_the_one_the_earliest_state_replaced() -> None:
+    cut = _state("budget", "2,200 words", "2,800", 5)
+    raised = _state("budget", "2,400 words", "2,200 words", 9)
+    assert _answer("What was the AMBO story's original word budget?", cut, raised) == "2,800"
