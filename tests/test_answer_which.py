@@ -159,7 +159,9 @@ def test_typed_spans_read_rates_durations_places_and_values_beside_their_names()
     terms = [_item("Blended rate is 1.45% + EUR 0.10 per transaction, 24-month term.")]
     assert typed_span("What is the blended rate?", terms) == "1.45%"  # a rate may be a %
     assert typed_span("What is the fee per transaction?", terms) == "EUR 0.10"
-    assert typed_span("How long is the contract term?", terms) == "24-month"
+    assert (
+        typed_span("How long is the contract term?", terms) == "24 months"
+    )  # a length, said as one
     live = [_item("Adyen is live for 10% of EU card traffic, error rate 0.2%.")]
     assert typed_span("What was the error rate at cutover?", live) == "0.2%"
     moved = [_item("Finance wants the cutover later, so we're moving it from April 14 to May 4.")]
