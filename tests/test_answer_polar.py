@@ -151,3 +151,17 @@ def test_a_polar_question_nothing_speaks_to_is_unknown_not_a_span() -> None:
 )
 def test_which_questions_are_polar(question: str, polar: bool) -> None:
     assert is_polar(question) is polar
+
+
+def test_the_author_of_a_statement_is_part_of_what_it_is_about() -> None:
+    sponsor = _item("Sponsor tally: Gus's Pizza $750, Hollis Hardware $500.", 4)
+    out = Retrieved(
+        text="We're closing the Riverbend location, so we have to back out of the $750 "
+        "sponsorship this spring.",
+        refs=("m9",),
+        timestamp=AT.replace(day=9),
+        actor="Gus Pappas",
+    )
+    question = "Is Gus's Pizza still sponsoring the league this spring?"
+    assert ExtractiveAnswerer().answer(question, [sponsor, out]).text == "no"
+    assert ExtractiveAnswerer().answer(question, [sponsor]).text == "yes"

@@ -39,6 +39,7 @@ _DROPPED = re.compile(
     r"paus(?:ed|es?)|stop(?:ped|s)?|postpon(?:ed|es?)|reject(?:ed|s)?|declin(?:ed|es?)|"
     r"den(?:ied|ies|y)|fail(?:ed|s)?|kill(?:ed|s)?|withdr[ae]wn?|retir(?:ed|es?)|"
     r"call(?:ed)? off|turn(?:ed)? down|rolled back|revert(?:ed|s)?|not happening|"
+    r"(?:back|pull|bow|drop)(?:s|ed|ing)?\s+out|"
     r"(?:take|takes|took|taken|taking)\s+(?:\w+\s+){0,2}off)\b"
 )
 # "unblocked", "unpaused": the status the question names, undone.
@@ -80,8 +81,15 @@ def is_polar(question: str) -> bool:
 
 
 def _abbreviated(words: set[str], said: set[str]) -> set[str]:
-    """The question's words a sentence writes short ("prod" for "production")."""
-    return {w for w in words for s in said if len(s) >= 3 and len(w) > len(s) and w.startswith(s)}
+    """The question's words a sentence writes short ("prod" for "production") or as a
+    word made from them ("sponsorship" for "sponsor")."""
+    return {
+        w
+        for w in words
+        for s in said
+        if (len(s) >= 3 and len(w) > len(s) and w.startswith(s))
+        or (len(w) >= 5 and len(s) > len(w) and s.startswith(w))
+    }
 
 
 def _take_apart(question: str, asked_at: datetime | None, *, undone: bool = False) -> _Asked:
@@ -150,16 +158,20 @@ def _by_statement(
     asks_drop = bool(_DROPPED.search(question))
     best: tuple[datetime, float, int, str, bool] | None = None
     for when, rank, sentence in said_by(items, asked.as_of):
-        said = content_stems(sentence)
+        # "we have to back out of the sponsorship", written by Gus Pappas, is about Gus's
+        # Pizza: the author is part of what a sentence says about them.
+        author = items[rank].actor or ""
+        said = content_stems(sentence) | content_stems(author)
         undone = {w for m in _UNDONE.finditer(sentence) for w in content_stems(m["w"])} & words
-        if names and not names <= {w.lower() for w in re.findall(r"[\w'-]+", sentence)}:
+        spoken = {w.lower() for w in re.findall(r"[\w'-]+", f"{sentence} {author}")}
+        if names and not names & spoken or len(names) > 1 and len(names - spoken) > 1:
             continue
         overlap = len(words & (said | undone | _abbreviated(words, said))) / max(len(words), 1)
         if overlap < 0.5:
             continue
         # "LinkedIn instead of the newsletter": what the question asks about is the old
         # value. "Finance did not approve": a plain negation, not a correction.
-        gone = bool(words & said - content_stems(NOT_OLD.sub("", sentence)))
+        gone = bool(words & content_stems(sentence) - content_stems(NOT_OLD.sub("", sentence)))
         negated = NEGATED.search(_CORRECTION.sub("", sentence))
         dropped = gone or bool(negated) or bool(_DROPPED.search(sentence)) or bool(undone)
         answer = YES if dropped == asks_drop else NO
