@@ -164,7 +164,7 @@ def _by_statement(
         said = content_stems(sentence) | content_stems(author)
         undone = {w for m in _UNDONE.finditer(sentence) for w in content_stems(m["w"])} & words
         spoken = {w.lower() for w in re.findall(r"[\w'-]+", f"{sentence} {author}")}
-        if names and not names & spoken or len(names) > 1 and len(names - spoken) > 1:
+        if (names and not names & spoken) or (len(names) > 1 and len(names - spoken) > 1):
             continue
         overlap = len(words & (said | undone | _abbreviated(words, said))) / max(len(words), 1)
         if overlap < 0.5:
