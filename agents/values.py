@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from memos.agents.dates import resolve
 from memos.agents.words import NOT_NAMES
@@ -87,6 +87,14 @@ _RELATIVE = re.compile(
 # "the 23rd": a day of the month the reader knows from context.
 _NUMERIC_DATE = re.compile(
     r"(?<![\w/.-])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4}|\d{2})(?![\w/-]|\.\d)"
+)
+# "Sat 3/27", "due 4/30", "through 5/22": a month and day written with a slash and no
+# year, read only beside a weekday or a word that introduces a date (a bare "3/4" is as
+# often a share).
+_SHORT_DATE = re.compile(
+    rf"(?i)(?:\b(?P<wd>{_WEEKDAY})\.?,?|\b(?:on|by|due|through|thru|until|till|til|to|from|"
+    r"before|after|starting|starts|effective|since|as of)\b)\s+"
+    r"(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\w/%]|\.\d)"
 )
 _WEEKDAY_DAY = re.compile(
     rf"(?i)\b(?P<wd>{_WEEKDAY}),?\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)\b"
@@ -370,6 +378,14 @@ def dates(text: str, at: datetime | None) -> list[Value]:
             continue
         found.append(Value("date", date_text(numeric), match.start(), match.end()))
     taken = [(v.start, v.end) for v in found]
+    for match in _SHORT_DATE.finditer(text):
+        if any(s < match.end() and match.start() < e for s, e in taken):
+            continue
+        day = _short_date(int(match["a"]), int(match["b"]), match["wd"], at)
+        if day is not None:
+            start = match.start("wd") if match["wd"] else match.start("a")
+            found.append(Value("date", date_text(day), start, match.end()))
+            taken.append((start, match.end()))
     for match in _WEEKDAY_DAY.finditer(text):
         if any(s < match.end() and match.start() < e for s, e in taken):
             continue
@@ -384,6 +400,28 @@ def dates(text: str, at: datetime | None) -> list[Value]:
         if day is not None:
             found.append(Value("date", date_text(day), match.start(), match.end()))
     return sorted(found, key=lambda v: v.start)
+
+
+def _short_date(a: int, b: int, weekday: str | None, at: datetime | None) -> date | None:
+    """ "3/27" seen from `at`: month first (day first when the first number cannot be a
+    month), the next such day within a year allowing a month of looking back; a weekday
+    written beside it picks the reading and the year it falls on ("Mon 1/18")."""
+    orders = [(a, b), (b, a)] if a <= 12 and b <= 12 else [(a, b)] if a <= 12 else [(b, a)]
+    base = (at or datetime.now(UTC)).date()
+    for month, nth in orders:
+        days = []
+        for year in (base.year - 1, base.year, base.year + 1):
+            try:
+                days.append(date(year, month, nth))
+            except ValueError:
+                continue
+        if weekday is None:
+            ahead = [d for d in days if d >= base - timedelta(days=31)]
+            return min(ahead) if ahead else None  # "3/4" unqualified is March 4
+        fitting = [d for d in days if d.weekday() == _weekday(weekday)]
+        if fitting:
+            return min(fitting, key=lambda d: abs((d - base).days))
+    return None
 
 
 def _weekday_day(weekday: int, day: int, at: datetime | None) -> date | None:

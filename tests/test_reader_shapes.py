@@ -157,6 +157,12 @@ def test_shapes_that_state_nothing_new(tmp_path: Path, text: str) -> None:
         ("Close date: 9/30/2027.", ["September 30"]),
         ("due 30/09/27", ["September 30"]),
         ("on 3/4/2027", []),  # March 4 or April 3: left alone
+        # A month and day with no year: beside a weekday or a word that brings a date.
+        ("Opening day is now Sat 3/27, same game times.", ["March 27"]),
+        ("PPAP due 4/30 at the latest", ["April 30"]),
+        ("registration opened Mon 1/18", ["January 18"]),  # the weekday picks the year
+        ("visa interview Wed 14/4", ["April 14"]),  # and which number is the month
+        ("the line is 3/4 booked", []),  # a share, not March 4
     ],
 )
 def test_dates_by_weekday_and_in_numbers(text: str, expected: list[str]) -> None:
