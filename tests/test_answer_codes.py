@@ -85,6 +85,7 @@ def test_what_asks_for_a_code_or_a_phone() -> None:
         "Who took over X-1?"
     )
     assert whose_number("What is the PO number?") is None
+    assert whose_number("What is the phone number for emergencies?") is None  # no holder
     # Phone numbers, ISO dates and short ranges are no identifiers.
     found = [v for _, v in codes("Call 413-555-0140 on 2027-03-19 about fields 1-4, PO 55-1038.")]
     assert found == ["55-1038"]

@@ -73,7 +73,8 @@ def phones(text: str, question: str) -> list[tuple[int, str]]:
 # "the phone number of the U10 Thunder head coach", "What phone extension reaches the
 # engineer who took over SQE-2281": whose number, asked as a person.
 _WHOSE = re.compile(
-    r"(?i)\b(?:of|for|reaches|reach|to\s+call)\s+(?P<who>(?:the|our|their|a)\b.+|[A-Z].+)$"
+    # "for Dana Reyes" names a holder; "for emergencies" names none.
+    r"(?i)\b(?:of|for|reaches|reach|to\s+call)\s+(?P<who>(?:the|our|their|a)\b.+|(?-i:[A-Z]).+)$"
 )
 
 
