@@ -54,3 +54,21 @@ def test_the_first_value_is_the_one_the_earliest_state_replaced() -> None:
     cut = _state("budget", "2,200 words", "2,800", 5)
     raised = _state("budget", "2,400 words", "2,200 words", 9)
     assert _answer("What was the AMBO story's original word budget?", cut, raised) == "2,800"
+
+
+def test_who_attends_is_no_answer_to_where() -> None:
+    when = AT.replace(day=4)
+    attendees = StateRetrieved(
+        text="The attendees of AMBO pre-pub read-through is Marisol Aguirre.",
+        refs=("m4",),
+        timestamp=when,
+        state={
+            "subject": "AMBO pre-pub read-through",
+            "attribute": "attendees",
+            "value": "Marisol Aguirre",
+        },
+        valid_from=when,
+    )
+    assert _answer("In which room is the AMBO pre-pub read-through?", attendees) != (
+        "Marisol Aguirre"
+    )

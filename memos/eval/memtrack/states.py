@@ -152,6 +152,9 @@ _ROLE = re.compile(
     r"vendor|supplier|provider|installer|caterer|agency|forwarder|carrier|broker|inspector|"
     r"investigator|pi|cra|officer|chair|designer|architect|engineer|planner|consultant)$"
 )
+_PEOPLE = re.compile(
+    r"(?i)\b(?:attendees?|participants?|invitees?|guests?|members?|panel(?:ists)?)$"
+)
 _STATE_VERBS = frozenset(
     [
         "was",
@@ -347,6 +350,13 @@ def _fit(asked: Asked, item: StateRetrieved) -> float:
         return 0.0
     value = str(item.state.get("value", ""))
     kind = _value_kind(value)
+    attribute = str(item.state.get("attribute", ""))
+    if (
+        asked.kinds == {"place"}
+        and kind == "person"
+        and (_ROLE.search(attribute) or _PEOPLE.search(attribute))
+    ):
+        return 0.0  # "In which room is the read-through?" is not answered by who attends
     if asked.who and kind != "person":
         # "who approved the 15% discount" asks for a person, not the 15%; a bare name
         # ('Lena') counts when the attribute is a role.
