@@ -72,3 +72,13 @@ def test_who_attends_is_no_answer_to_where() -> None:
     assert _answer("In which room is the AMBO pre-pub read-through?", attendees) != (
         "Marisol Aguirre"
     )
+
+
+def test_cash_is_an_amount() -> None:
+    from memos.eval.memtrack.states import read_question
+
+    assert "money" in read_question("What cash to close was shown on the disclosure?", AT).kinds
+    disclosure = _item("Closing Disclosure issued May 12: cash to close $141,912.40.", 12)
+    assert _answer("What cash to close was shown on the Closing Disclosure?", disclosure) == (
+        "$141,912.40"
+    )

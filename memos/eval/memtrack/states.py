@@ -97,7 +97,7 @@ _ASKS: tuple[tuple[str, str, str], ...] = (
     (
         "money",
         r"\b(?:how much|price|cost|costs|fee|fees|salary|budget|amount|pay|quote|rate|rent|"
-        r"deposit|value|spend|revenue|charge|total)\b",
+        r"deposit|value|spend|revenue|charge|total|cash|payment|balance|refund)\b",
         "",
     ),
     ("time", r"\b(?:what time|which time|at what time|start time|departure time)\b", "time"),
