@@ -458,13 +458,16 @@ def ordinal_day(text: str, at: datetime | None, near: date | None = None) -> Val
     return Value("date", date_text(day), match.start(), match.end())
 
 
-# A phone number or extension in a signature ("(518) 555-0143", "+41 44 123 45 67", "ext.
-# 4471") is no count, amount or date.
-_PHONE = re.compile(
-    r"\(\d{2,4}\)\s?\d{3,4}[\s.-]\d{3,4}(?![\w-])"  # (518) 555-0143
+# A phone number ("(518) 555-0143", "+41 44 123 45 67", "518-555-0143"), as written.
+PHONE_NUMBER = re.compile(
+    r"(?<![\w.])\(\d{2,4}\)\s?\d{3,4}[\s.-]\d{3,4}(?![\w-])"  # (518) 555-0143
     r"|(?<![\w.])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?![\w-])"  # +41 44 123 45 67
     r"|(?<![\w.-])\d{3}[.-]\d{3}[.-]\d{4}(?![\w-])"  # 518-555-0143
-    r"|\b(?:ext|tel|phone|mobile|fax)\.?:?\s*\+?\d[\d\s().-]{2,}\d"
+)
+# A phone number or extension in a signature ("ext. 4471", "tel: 555 0143" too) is no
+# count, amount or date.
+_PHONE = re.compile(
+    rf"{PHONE_NUMBER.pattern}|\b(?:ext|tel|phone|mobile|fax)\.?:?\s*\+?\d[\d\s().-]{{2,}}\d"
 )
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from memos.agents.values import PHONE_NUMBER
+
 # "the number of the request" names an identifier; "the number of players" counts.
 _ASKS_CODE = re.compile(
     r"(?i)\b(?:number|no\.|id|code|reference|ref)\b"
@@ -19,8 +21,8 @@ _ASKS_CODE = re.compile(
 _COUNTS = re.compile(r"(?i)^\s*how\s+(?:many|much)\b")
 _ASKS_PHONE = re.compile(r"(?i)\b(?:phone|cell|mobile|telephone|extension|ext|direct\s+line)\b")
 _ASKS_EXTENSION = re.compile(r"(?i)\b(?:extension|ext)\b")
-# "413-555-0140", "(503) 555-0133", "+1 608.555.0188".
-PHONE = re.compile(r"(?<![\w-])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?![\w-])")
+# "413-555-0140", "(503) 555-0133", "+41 44 123 45 67": the reader's phone shapes.
+PHONE = PHONE_NUMBER
 # "ext. 4417", "x4417", "extension 4417".
 EXTENSION = re.compile(r"(?i)\b(?:ext\.?|extension|x)\s*(?P<n>\d{2,6})\b")
 # "PRR-2027-0193", "55-1038", "8D-BW-0117", "#4471", "4500187733": upper-case or digit
