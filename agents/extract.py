@@ -64,8 +64,11 @@ _FIRST_PERSON = (
     (re.compile(r"\bmine\b"), "{name}'s"),
     (re.compile(r"\b(?:me|myself)\b"), "{name}"),
 )
+# Modal and past-tense verbs keep their form ("I meant" is "Mira meant", not "meants").
 _KEEP_WORDS = """can could will would should must may might did was had shall cannot can't
-won't didn't wasn't"""
+won't didn't wasn't meant went met saw got made took gave found bought ran came wrote won lost
+left sent built broke began ate flew drove spoke told said held paid sold threw caught taught
+brought thought felt kept slept heard knew forgot chose became stood understood"""
 _KEEP_VERBS = frozenset(_KEEP_WORDS.split())
 _IRREGULAR = {
     "have": "has",

@@ -265,8 +265,30 @@ _TITLED = re.compile(
 )
 
 
+# A calendar invite names the event its When / Where / Organizer lines are about, in its
+# head line ("Updated invite: County health inspection (pre-opening) - Saltgrass") or in an
+# `event` / `meeting` field; an aside in brackets or after a dash is not part of the name.
+_INVITE_HEAD = re.compile(
+    r"^\s*(?:(?:updated|new|rescheduled|revised)\s+)?(?:invite|invitation|calendar event)"
+    r"\s*:\s*(?P<n>[A-Za-z0-9][^\n(@|]{2,80}?)\s*(?:[(@|]|\s[-\u2013\u2014]\s|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_EVENT_NAME = re.compile(r"^(?P<n>[A-Za-z0-9][^\n(@|]{2,80}?)\s*(?:[(@|]|\s[-\u2013\u2014]\s|$)")
+
+
+def invite_title(utterance: Utterance) -> str | None:
+    """The event a calendar invite is about (see `_INVITE_HEAD`), or None."""
+    for name in ("event", "meeting"):
+        value = utterance.fields.get(name)
+        if isinstance(value, str) and (named := _EVENT_NAME.match(value.strip())):
+            return named["n"].strip()
+    head = _INVITE_HEAD.match(utterance.text)
+    return head["n"].strip() if head else None
+
+
 def message_topic(utterance: Utterance, book: Entities) -> str | None:
-    """The one entity a message is about, when its subject line or its ids say so."""
+    """The one entity a message is about, when its subject line, a calendar invite's
+    title or its ids say so."""
     subject = utterance.fields.get("subject")
     if isinstance(subject, str) and subject.strip():
         named = subject_line_names(subject)
@@ -283,6 +305,10 @@ def message_topic(utterance: Utterance, book: Entities) -> str | None:
         if others:
             known = book.find_loose(others[0].text)
             return known.name if known is not None else others[0].text
+    title = invite_title(utterance)
+    if title is not None and plausible_subject(title) is not None:
+        known = book.find_loose(title)
+        return known.name if known is not None else title
     in_text = [n for n in names_in(utterance.text) if n.source in ("id", "numbered", "flag")]
     distinct = list(dict.fromkeys(book.canonical(n.text) for n in in_text))
     if len(distinct) == 1:

@@ -470,12 +470,22 @@ _PHONE = re.compile(
     rf"{PHONE_NUMBER.pattern}|\b(?:ext|tel|phone|mobile|fax)\.?:?\s*\+?\d[\d\s().-]{{2,}}\d"
 )
 
+# A street address ("218 Alder St", "14880 Jurupa Ave") is a place: its number is no count
+# and its street no person.
+STREET_ADDRESS = re.compile(
+    r"(?<![\w.,-])\d{1,6}[A-Z]?\s+(?:[NSEW]\.?\s+)?(?:[A-Z][\w'.-]*\s+){1,3}"
+    r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Pl|Place|Ct|Court|"
+    r"Pkwy|Parkway|Hwy|Highway|Terrace|Ter|Sq|Square|Cir|Circle)\b\.?"
+)
+
 
 def values(text: str, at: datetime | None = None) -> list[Value]:
     """Every typed value in `text`, in reading order, none overlapping (money, percent,
-    dates and versions win over the bare numbers inside them); phone numbers are none."""
+    dates and versions win over the bare numbers inside them); phone numbers and street
+    addresses are none."""
     found: list[Value] = []
     phones = [(m.start(), m.end()) for m in _PHONE.finditer(text)]
+    phones += [(m.start(), m.end()) for m in STREET_ADDRESS.finditer(text)]
 
     def free(start: int, end: int) -> bool:
         if any(s < end and start < e for s, e in phones):

@@ -44,6 +44,7 @@ from memos.agents.statements.vocabulary import (
     _QUESTION,
 )
 from memos.agents.values import (
+    date_text,
     values,
 )
 
@@ -61,6 +62,19 @@ _DECIDED = re.compile(r"(?i)^\s*(?:let's|lets)\s+(?:move|push|go with|set|make|k
 
 
 _QUOTED = re.compile(r"^\s*>")
+
+
+# "Opening plan - Mon Apr 12 (notes: Jo)": a document's title line with the day it was
+# written dates the document, not what it is named after.
+_DATED_TITLE = re.compile(r"^\s*[^:\n]{2,60}?\s[-\u2013\u2014|]\s+(?:[A-Z][a-z]{2}\w*\.?,?\s+)?\S")
+
+
+def _dates_itself(clause: str, value: str, utterance: Utterance) -> bool:
+    return (
+        utterance.at is not None
+        and value == date_text(utterance.at.date())
+        and _DATED_TITLE.match(clause) is not None
+    )
 
 
 _FIELD_START = re.compile(rf"(?i)^(?:{_ATTRIBUTE})\b")
@@ -143,6 +157,8 @@ def general_states(
                 readings = _accepted(clause, utterance, context)
             readings = _with_parse(clause, utterance.at, readings, nlp)
         for said in readings:
+            if said.value.kind == "date" and _dates_itself(clause, said.value.text, utterance):
+                continue
             reading = _entity_not_attribute(said)
             subject, attribute = resolve_subject(reading, utterance, context, message)
             if subject is None or attribute is None:

@@ -27,6 +27,7 @@ from memos.agents.statements.vocabulary import (
     _SCHEDULE_WORDS,
 )
 from memos.agents.values import (
+    STREET_ADDRESS,
     Value,
     dates,
     values,
@@ -41,9 +42,11 @@ _AGENT_NOUN = re.compile(r"(?i)(?:[a-z]+\s+)?[a-z]{3,}(?:er|or|ist|ant|ent|ee|ia
 _ARROW = re.compile(r"\s*(?:->|→|=>|-->|⇒)\s*")
 
 
+# "Opening date moves again: April 24 -> May 1": the key is what moved.
 _KEY_VERB = re.compile(
     r"(?i)\s+(?:changed|updated|set|moved|is now|now|change|update|approved|confirmed|agreed|"
-    r"final|finali[sz]ed|locked)$"
+    r"final|finali[sz]ed|locked|(?:moves|moving|pushed|pushes|slipped|slips|shifted|shifts|"
+    r"changes|changing|moved)(?:\s+(?:again|back|out|up))?)$"
 )
 
 
@@ -467,19 +470,27 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
         and not acronym
         and not _AGENT_NOUN.fullmatch(key.strip())
     ):
-        return None
+        # "Vessel: Maersk Seletar V.316E": a name that is all of a one-noun field's value is
+        # its value (read below); a person in any other field is no value of it.
+        value = None
+        if len(body.split()) > 4:
+            return None
     if value is not None and not named_attribute and value.kind == "version":
         if len(body.split()) > 3:
             return None
         attribute = "version"  # "Engine: Postgres 14.9" is a version
     if value is None:
-        words = re.split(r"\s*(?:[.;(\n]|\s[-\u2013\u2014]\s|,\s)", body.strip(), maxsplit=1)[0]
+        words = re.split(
+            r"\s*(?:\.(?!\w)|[;(\n]|\s[-\u2013\u2014]\s|,\s)", body.strip(), maxsplit=1
+        )[0]
         words = words.strip(" \"'“”")
         if not words or len(words) > 40 or len(words.split()) > 4:
             return None
         one_noun = re.fullmatch(r"[A-Za-z][a-z-]{2,20}", key.strip()) is not None
         # "Swap: Data takes Bay B" is a sentence: a name's words are capitalised
-        titled = all(w[:1].isupper() or w in ("of", "de", "the", "and", "&") for w in words.split())
+        titled = all(
+            w[:1].isupper() or w in ("of", "de", "the", "and", "&") for w in words.split()
+        ) or bool(STREET_ADDRESS.fullmatch(words))  # "Where: 218 Alder St, Unit 4C"
         if not named_attribute and not (one_noun and titled):
             return None  # "Job opened: ...": no attribute noun, no typed value
         value = Value("word", words, 0, len(words))

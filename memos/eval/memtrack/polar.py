@@ -54,6 +54,7 @@ _HOLDER = re.compile(
 # "May 5, not May 3", "(not the newsletter)": a correction names an old value; only what
 # is left may negate the statement.
 _CORRECTION = re.compile(r"(?i)(?:,|\()\s*(?:and\s+)?not\s+[^,.;()]+\)?")
+_ACTION = re.compile(r"(?i)^\s*(?:did|does|do|has|have|had)\b")
 _PREPOSITION = re.compile(r"(?i)\s*\b(?:on|for|at|in|to|by|from|of|set to|down to|up to)\s*$")
 _WH = {
     "date": "When",
@@ -130,6 +131,13 @@ def polar_answer(
     # answers before a status keyed to something else does.
     statement, undone = _by_statement(question, items, asked_at)
     taken = _take_apart(question, asked_at, undone=undone)
+    if taken.kind == "date" and taken.value is not None and _ACTION.match(question):
+        # "Did the place pass the inspection on April 2?": the date says when, a statement
+        # of what happened ("we did NOT pass today") says whether.
+        undated = question.replace(taken.value, " ")
+        happened, _ = _by_statement(undated, items, asked_at)
+        if happened is not None:
+            return happened
     if taken.open_question is not None and taken.value is not None:
         current = ask(taken.open_question)
         if current != UNKNOWN:

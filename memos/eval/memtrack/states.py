@@ -130,6 +130,9 @@ _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*-\d[\w-]*|#\d+")
 _DATE_OPENER = re.compile(
     r"(?i)^\s*(?:when|(?:by|on|until)?\s*(?:what|which)\s+(?:date|day))\b(?!\s+of\s+the\s+week)"
 )
+_COUNTED_TIME = re.compile(
+    r"(?i)\bhow many\s+(?:[a-z-]+\s+)?(?:minutes|hours|days|weeks|months|years|quarters|sprints)\b"
+)
 _UNIT_BUDGET = re.compile(
     r"(?i)\b(?:word|page|character|seat|hour|head|room)s?\s+(?:budget|limit|cap|allowance)\b"
 )
@@ -228,13 +231,17 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
         # "By what date must the manual be sent to the lead assessor?": a date, not the
         # lead the role noun would ask for.
         kinds -= {"place", "person"}
+    if _COUNTED_TIME.search(question):
+        kinds.add("duration")  # "How many free days ...?": "7 days" is a duration
     if _UNIT_BUDGET.search(question):
         kinds = (kinds - {"money"}) | {"count"}  # "the word budget": 2,400 words, no money
     if asks_for_phone(question):
         kinds = {"phone"}  # "the cell number of the scheduler": a phone, not a person
     elif asks_for_code(question) and not kinds & {"version", "place"}:
         kinds = {"code"}  # "the Parks permit number": an identifier, not a count
-    before = bool(_BEFORE.search(question))
+    # "How many free days before demurrage?": a span of time before something, not the
+    # value before a change.
+    before = bool(_BEFORE.search(question)) and not _COUNTED_TIME.search(question)
     named = None
     if before and (found := _NAMED_AFTER_BEFORE.search(question)):
         named = (found["v"] or found["w"] or "").strip() or None
