@@ -42,6 +42,13 @@ _AGENT_NOUN = re.compile(r"(?i)(?:[a-z]+\s+)?[a-z]{3,}(?:er|or|ist|ant|ent|ee|ia
 _ARROW = re.compile(r"\s*(?:->|→|=>|-->|⇒)\s*")
 
 
+# "make it 14", "let's do 12", "change it to June 3": what comes after sets the value.
+_SETS_IT = re.compile(
+    r"(?i)^\s*(?:let's\s+|lets\s+|please\s+|we'll\s+|we will\s+)?(?:make|set|change|bump|move)"
+    r"\s+(?:it|that|them)?\s*(?:to\s+)?(?=\S)"
+)
+
+
 # "Opening date moves again: April 24 -> May 1": the key is what moved.
 _KEY_VERB = re.compile(
     r"(?i)\s+(?:changed|updated|set|moved|is now|now|change|update|approved|confirmed|agreed|"
@@ -411,6 +418,8 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
     if re.fullmatch(r"(?i)\s*(?:assigned(?:\s+to)?|assignee)\s*", key):
         key = "assignee"  # "Assigned: Omar Haddad"
     key = _KEY_VERB.sub("", key.strip())
+    key = re.sub(r"(?i)^(?:on|for|re|about|regarding|as for)\s+(?=\w)", "", key)  # "On seats: ..."
+    rest = _SETS_IT.sub("", rest)  # "Seats: make it 14, not the 15"
     key = re.sub(r"(?i)\s+(?:to date|so far|in total|total)$", "", key)  # "Randomized to date"
     subject, attribute = _split_np(key)
     if (

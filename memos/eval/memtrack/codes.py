@@ -45,6 +45,24 @@ def asks_for_code(question: str) -> bool:
     return bool(_ASKS_CODE.search(question))
 
 
+# "Which PO number ...", "the INV no.": a short upper-case word before "number" is the
+# prefix the identifier is written with ("PO-2027-0453"), not "PUR-3317".
+_PREFIX = re.compile(r"\b(?P<p>[A-Z]{2,5})\s+(?:number|no\.|id|#|ref|reference)\b")
+
+
+def code_prefix(question: str) -> str | None:
+    """The prefix an asked identifier starts with, when the question names one."""
+    found = _PREFIX.search(question)
+    return found["p"] if found else None
+
+
+def with_prefix(found: list[tuple[int, str]], prefix: str | None) -> list[tuple[int, str]]:
+    """The identifiers written with `prefix` ("PO-2027-0453" for "PO"), all when None."""
+    if prefix is None:
+        return found
+    return [(at, value) for at, value in found if value.upper().startswith(prefix)]
+
+
 def is_code(text: str) -> bool:
     """`text` is one identifier as `codes` reads them."""
     return any(value == text.strip() for _, value in codes(text))

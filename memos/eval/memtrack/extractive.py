@@ -36,10 +36,12 @@ from memos.eval.memtrack.choices import chosen_option
 from memos.eval.memtrack.codes import (
     PHONE,
     asks_for_code,
+    code_prefix,
     asks_for_phone,
     is_code,
     number_beside,
     whose_number,
+    with_prefix,
 )
 from memos.eval.memtrack.polar import is_polar, polar_answer
 from memos.eval.memtrack.spans import asks_per_unit, newer_span, typed_span
@@ -358,10 +360,17 @@ class ExtractiveAnswerer:
         if asks_for_phone(question) or asks_for_code(question):
             # "What is the Parks permit number?", "the cell of the scheduler": a value of
             # that shape or nothing, never a count, a date or a person.
-            coded = (
-                answer_from_states(question, items, asked_at)
-                or which_answer(question, items, asked_at)
-                or typed_span(question, items, asked_at)
+            found = [
+                answer_from_states(question, items, asked_at),
+                which_answer(question, items, asked_at),
+                typed_span(question, items, asked_at),
+            ]
+            # "Which PO number ...": one written with that prefix first ("PO-2027-0453",
+            # not the purchase ticket "PUR-3317").
+            prefix = code_prefix(question)
+            coded = next(
+                (a for a in found if a is not None and with_prefix([(0, a)], prefix)),
+                next((a for a in found if a is not None), None),
             )
             if coded is not None and (asks_for_phone(question) or is_code(coded)):
                 return Answer(coded)

@@ -23,7 +23,7 @@ from memos.agents.tables import unfold_tables
 from memos.agents.values import date_text, kind_of_value, values
 from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
-from memos.eval.memtrack.codes import codes, phones
+from memos.eval.memtrack.codes import code_prefix, codes, phones, with_prefix
 from memos.eval.memtrack.metrics import normalise
 from memos.eval.memtrack.states import SENTENCE, content_stems, read_question
 
@@ -203,6 +203,10 @@ def typed_span(
             )
             found.append(span)
     if not found:
+        prefix = code_prefix(question) if "code" in kinds else None
+        if prefix is not None:
+            # No identifier written with the prefix: any identifier of the thing asked.
+            return typed_span(re.sub(rf"\b{prefix}\s+", "", question, count=1), items, asked_at)
         if kinds == {"money"} and _HOW_MUCH.match(question):
             # "How much is deducted per day?": a share of something is an amount too.
             return typed_span(_HOW_MUCH.sub("What percentage", question, 1), items, asked_at)
@@ -278,7 +282,9 @@ def _typed(
     """(position, text) of the values of `kinds` in `text`, in order."""
     if kinds & {"code", "phone"}:
         # Identifiers and phone numbers are no values of the reader's kinds.
-        return codes(text) if "code" in kinds else phones(text, question)
+        if "code" in kinds:
+            return with_prefix(codes(text), code_prefix(question))
+        return phones(text, question)
     found = [(v.start, v.text) for v in values(text, at) if v.kind in kinds]
     if "person" in kinds:
         # "Hired Paolo as sous chef": a verb that opens a sentence is no part of a name.

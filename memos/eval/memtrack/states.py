@@ -143,7 +143,10 @@ _BEFORE = re.compile(
 # "originally", "when it was first planned": the first value, not the one before the latest.
 _FIRST = re.compile(
     r"(?i)\b(?:originally|initially|original|initial|at first|to begin with|at the start)\b|"
-    r"\bfirst\s+[a-z]+(?:ed|en)\b"
+    r"\bfirst\s+[a-z]+(?:ed|en)\b|"
+    # "Orbit's first quote": the first of a thing that gets revised, not "the first author"
+    r"\bfirst\s+(?:quote|offer|estimate|proposal|bid|draft|plan|price|date|deadline|figure|"
+    r"budget|schedule|count|number|target|timeline|invoice)s?\b"
 )
 _NAMED_AFTER_BEFORE = re.compile(
     r"(?i)\bbefore\b(?:\s+(?:it|they|she|he|the \w+))?(?:\s+\w+){0,2}?\s+(?:to|was|became|"
