@@ -36,8 +36,8 @@ from memos.eval.memtrack.choices import chosen_option
 from memos.eval.memtrack.codes import (
     PHONE,
     asks_for_code,
-    code_prefix,
     asks_for_phone,
+    code_prefix,
     is_code,
     number_beside,
     whose_number,
@@ -360,7 +360,7 @@ class ExtractiveAnswerer:
         if asks_for_phone(question) or asks_for_code(question):
             # "What is the Parks permit number?", "the cell of the scheduler": a value of
             # that shape or nothing, never a count, a date or a person.
-            found = [
+            options = [
                 answer_from_states(question, items, asked_at),
                 which_answer(question, items, asked_at),
                 typed_span(question, items, asked_at),
@@ -369,8 +369,8 @@ class ExtractiveAnswerer:
             # not the purchase ticket "PUR-3317").
             prefix = code_prefix(question)
             coded = next(
-                (a for a in found if a is not None and with_prefix([(0, a)], prefix)),
-                next((a for a in found if a is not None), None),
+                (a for a in options if a is not None and with_prefix([(0, a)], prefix)),
+                next((a for a in options if a is not None), None),
             )
             if coded is not None and (asks_for_phone(question) or is_code(coded)):
                 return Answer(coded)

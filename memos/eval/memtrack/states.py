@@ -507,7 +507,20 @@ def answer_from_states(
     timeline = _timeline(group)
     if asked.as_of is not None and not asked.before:
         held = [i for i in timeline if _held_at(i, asked.as_of)]
-        return _shown(str(held[-1].state["value"])) if held else None
+        if held:
+            return _shown(str(held[-1].state["value"]))
+        # Nothing recalled held then, but the first change after it names what it
+        # replaced ("Status: Blocked -> In Progress" on Aug 30 for "as of August 20").
+        later = [
+            i
+            for i in timeline
+            if (i.valid_from or i.timestamp or asked.as_of) > asked.as_of
+            and i.state.get("state_key") == top.state.get("state_key")
+        ]
+        replaced = str(later[0].state.get("previous") or "") if later else ""
+        if not replaced or _value_kind(replaced) != _value_kind(str(later[0].state["value"])):
+            return None  # "May 27, was the 25th": a previous not written as a value
+        return _shown(replaced)
     current = [i for i in timeline if i.current is not False] or timeline
     latest = current[-1]
     if not asked.before:
