@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.codes import codes
 from memos.eval.memtrack.extractive import ExtractiveAnswerer
 from memos.eval.memtrack.memos_backend import StateRetrieved
 
@@ -76,3 +77,18 @@ def test_as_of_a_day_before_the_first_change_recalled_reads_what_it_replaced() -
     other = _state("MIG-201", "status", "Done", day=15, previous="In Progress")
     question = "What was the status of MIG-207 as of April 10?"
     assert _answer(question, started, done, other) == "Blocked"
+
+
+def test_a_tag_is_an_identifier_and_a_container_keeps_its_owner_letters() -> None:
+    installed = _item(
+        "plate reader is IN, Dana finished the install on bench 6 around 1:30. "
+        "university asset tag EU-118804.",
+        day=3,
+    )
+    delivery = _item("Plate reader: delivery slipped to June 3, install June 4.", day=2)
+    question = "What's the university asset tag on the new plate reader?"
+    assert _answer(question, installed, delivery) == "EU-118804"
+    assert codes("Containers: TBD -> TGHU 8812334, MSKU 4471928") == [
+        (19, "TGHU 8812334"),
+        (33, "MSKU 4471928"),
+    ]

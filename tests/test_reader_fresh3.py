@@ -101,6 +101,19 @@ def test_a_name_that_is_all_of_a_one_noun_fields_value(tmp_path: Path) -> None:
     assert ("IMP-301", "vessel", "Maersk Seletar V.316E") in found[moved[0]]
 
 
+def test_a_name_replaced_by_an_arrow_is_the_whole_previous_name(tmp_path: Path) -> None:
+    mos = memos.open(tmp_path / "home", embedder=HashEmbedder())
+    cube = mos.create_cube("vessel")
+    text = "Vessel: Maersk Halifax V.314E (rolled) -> Maersk Seletar V.316E"
+    cube.ingest([{"platform": "jira", "actor": "sam", "timestamp": "2027-03-01T10:00:00Z",
+                  "text": text, "id": "m0", "ticket": "IMP-301"}])  # fmt: skip
+    states = [i for i in cube.items() if i.attributes.get("state_key") == "imp-301/vessel"]
+    assert [(i.attributes["value"], i.attributes["previous"]) for i in states] == [
+        ("Maersk Seletar V.316E", "Maersk Halifax V.314E")  # was "Maersk Halifax", a person
+    ]
+    mos.close()
+
+
 def test_make_it_sets_the_value_and_on_names_no_subject(tmp_path: Path) -> None:
     quoted = ("Orbit PM quote: 12 seats at $79 / seat / month.", {"subject": "Orbit PM quote"})
     reply = (

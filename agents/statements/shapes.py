@@ -505,5 +505,9 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
         value = Value("word", words, 0, len(words))
     if previous is not None:
         old = values(previous, at)
-        previous = old[0].text if old else previous.strip(" \"'“”")
+        if value.kind == "word" or not old:
+            # "Maersk Halifax V.314E -> Maersk Seletar V.316E": a name is replaced whole.
+            previous = without_asides(previous).strip(" \"'“”")
+        else:
+            previous = old[0].text
     return _value_reading(subject, _attribute_name(attribute), value, previous, "field")

@@ -15,7 +15,7 @@ from memos.agents.values import PHONE_NUMBER
 
 # "the number of the request" names an identifier; "the number of players" counts.
 _ASKS_CODE = re.compile(
-    r"(?i)\b(?:number|no\.|id|code|reference|ref)\b"
+    r"(?i)\b(?:number|no\.|id|code|reference|ref|tag|serial)\b"
     r"(?!\s+of\s+(?!the\b|its\b|our\b|their\b|this\b|that\b|his\b|her\b))"
 )
 _COUNTS = re.compile(r"(?i)^\s*how\s+(?:many|much)\b")
@@ -27,8 +27,10 @@ PHONE = PHONE_NUMBER
 EXTENSION = re.compile(r"(?i)\b(?:ext\.?|extension|x)\s*(?P<n>\d{2,6})\b")
 # "PRR-2027-0193", "55-1038", "8D-BW-0117", "#4471", "4500187733": upper-case or digit
 # parts joined by hyphens with a digit among them, or a long run of digits.
+# A shipping container's number ("MSKU 4471928", "TGHU8812334") keeps its owner letters.
 _CODE = re.compile(
-    r"(?<![\w/.-])(?:(?=[A-Z0-9-]*\d)[A-Z0-9]+(?:-[A-Z0-9]+)+|#\d+|\d{5,})(?![\w/-]|\.\d)"
+    r"(?<![\w/.-])(?:[A-Z]{4}\s?\d{6,7}|(?=[A-Z0-9-]*\d)[A-Z0-9]+(?:-[A-Z0-9]+)+|#\d+|\d{5,})"
+    r"(?![\w/-]|\.\d)"
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
