@@ -21,6 +21,7 @@ from memos.agents.keyphrases import IGNORED, keyphrases
 from memos.agents.naming import canonical, learn_message, names_of
 from memos.agents.naming import message_topic as topic_of
 from memos.agents.patterns import display_author, states
+from memos.agents.signatures import joined_signature
 from memos.agents.statements import Context, general_states
 from memos.agents.tables import unfold_tables
 
@@ -92,8 +93,9 @@ class Skip:
 
 
 def sentences(text: str) -> Iterator[str]:
-    """Sentences and list items of a message, code blocks left out."""
-    for raw in unfold_tables(_FENCED.sub("\n", text)).splitlines():
+    """Sentences and list items of a message, code blocks left out, its signature block
+    one line (`memos.agents.signatures`)."""
+    for raw in unfold_tables(_FENCED.sub("\n", joined_signature(text))).splitlines():
         line = _BULLET.sub("", raw).strip()
         if not line:
             continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from memos.eval.memtrack.backends import Retrieved
-from memos.eval.memtrack.codes import codes
+from memos.eval.memtrack.codes import codes, number_beside
 from memos.eval.memtrack.extractive import ExtractiveAnswerer
 from memos.eval.memtrack.memos_backend import StateRetrieved
 
@@ -92,3 +92,15 @@ def test_a_tag_is_an_identifier_and_a_container_keeps_its_owner_letters() -> Non
         (19, "TGHU 8812334"),
         (33, "MSKU 4471928"),
     ]
+
+
+def test_the_number_labelled_as_asked_of_a_card() -> None:
+    card = _item(
+        "Ryan Mercer; Account Manager, Calder Scientific; Office 800-555-0134 x212; "
+        "Cell 508-555-0187",
+        day=7,
+    )
+    confirmed = _item("Ryan Mercer confirmed our PO this morning.", day=20)
+    question = "What's the cell number for the Calder person who confirmed our PO?"
+    assert _answer(question, card, confirmed) == "508-555-0187"
+    assert number_beside("Ryan Mercer", card.text, "What is Ryan's office line?") == "800-555-0134"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import memos
 from memos.agents.extract import third_person
+from memos.agents.signatures import joined_signature
 from memos.agents.values import values
 from memos.eval.truth import read_states
 from memos.testing import HashEmbedder
@@ -129,3 +130,32 @@ def test_past_tense_stays_past_in_the_third_person() -> None:
     said = third_person("sorry, I meant Friday April 2 at 2:00 PM", "Tom Baptiste")
     assert said == "Sorry, Tom Baptiste meant Friday April 2 at 2:00 PM"
     assert third_person("I own the ticket", "Tom Baptiste") == "Tom Baptiste owns the ticket"
+
+
+def test_a_signature_block_is_one_memory_that_says_whose_number_it_is(tmp_path: Path) -> None:
+    mos = memos.open(tmp_path / "home", embedder=HashEmbedder())
+    cube = mos.create_cube("cards")
+    text = (
+        "Hi Ken,\n\nApex can take BHG-7781 from here: entry fee $145.\n\nThanks,\n"
+        "Maria Lindqvist\nLicensed Customs Broker, Apex Trade Compliance\n"
+        "(714) 555-0152 | maria@apextrade.com"
+    )
+    cube.ingest([{"platform": "email", "actor": "Maria Lindqvist", "id": "m0", "text": text,
+                  "timestamp": "2027-04-26T18:15:00Z"}])  # fmt: skip
+    said = [i.content or "" for i in cube.items()]
+    card = [s for s in said if "555-0152" in s]
+    assert len(card) == 1 and card[0].startswith(
+        "Maria Lindqvist; Licensed Customs Broker, Apex Trade Compliance; (714) 555-0152"
+    )
+    assert "The entry fee of BHG-7781 is $145." in said  # the body is read as before
+    mos.close()
+
+
+def test_text_that_does_not_end_in_a_signature_is_left_as_it_is() -> None:
+    plain = "Status update\n\nWe moved the call to Friday.\nRoom B is booked."
+    assert joined_signature(plain) == plain
+    listing = "Vendors:\n\nAcme Supply\nBolt Bros\nCarter & Sons"  # no number, no email
+    assert joined_signature(listing) == listing
+    assert joined_signature("Thanks!\n\n- Tom Baptiste, REHS\nCell: 503-555-0110") == (
+        "Thanks!\n\nTom Baptiste, REHS; Cell: 503-555-0110"
+    )

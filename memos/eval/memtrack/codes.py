@@ -137,4 +137,22 @@ def number_beside(name: str, text: str, question: str) -> str | None:
     def distance(number: tuple[int, str]) -> int:
         return min(number[0] - end if number[0] >= end else 3 * (end - number[0]) for end in at)
 
-    return min(numbers, key=distance)[1]
+    # "the cell number": of a card's "Office 800-555-0134 x212; Cell 508-555-0187", the
+    # number labelled as asked.
+    asked = {m.group(0).lower() for m in _LINE_KIND.finditer(question)}
+    labelled = [n for n in numbers if asked & _labels(text[max(0, n[0] - 14) : n[0]])]
+    return min(labelled or numbers, key=distance)[1]
+
+
+_LINE_KIND = re.compile(r"(?i)\b(?:cell|mobile|direct|office|desk|fax|home|work)\b")
+_SAME_KIND = {"mobile": "cell", "desk": "direct", "work": "office"}
+
+
+def _labels(text: str) -> set[str]:
+    """The kinds of line a label before a number names, and what they are also called."""
+    found = {m.group(0).lower() for m in _LINE_KIND.finditer(text)}
+    return (
+        found
+        | {_SAME_KIND.get(f, f) for f in found}
+        | {k for k, v in _SAME_KIND.items() if v in found}
+    )
