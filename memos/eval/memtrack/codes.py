@@ -58,11 +58,14 @@ def code_prefix(question: str) -> str | None:
     return found["p"] if found else None
 
 
+def written_with(value: str, prefix: str | None) -> bool:
+    """`value` is written with `prefix` ("PO-2027-0453" for "PO"); any is when None."""
+    return prefix is None or value.upper().startswith(prefix)
+
+
 def with_prefix(found: list[tuple[int, str]], prefix: str | None) -> list[tuple[int, str]]:
-    """The identifiers written with `prefix` ("PO-2027-0453" for "PO"), all when None."""
-    if prefix is None:
-        return found
-    return [(at, value) for at, value in found if value.upper().startswith(prefix)]
+    """The identifiers written with `prefix`, all when None."""
+    return [(at, value) for at, value in found if written_with(value, prefix)]
 
 
 def is_code(text: str) -> bool:

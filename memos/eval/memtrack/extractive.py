@@ -41,7 +41,7 @@ from memos.eval.memtrack.codes import (
     is_code,
     number_beside,
     whose_number,
-    with_prefix,
+    written_with,
 )
 from memos.eval.memtrack.polar import is_polar, polar_answer
 from memos.eval.memtrack.spans import asks_per_unit, newer_span, typed_span
@@ -369,7 +369,7 @@ class ExtractiveAnswerer:
             # not the purchase ticket "PUR-3317").
             prefix = code_prefix(question)
             coded = next(
-                (a for a in options if a is not None and with_prefix([(0, a)], prefix)),
+                (a for a in options if a is not None and written_with(a, prefix)),
                 next((a for a in options if a is not None), None),
             )
             if coded is not None and (asks_for_phone(question) or is_code(coded)):
