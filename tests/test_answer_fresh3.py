@@ -27,7 +27,6 @@ def _state(subject: str, attribute: str, value: str, day: int, **extra: object) 
         state={"subject": subject, "attribute": attribute, "value": value,
                "state_key": f"{subject.lower()}/{attribute}", **extra},
         valid_from=when,
-        valid_to=extra.pop("until", None) if "until" in extra else None,  # type: ignore[arg-type]
     )  # fmt: skip
 
 

@@ -16,10 +16,10 @@ from memos.testing import HashEmbedder
 
 
 def _states(
-    tmp_path: Path, *messages: str | tuple[str, dict[str, str]], day: int = 1
+    tmp_path: Path, *messages: str | tuple[str, dict[str, str]]
 ) -> dict[str, set[tuple[str, str, str]]]:
     """message text -> the (subject, attribute, value) states read from it; messages are
-    ingested one by one, an hour apart, on day `day` of March 2027."""
+    ingested one by one, an hour apart, on March 1, 2027 (a message may carry fields)."""
     mos = memos.open(tmp_path / "home", embedder=HashEmbedder())
     cube = mos.create_cube("fresh3")
     texts = []
@@ -29,11 +29,9 @@ def _states(
         cube.ingest(
             [
                 {
-                    "platform": "calendar"
-                    if text.lower().startswith(("invite", "updated"))
-                    else "slack",
+                    "platform": "slack",
                     "actor": "Dev Okafor",
-                    "timestamp": f"2027-03-{day:02d}T{10 + index:02d}:00:00Z",
+                    "timestamp": f"2027-03-01T{10 + index:02d}:00:00Z",
                     "text": text,
                     "id": f"m{index}",
                     **fields,

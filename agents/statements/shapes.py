@@ -42,10 +42,11 @@ _AGENT_NOUN = re.compile(r"(?i)(?:[a-z]+\s+)?[a-z]{3,}(?:er|or|ist|ant|ent|ee|ia
 _ARROW = re.compile(r"\s*(?:->|→|=>|-->|⇒)\s*")
 
 
-# "make it 14", "let's do 12", "change it to June 3": what comes after sets the value.
+# "make it 14", "set to 5", "change it to June 3": what comes after sets the value ("move
+# forward with Acme" is no such phrase).
 _SETS_IT = re.compile(
     r"(?i)^\s*(?:let's\s+|lets\s+|please\s+|we'll\s+|we will\s+)?(?:make|set|change|bump|move)"
-    r"\s+(?:it|that|them)?\s*(?:to\s+)?(?=\S)"
+    r"\s+(?:(?:it|that|them)\s+(?:to\s+)?|to\s+)(?=\S)"
 )
 
 
