@@ -31,7 +31,8 @@ _TRACKERS = frozenset({"linear", "jira", "git", "github", "gitlab", "ci", "pager
 _FENCED = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _BREAK = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9@#])")
 _ABBREVIATION = re.compile(
-    r"(?i)\b(?:mr|mrs|ms|dr|prof|sr|jr|st|vs|etc|approx|inc|ltd|no)\.$|(?<![\w.])[A-Z]\.$"
+    r"(?i)\b(?:mr|mrs|ms|dr|prof|sr|jr|st|vs|etc|approx|inc|ltd|no|ext|tel|dept|apt|ste|bldg|rm|e\.g|i\.e)\.$"
+    r"|(?<![\w.])[A-Z]\.$"
 )
 _BULLET = re.compile(r"^\s*(?:[-*•>]+|\d+[.)])\s+")
 _FILLER = re.compile(

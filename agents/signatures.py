@@ -22,7 +22,9 @@ _CLOSING = re.compile(
 # "Maria Lindqvist", "- Tom Baptiste, REHS", "Dr. Ravi Menon": a name, perhaps with letters.
 _NAME = re.compile(
     r"^(?:[-\u2013\u2014~]\s*)?(?:(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+)?[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){0,3}"
-    r"(?:\s*,\s*[A-Z][\w.]*(?:\s*,?\s*[A-Z][\w.]*){0,2})?$"
+    r"(?:\s*,\s*[A-Z][\w.]*(?:\s*,?\s*[A-Z][\w.]*){0,2})?"
+    # "Rafael Ocampo | Supplier Quality Engineer": the title on the name's line.
+    r"(?:\s*[|\u2022\u00b7]\s*[A-Z][^|\u2022\u00b7]*)?$"
 )
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _CONTACT_WORD = re.compile(r"(?i)\b(?:cell|mobile|office|direct|tel|phone|fax|ext)\b")

@@ -157,3 +157,24 @@ def test_text_that_does_not_end_in_a_signature_is_left_as_it_is() -> None:
     assert joined_signature("Thanks!\n\n- Tom Baptiste, REHS\nCell: 503-555-0110") == (
         "Thanks!\n\nTom Baptiste, REHS; Cell: 503-555-0110"
     )
+
+
+def test_a_card_with_its_title_on_the_name_line_and_an_extension_is_one_memory(
+    tmp_path: Path,
+) -> None:
+    mos = memos.open(tmp_path / "home", embedder=HashEmbedder())
+    cube = mos.create_cube("cards-ext")
+    text = (
+        "Ines,\n\nThe re-test passed, so please ship the 50 samples by Friday.\n\n"
+        "Tomas Reyes | Supplier Quality Engineer\nHalden Pumps - Akron\n(330) 555-0142 ext. 2208"
+    )
+    cube.ingest([{"platform": "email", "actor": "Tomas Reyes", "id": "m0", "text": text,
+                  "timestamp": "2027-05-17T15:00:00Z"}])  # fmt: skip
+    said = [i.content or "" for i in cube.items()]
+    card = [s for s in said if "555-0142" in s]
+    # "ext." ends no sentence: the extension stays with its number, on the holder's card.
+    assert len(card) == 1 and card[0].startswith(
+        "Tomas Reyes | Supplier Quality Engineer; Halden Pumps - Akron; (330) 555-0142 ext. 2208"
+    )
+    assert not any(s.startswith("2208") for s in said)
+    mos.close()

@@ -142,11 +142,25 @@ def number_beside(name: str, text: str, question: str) -> str | None:
 
     # "the cell number": of a card's "Office 800-555-0134 x212; Cell 508-555-0187", the
     # number labelled as asked.
-    asked = {m.group(0).lower() for m in _LINE_KIND.finditer(question)}
-    labelled = [n for n in numbers if asked & _labels(text[max(0, n[0] - 14) : n[0]])]
+    labelled = [n for n in numbers if _labelled_at(text, n[0], question)]
     return min(labelled or numbers, key=distance)[1]
 
 
+def labelled_as_asked(text: str, number: str, question: str) -> bool:
+    """Whether `number` is written in `text` under the kind of line the question asks for
+    ("her direct line is (503) 555-0133" for "the direct phone number")."""
+    return any(
+        _labelled_at(text, m.start(), question) for m in re.finditer(re.escape(number), text)
+    )
+
+
+def _labelled_at(text: str, at: int, question: str) -> bool:
+    asked = {m.group(0).lower() for m in _LINE_KIND.finditer(question)}
+    # The label just before the number: "Cell 508-...", "her direct line is (503) ...".
+    return bool(asked & _labels(text[max(0, at - _LABEL_REACH) : at]))
+
+
+_LABEL_REACH = 20
 _LINE_KIND = re.compile(r"(?i)\b(?:cell|mobile|direct|office|desk|fax|home|work)\b")
 _SAME_KIND = {"mobile": "cell", "desk": "direct", "work": "office"}
 

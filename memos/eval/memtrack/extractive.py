@@ -39,11 +39,13 @@ from memos.eval.memtrack.codes import (
     asks_for_phone,
     code_prefix,
     is_code,
+    labelled_as_asked,
     number_beside,
     whose_number,
     written_with,
 )
 from memos.eval.memtrack.polar import is_polar, polar_answer
+from memos.eval.memtrack.roles import role_holder
 from memos.eval.memtrack.spans import asks_per_unit, newer_span, typed_span
 from memos.eval.memtrack.states import (
     answer_from_states,
@@ -397,6 +399,9 @@ class ExtractiveAnswerer:
             if actor is not None:
                 return Answer(actor)
         if reading.slot == "other" or (reading.slot != "actor" and reading.subject is None):
+            holder = role_holder(question, items)
+            if holder is not None:
+                return Answer(holder)  # "Who is the head coach?": whoever was named last
             typed = typed_span(question, items, asked_at)
             if typed is not None or reading.slot == "other":
                 return Answer(typed or UNKNOWN)
@@ -413,16 +418,20 @@ class ExtractiveAnswerer:
         person = self.answer(holder, items, asked_at=asked_at).text
         if person == UNKNOWN or PHONE.search(person):
             return None
-        # Of the sentences giving them a number, the one sharing most of the question's
-        # words ("her direct line is ..." for "the direct phone number"), then the latest.
+        # Of the sentences giving them a number, one under the line asked for ("her direct
+        # line is ..." for "the direct phone number"), then the one sharing most of the
+        # question's words, then the latest.
         words = content_stems(question)
-        best: tuple[tuple[int, datetime], str] | None = None
+        best: tuple[tuple[bool, int, datetime], str] | None = None
         for item in items:
             when = item.timestamp or datetime.min.replace(tzinfo=UTC)
             for sentence in sentences(item.text):
                 number = number_beside(person, sentence, question)
-                key = (len(words & content_stems(sentence)), when)
-                if number is not None and (best is None or key > best[0]):
+                if number is None:
+                    continue
+                labelled = labelled_as_asked(sentence, number, question)
+                key = (labelled, len(words & content_stems(sentence)), when)
+                if best is None or key > best[0]:
                     best = (key, number)
         return best[1] if best else None
 

@@ -1,0 +1,92 @@
+"""Who holds a role: "Who is the U10 Thunder head coach?" read from what people said.
+
+A role changes hands in words, not in keyed states: "Beth Sorensen is head coach of
+Thunder effective now", "Alicia Moreno becomes your loan officer", "Tasha confirmed:
+she's officially our scheduler", or a signature card's "Alicia Moreno; Loan Officer". A
+roster line ("U10 Thunder: Ryan Kowalski (head)") never names the role's noun and is left
+to the span reader. Of the statements that name the role's noun (the last word of the
+question's role: "coach", "officer", "scheduler"), the one sharing most of the role's
+other words wins, then the latest: whoever was named last holds it now.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from memos.agents.tables import unfold_tables
+from memos.eval.memtrack.backends import Retrieved
+from memos.eval.memtrack.states import content_stems
+
+# "Who is the U10 Thunder head coach?", "Who's our current loan officer?"
+_ASKS = re.compile(
+    r"(?i)^\s*who(?:\s+is|'s)\s+(?:(?:the|our|your|their|a|an)\s+)?(?P<role>[^?]+?)\s*\??\s*$"
+)
+_NAME = r"(?P<name>(?:[A-Z][a-z][\w'-]*)(?:\s+[A-Z][a-z][\w'-]*){0,2})"
+_PRONOUN = r"(?P<pronoun>(?i:she|he|they))"
+# "<Name> is (now) (officially) (the|our) (new) <role>", "<Name> becomes your <role>",
+# "<Name> takes over as <role>", "she's officially our <role>".
+_HOLDS = re.compile(
+    rf"(?:{_NAME}|\b{_PRONOUN})(?:\s+is|\s+becomes|\s+will\s+be|\s+has\s+become|'s|\s+takes\s+over\s+as"
+    r"|\s+is\s+taking\s+over\s+as|\s+steps\s+(?:in|up)\s+as|\s+stepping\s+(?:in|up)\s+as)"
+    r"(?:\s+(?:now|officially|formally|also))*(?:\s+(?:the|our|your|their|a|an))?"
+    r"(?:\s+new)?\s+(?P<role>[^.;,!?]{2,80})"
+)
+# "Alicia Moreno; Loan Officer | NMLS ...", "Rafael Ocampo | Supplier Quality Engineer".
+_CARD = re.compile(rf"^\s*{_NAME}\s*[;|,\u2022]\s*(?P<role>[A-Z][^;|\u2022]{{2,60}})")
+_NOT_ROLE = frozenset({"current", "currently", "now", "new", "official", "officially"})
+_GIVEN_UP = re.compile(r"(?i)(?:no\s+longer|not|stepping|leaving|moving|out|off|done)\b")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z@#\"'])|\n+")
+
+
+def asked_role(question: str) -> set[str] | None:
+    """The stems of the role a "Who is the <role>?" question asks about, or None."""
+    found = _ASKS.match(question)
+    if found is None:
+        return None
+    words = [w for w in content_stems(found["role"]) if w not in _NOT_ROLE]
+    return set(words) or None
+
+
+def _head(role: str) -> str | None:
+    """The role's noun: the last word with content ("U10 Thunder head coach" -> coach)."""
+    for word in reversed(re.findall(r"[\w'-]+", role)):
+        stems = content_stems(word)
+        if stems and not stems & _NOT_ROLE:
+            return next(iter(stems))
+    return None
+
+
+def _named_before(text: str, at: int) -> str | None:
+    """The last name written before `at` ("Tasha confirmed: she's ..."), for a pronoun."""
+    names = re.findall(_NAME, text[:at])
+    return names[-1] if names else None
+
+
+def role_holder(question: str, items: Sequence[Retrieved]) -> str | None:
+    """Who the retrieved texts last named as holding the role the question asks about."""
+    found = _ASKS.match(question)
+    role = asked_role(question)
+    if found is None or role is None:
+        return None
+    head = _head(found["role"])
+    if head is None:
+        return None
+    best: tuple[tuple[int, datetime], str] | None = None
+    for item in items:
+        when = item.timestamp or datetime.min.replace(tzinfo=UTC)
+        for sentence in _SENTENCE.split(unfold_tables(item.text)):
+            for match in [*_HOLDS.finditer(sentence), *_CARD.finditer(sentence)]:
+                if _GIVEN_UP.match(match["role"]):
+                    continue  # "Marcus is stepping down as scheduler"
+                said = content_stems(match["role"])
+                if head not in said:
+                    continue
+                name = match["name"] if match["name"] else _named_before(sentence, match.start())
+                if not name or content_stems(name) & role:
+                    continue  # "Loan Officer is ...": the role itself, not a person
+                key = (len(role & said), when)
+                if best is None or key > best[0]:
+                    best = (key, name)
+    return best[1] if best else None
