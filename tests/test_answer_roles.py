@@ -63,3 +63,23 @@ def test_the_number_under_the_line_asked_for_wins() -> None:
     assert _answer("What is the office phone of our current loan officer?", card, cc, new) == (
         "(503) 555-0100"
     )
+
+
+def test_whoever_was_last_handed_a_thing_holds_it() -> None:
+    owner = _item("Ruth owns the state liquor permit application and the signage permit.", day=3)
+    handed = _item("Handing the liquor permit to Marco Diaz, he's at city hall daily.", day=12)
+    unrelated = _item("Handing the keys to Sam Lee on Friday.", day=20)
+    question = "Who's dealing with the liquor permit now?"
+    assert _answer(question, owner, handed, unrelated) == "Marco Diaz"
+    assert _answer(question, owner, unrelated) == "Ruth"
+
+
+def test_a_contact_for_a_thing_is_who_will_be_our_contact_for_it() -> None:
+    cover = _item(
+        "While I'm out, Gabriela Stone will be your property manager; anything building-related, "
+        "call her at (503) 555-0110.",
+        day=18,
+    )
+    lease = _item("The lease starts May 1; The landlord will be the one to sign.", day=2)
+    question = "Who should we call about building stuff now?"
+    assert _answer(question, lease, cover) == "Gabriela Stone"

@@ -45,7 +45,7 @@ from memos.eval.memtrack.codes import (
     written_with,
 )
 from memos.eval.memtrack.polar import is_polar, polar_answer
-from memos.eval.memtrack.roles import role_holder
+from memos.eval.memtrack.roles import role_holder, thing_holder
 from memos.eval.memtrack.spans import asks_per_unit, newer_span, typed_span
 from memos.eval.memtrack.states import (
     answer_from_states,
@@ -399,9 +399,9 @@ class ExtractiveAnswerer:
             if actor is not None:
                 return Answer(actor)
         if reading.slot == "other" or (reading.slot != "actor" and reading.subject is None):
-            holder = role_holder(question, items)
+            holder = role_holder(question, items) or thing_holder(question, items)
             if holder is not None:
-                return Answer(holder)  # "Who is the head coach?": whoever was named last
+                return Answer(holder)  # "Who is the head coach?", "Who has X now?": named last
             typed = typed_span(question, items, asked_at)
             if typed is not None or reading.slot == "other":
                 return Answer(typed or UNKNOWN)

@@ -1,4 +1,5 @@
-"""Who holds a role: "Who is the U10 Thunder head coach?" read from what people said.
+"""Who holds a role or a thing: "Who is the U10 Thunder head coach?", "Who's dealing with
+the county on the plan review now?" read from what people said.
 
 A role changes hands in words, not in keyed states: "Beth Sorensen is head coach of
 Thunder effective now", "Alicia Moreno becomes your loan officer", "Tasha confirmed:
@@ -7,6 +8,11 @@ roster line ("U10 Thunder: Ryan Kowalski (head)") never names the role's noun an
 to the span reader. Of the statements that name the role's noun (the last word of the
 question's role: "coach", "officer", "scheduler"), the one sharing most of the role's
 other words wins, then the latest: whoever was named last holds it now.
+
+A thing changes hands the same way: "Handing this to Dev", "Alicia Brandt is taking over
+the bridge", "Assignee: Jordan Pike -> Alicia Brandt", "Gabe Morales will be your property
+manager". Of such statements in items that share a word with the thing asked about
+(vague words like "stuff" aside), the latest names its holder.
 """
 
 from __future__ import annotations
@@ -35,6 +41,35 @@ _HOLDS = re.compile(
 )
 # "Alicia Moreno; Loan Officer | NMLS ...", "Rafael Ocampo | Supplier Quality Engineer".
 _CARD = re.compile(rf"^\s*{_NAME}\s*[;|,\u2022]\s*(?P<role>[A-Z][^;|\u2022]{{2,60}})")
+# Capitalised words that open a sentence and name nobody.
+_NOBODY = frozenset(
+    [
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "we",
+        "i",
+        "you",
+        "they",
+        "he",
+        "she",
+        "our",
+        "your",
+        "my",
+        "their",
+        "his",
+        "her",
+        "its",
+        "there",
+        "here",
+        "everyone",
+        "someone",
+        "nobody",
+    ]
+)
 _NOT_ROLE = frozenset({"current", "currently", "now", "new", "official", "officially"})
 _GIVEN_UP = re.compile(r"(?i)(?:no\s+longer|not|stepping|leaving|moving|out|off|done)\b")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z@#\"'])|\n+")
@@ -56,6 +91,10 @@ def _head(role: str) -> str | None:
         if stems and not stems & _NOT_ROLE:
             return next(iter(stems))
     return None
+
+
+def _somebody(name: str | None) -> bool:
+    return bool(name) and name.split()[0].lower() not in _NOBODY  # type: ignore[union-attr]
 
 
 def _named_before(text: str, at: int) -> str | None:
@@ -84,9 +123,57 @@ def role_holder(question: str, items: Sequence[Retrieved]) -> str | None:
                 if head not in said:
                     continue
                 name = match["name"] if match["name"] else _named_before(sentence, match.start())
-                if not name or content_stems(name) & role:
+                if not _somebody(name) or content_stems(name) & role:
                     continue  # "Loan Officer is ...": the role itself, not a person
                 key = (len(role & said), when)
                 if best is None or key > best[0]:
                     best = (key, name)
+    return best[1] if best else None
+
+
+# "Who has the imaging ticket now?", "Who's dealing with the county on the plan review?",
+# "Who should we call at the landlord about building stuff?"
+_ASKS_THING = re.compile(
+    r"(?i)^\s*who(?:'s|\s+is)?\s+(?:has|owns|handles|handling|dealing\s+with|deals\s+with|"
+    r"running|covering|in\s+charge\s+of|should\s+(?:we|i)\s+(?:call|contact|ask|talk\s+to|check\s+with)"
+    r"|do\s+(?:we|i)\s+(?:call|contact|ask))\s+(?P<thing>[^?]+?)\s*\??\s*$"
+)
+# "Handing this to Dev", "I'm handing Brightwater over to my colleague Alicia Brandt".
+_HANDED = re.compile(
+    rf"(?i:\bhand(?:ing|ed|s)?)\s+[^.;!?]{{0,60}}?\bto\s+(?:(?i:my|our|your)\s+(?:\w+\s+)?)?{_NAME}"
+)
+# "Dev is taking over the permit", "Alicia Brandt owns the bridge", "Assignee: A -> B".
+_TAKES = re.compile(
+    rf"{_NAME}\s+(?:is\s+taking\s+over|will\s+take\s+over|takes\s+over|took\s+over|owns|"
+    r"is\s+handling|will\s+handle|handles|is\s+picking\s+up|will\s+be\s+(?:your|our|the))\b"
+)
+_ARROW = re.compile(rf"(?i:assignee|owner):\s*[^\n]*?->\s*{_NAME}")
+_VAGUE = frozenset({"thing", "stuff", "ticket", "now", "current", "currently", "day", "these"})
+
+
+def thing_holder(question: str, items: Sequence[Retrieved]) -> str | None:
+    """Whoever the retrieved texts last named as taking, owning or being handed what the
+    question asks about; a statement counts when its item shares a word of the thing."""
+    found = _ASKS_THING.match(question)
+    if found is None:
+        return None
+    thing = {w for w in content_stems(found["thing"]) if w not in _VAGUE}
+    if not thing:
+        return None
+    best: tuple[datetime, str] | None = None
+    for item in items:
+        when = item.timestamp or datetime.min.replace(tzinfo=UTC)
+        if not thing & content_stems(item.text):
+            continue
+        for sentence in _SENTENCE.split(unfold_tables(item.text)):
+            for pattern in (_HANDED, _TAKES, _ARROW):
+                for match in pattern.finditer(sentence):
+                    name = match["name"]
+                    if (
+                        not _somebody(name)
+                        or content_stems(name) & thing
+                        or (best is not None and best[0] > when)
+                    ):
+                        continue
+                    best = (when, name)
     return best[1] if best else None
