@@ -93,8 +93,8 @@ def _head(role: str) -> str | None:
     return None
 
 
-def _somebody(name: str | None) -> bool:
-    return bool(name) and name.split()[0].lower() not in _NOBODY  # type: ignore[union-attr]
+def _somebody(name: str) -> bool:
+    return name.split(maxsplit=1)[0].lower() not in _NOBODY
 
 
 def _named_before(text: str, at: int) -> str | None:
@@ -122,8 +122,8 @@ def role_holder(question: str, items: Sequence[Retrieved]) -> str | None:
                 said = content_stems(match["role"])
                 if head not in said:
                     continue
-                name = match["name"] if match["name"] else _named_before(sentence, match.start())
-                if not _somebody(name) or content_stems(name) & role:
+                name = match["name"] or _named_before(sentence, match.start())
+                if name is None or not _somebody(name) or content_stems(name) & role:
                     continue  # "Loan Officer is ...": the role itself, not a person
                 key = (len(role & said), when)
                 if best is None or key > best[0]:
