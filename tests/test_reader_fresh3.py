@@ -130,23 +130,27 @@ def test_past_tense_stays_past_in_the_third_person() -> None:
     assert third_person("I own the ticket", "Tom Baptiste") == "Tom Baptiste owns the ticket"
 
 
+def _memories(tmp_path: Path, author: str, text: str) -> list[str]:
+    """What one email by `author` is stored as, through `cube.ingest` into SQLite."""
+    with memos.open(tmp_path / "home", embedder=HashEmbedder()) as mos:
+        cube = mos.create_cube("cards")
+        cube.ingest([{"platform": "email", "actor": author, "id": "m0", "text": text,
+                      "timestamp": "2027-04-26T18:15:00Z"}])  # fmt: skip
+        return [i.content or "" for i in cube.items()]
+
+
 def test_a_signature_block_is_one_memory_that_says_whose_number_it_is(tmp_path: Path) -> None:
-    mos = memos.open(tmp_path / "home", embedder=HashEmbedder())
-    cube = mos.create_cube("cards")
     text = (
         "Hi Ken,\n\nApex can take BHG-7781 from here: entry fee $145.\n\nThanks,\n"
         "Maria Lindqvist\nLicensed Customs Broker, Apex Trade Compliance\n"
         "(714) 555-0152 | maria@apextrade.com"
     )
-    cube.ingest([{"platform": "email", "actor": "Maria Lindqvist", "id": "m0", "text": text,
-                  "timestamp": "2027-04-26T18:15:00Z"}])  # fmt: skip
-    said = [i.content or "" for i in cube.items()]
+    said = _memories(tmp_path, "Maria Lindqvist", text)
     card = [s for s in said if "555-0152" in s]
     assert len(card) == 1 and card[0].startswith(
         "Maria Lindqvist; Licensed Customs Broker, Apex Trade Compliance; (714) 555-0152"
     )
     assert "The entry fee of BHG-7781 is $145." in said  # the body is read as before
-    mos.close()
 
 
 def test_text_that_does_not_end_in_a_signature_is_left_as_it_is() -> None:
@@ -162,19 +166,14 @@ def test_text_that_does_not_end_in_a_signature_is_left_as_it_is() -> None:
 def test_a_card_with_its_title_on_the_name_line_and_an_extension_is_one_memory(
     tmp_path: Path,
 ) -> None:
-    mos = memos.open(tmp_path / "home", embedder=HashEmbedder())
-    cube = mos.create_cube("cards-ext")
     text = (
         "Ines,\n\nThe re-test passed, so please ship the 50 samples by Friday.\n\n"
         "Tomas Reyes | Supplier Quality Engineer\nHalden Pumps - Akron\n(330) 555-0142 ext. 2208"
     )
-    cube.ingest([{"platform": "email", "actor": "Tomas Reyes", "id": "m0", "text": text,
-                  "timestamp": "2027-05-17T15:00:00Z"}])  # fmt: skip
-    said = [i.content or "" for i in cube.items()]
+    said = _memories(tmp_path, "Tomas Reyes", text)
     card = [s for s in said if "555-0142" in s]
     # "ext." ends no sentence: the extension stays with its number, on the holder's card.
     assert len(card) == 1 and card[0].startswith(
         "Tomas Reyes | Supplier Quality Engineer; Halden Pumps - Akron; (330) 555-0142 ext. 2208"
     )
     assert not any(s.startswith("2208") for s in said)
-    mos.close()

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from memos.agents.tables import unfold_tables
 from memos.eval.memtrack.backends import Retrieved
-from memos.eval.memtrack.states import content_stems
+from memos.eval.memtrack.states import SENTENCE, content_stems
 
 # "Who is the U10 Thunder head coach?", "Who's our current loan officer?"
 _ASKS = re.compile(
@@ -43,36 +43,11 @@ _HOLDS = re.compile(
 _CARD = re.compile(rf"^\s*{_NAME}\s*[;|,\u2022]\s*(?P<role>[A-Z][^;|\u2022]{{2,60}})")
 # Capitalised words that open a sentence and name nobody.
 _NOBODY = frozenset(
-    [
-        "the",
-        "this",
-        "that",
-        "these",
-        "those",
-        "it",
-        "we",
-        "i",
-        "you",
-        "they",
-        "he",
-        "she",
-        "our",
-        "your",
-        "my",
-        "their",
-        "his",
-        "her",
-        "its",
-        "there",
-        "here",
-        "everyone",
-        "someone",
-        "nobody",
-    ]
+    {"the", "this", "that", "these", "those", "it", "we", "you", "they", "he", "she", "our"}
+    | {"your", "my", "their", "his", "her", "its", "there", "here", "everyone", "someone"}
 )
 _NOT_ROLE = frozenset({"current", "currently", "now", "new", "official", "officially"})
 _GIVEN_UP = re.compile(r"(?i)(?:no\s+longer|not|stepping|leaving|moving|out|off|done)\b")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z@#\"'])|\n+")
 
 
 def asked_role(question: str) -> set[str] | None:
@@ -115,7 +90,7 @@ def role_holder(question: str, items: Sequence[Retrieved]) -> str | None:
     best: tuple[tuple[int, datetime], str] | None = None
     for item in items:
         when = item.timestamp or datetime.min.replace(tzinfo=UTC)
-        for sentence in _SENTENCE.split(unfold_tables(item.text)):
+        for sentence in SENTENCE.split(unfold_tables(item.text)):
             for match in [*_HOLDS.finditer(sentence), *_CARD.finditer(sentence)]:
                 if _GIVEN_UP.match(match["role"]):
                     continue  # "Marcus is stepping down as scheduler"
@@ -165,7 +140,7 @@ def thing_holder(question: str, items: Sequence[Retrieved]) -> str | None:
         when = item.timestamp or datetime.min.replace(tzinfo=UTC)
         if not thing & content_stems(item.text):
             continue
-        for sentence in _SENTENCE.split(unfold_tables(item.text)):
+        for sentence in SENTENCE.split(unfold_tables(item.text)):
             for pattern in (_HANDED, _TAKES, _ARROW):
                 for match in pattern.finditer(sentence):
                     name = match["name"]
