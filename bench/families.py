@@ -34,6 +34,7 @@ import memos
 from memos.eval import memtrack
 from memos.eval.memtrack.memos_backend import reader_record
 from memos.eval.truth import Score, load_truth, read_states, score
+from memos.timeutil import ReplayClock
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "MEMTRACK (`bench/memtrack.py`)"
@@ -99,7 +100,7 @@ def run_set(root: Path, embedder: str) -> dict[str, Any]:
     started = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix="memos-families-") as home,
-        memos.open(home, embedder=embedder, user="eval") as mos,
+        memos.open(home, embedder=embedder, user="eval", clock=ReplayClock()) as mos,
     ):
         report = memtrack.evaluate(mos, instances, backends=["memos", "rag"])
     return {

@@ -18,6 +18,7 @@ from common import record  # bench/common.py
 
 import memos
 from memos.eval import memtrack
+from memos.timeutil import ReplayClock
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "memtrack"
 SECTION = "MEMTRACK (`bench/memtrack.py`)"
@@ -36,7 +37,7 @@ def _run(instances: list[memtrack.Instance], embedder: str) -> tuple[dict[str, o
     started = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix="memos-memtrack-") as home,
-        memos.open(home, embedder=embedder, user="eval") as mos,
+        memos.open(home, embedder=embedder, user="eval", clock=ReplayClock()) as mos,
     ):
         runs = memtrack.run(
             memtrack.default_backends(mos), instances, memtrack.ExtractiveAnswerer()

@@ -150,6 +150,7 @@ def memtrack_run(
     from memos.errors import ConfigError
     from memos.eval import memtrack
     from memos.progress import set_quiet
+    from memos.timeutil import ReplayClock
 
     state = state_of(ctx)
     as_json = state.json or json_output
@@ -165,7 +166,9 @@ def memtrack_run(
     instances = memtrack.load_paths(paths)
     with tempfile.TemporaryDirectory(prefix="memos-memtrack-") as scratch:
         home = workdir or Path(scratch)
-        with memos.open(home, embedder=state.embedder, user="eval") as mos:
+        # Timelines are replayed at their own times (ReplayClock), not today's.
+        clock = ReplayClock()
+        with memos.open(home, embedder=state.embedder, user="eval", clock=clock) as mos:
             report = memtrack.evaluate(
                 mos, instances, backends=names, answerer=answerer, judge=judge,
                 reader_llm=reader_llm, k=k, budget=budget,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,36 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+class ReplayClock:
+    """The time of a replayed timeline: it reads the moment a replayer last set (the
+    event being stored, the question being asked), one microsecond later per reading so
+    successive writes stay ordered; the wall clock until the first `set`. A memos opened
+    on it (`memos.open(home, clock=ReplayClock())`) stores and searches as if each event
+    arrived at its own time, so results do not depend on the day the replay runs."""
+
+    def __init__(self) -> None:
+        self._at: datetime | None = None
+        self._lock = threading.Lock()
+
+    def set(self, moment: datetime, *, rewind: bool = False) -> None:
+        """Make `moment` (aware) the time from now on. Time never goes back unless
+        `rewind` (a new timeline starts): two events stamped alike, or a question asked
+        at its event's time, must not order writes before earlier ones."""
+        if moment.tzinfo is None:
+            raise InvalidInputError(f"a replay time must be timezone-aware, got {moment!r}")
+        moment = moment.astimezone(UTC)
+        with self._lock:
+            if rewind or self._at is None or moment > self._at:
+                self._at = moment
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            if self._at is None:
+                return utcnow()
+            self._at += timedelta(microseconds=1)
+            return self._at
 
 
 def to_utc(value: datetime) -> datetime:

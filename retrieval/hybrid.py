@@ -18,7 +18,7 @@ The stages, in order (each one's contribution is in `Hit.scores`):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -105,13 +105,17 @@ class HybridRetriever:
         pool: int = 100,
         expand_top: int = 50,
         exhaustive_limit: int = 5000,
+        unwritten: Callable[[Iterable[int]], Mapping[int, int]] | None = None,
     ) -> None:
+        """`unwritten` gives the access counts recorded but not yet in the store (a batched
+        access log), so the access prior does not depend on when the batch was written."""
         self.store = store
         self.embedder = embedder
         self.reranker = reranker
         self.pool = pool
         self.expand_top = expand_top
         self.exhaustive_limit = exhaustive_limit
+        self.unwritten = unwritten
 
     def search(
         self,
@@ -156,6 +160,7 @@ class HybridRetriever:
             for i, c in found.items()
         }
         bonus = self._expand(cube, actor, filters, base, found, weights, vector, query_vector)
+        recent = self.unwritten(found) if self.unwritten and weights.access > 0 else {}
         final: dict[int, float] = {}
         for item_id, candidate in found.items():
             if item_id not in base:  # reached through a link only
@@ -165,7 +170,8 @@ class HybridRetriever:
             parts = signals[item_id]
             if item_id in bonus:
                 parts["graph"] = bonus[item_id]
-            prior = self._prior(candidate, weights, filters, now, spans, parts)
+            uses = candidate.access_count + recent.get(item_id, 0)
+            prior = self._prior(candidate, uses, weights, filters, now, spans, parts)
             final[item_id] = (base[item_id] + bonus.get(item_id, 0.0)) * prior
         # A candidate with no evidence at all (orthogonal vector, no shared term) is noise.
         ranked = sorted((i for i in final if final[i] > 0), key=lambda i: (-final[i], i))
@@ -247,6 +253,7 @@ class HybridRetriever:
     @staticmethod
     def _prior(
         candidate: Candidate,
+        uses: int,
         weights: SearchWeights,
         filters: SearchFilters,
         now: datetime,
@@ -256,9 +263,7 @@ class HybridRetriever:
         prior = 1.0 + weights.importance * (candidate.importance - 0.5)
         age_days = max((now - candidate.updated_at).total_seconds(), 0.0) / 86400
         prior *= 1.0 + weights.recency * math.pow(0.5, age_days / _HALF_LIFE_DAYS)
-        prior *= 1.0 + weights.access * min(
-            1.0, math.log1p(candidate.access_count) / math.log1p(100)
-        )
+        prior *= 1.0 + weights.access * min(1.0, math.log1p(uses) / math.log1p(100))
         if filters.as_of is None and candidate.valid_to is not None and candidate.valid_to <= now:
             prior *= weights.ended
             parts["ended"] = weights.ended

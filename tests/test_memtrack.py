@@ -19,10 +19,11 @@ from memos.eval import memtrack
 from memos.eval.memtrack import metrics
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.generator import simulate
-from memos.eval.memtrack.memos_backend import reader_record
+from memos.eval.memtrack.memos_backend import StateRetrieved, reader_record
 from memos.eval.memtrack.report import summarise
 from memos.eval.memtrack.runner import QuestionResult
 from memos.testing import HashEmbedder, ScriptedLLM
+from memos.timeutil import ReplayClock
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "memtrack"
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -422,6 +423,75 @@ def test_the_memos_backend_keeps_provenance_and_the_latest_statement(tmp_path: P
     assert memtrack.ExtractiveAnswerer().answer(question, found.items).text.lower() == (
         "in progress"
     )
+
+
+@pytest.mark.parametrize("replay", [True, False])
+def test_a_replay_clock_reads_the_timeline_at_its_own_time(tmp_path: Path, replay: bool) -> None:
+    # A timeline dated decades ahead: on the wall clock nothing in it has ended yet.
+    moments = [datetime(2090, 5, 1, 9, 0, tzinfo=UTC) + timedelta(days=d) for d in range(2)]
+    events = [
+        memtrack.Event(f"e{n}", moments[n], "linear", "hana", f"WEB-77 status: {a} -> {b}", None,
+                       {"ticket": "WEB-77", "field": "status", "from": a, "to": b})
+        for n, (a, b) in enumerate([("Todo", "In Progress"), ("In Progress", "Blocked")])
+    ]  # fmt: skip
+    clock = ReplayClock() if replay else None
+    with memos.open(tmp_path, embedder=HashEmbedder(), user="eval", clock=clock) as mos:
+        memory = memtrack.make_backend("memos", mos).start("web-77")
+        memory.observe(events)
+        memory.retrieve("What status is WEB-77 in?", k=5)
+        cube = mos.cube(mos.cubes()[0].name)
+        hits = [h.item.content for h in cube.search("WEB-77 status", k=5)]
+        stored = sorted(i.created_at for i in cube.items(limit=20))
+        memory.close()
+    assert hits[0] == "The status of WEB-77 is Blocked."
+    if replay:
+        # Each event was stored at its own time and searched at the question's time, so
+        # the state Blocked replaced has ended, whatever the date of the run.
+        assert moments[0] <= stored[0] < moments[0] + timedelta(seconds=1)
+        assert moments[1] <= stored[-1] < moments[1] + timedelta(seconds=1)
+        assert "The status of WEB-77 is In Progress." not in hits
+    else:  # stored today, and "In Progress" holds until 2090 as far as today knows
+        assert stored[-1] < moments[0]
+        assert "The status of WEB-77 is In Progress." in hits
+
+
+def test_the_best_state_brings_its_history_back_to_the_first_value(tmp_path: Path) -> None:
+    changes = [("Todo", "In Progress"), ("In Progress", "Blocked"), ("Blocked", "In Review")]
+    events = [
+        memtrack.Event(f"e{n}", T0 + timedelta(days=n), "linear", "hana",
+                       f"WEB-77 status: {a} -> {b}", None,
+                       {"ticket": "WEB-77", "field": "status", "from": a, "to": b})
+        for n, (a, b) in enumerate(changes)
+    ]  # fmt: skip
+    with memos.open(tmp_path, embedder=HashEmbedder(), user="eval", clock=ReplayClock()) as mos:
+        memory = memtrack.make_backend("memos", mos).start("web-77")
+        memory.observe(events)
+        found = memory.retrieve("What status was WEB-77 in originally?", k=10)
+        memory.close()
+    states = [i for i in found.items if isinstance(i, StateRetrieved)]
+    # Superseded states are out of a search at the question's time; the current one
+    # brings both values before it, newest first, each one memory call.
+    assert [(s.state["value"], s.current) for s in states] == [
+        ("In Review", True), ("Blocked", False), ("In Progress", False)
+    ]  # fmt: skip
+    assert found.calls == 3
+    # The first change says what it replaced: the ticket was Todo to begin with.
+    answer = memtrack.ExtractiveAnswerer().answer("What status was WEB-77 in originally?", states)
+    assert answer.text == "Todo"
+
+
+def test_the_replay_clock() -> None:
+    clock = ReplayClock()
+    assert abs((clock() - datetime.now(UTC)).total_seconds()) < 60  # the wall clock, unset
+    clock.set(T0)
+    first, second = clock(), clock()
+    assert T0 < first < second < T0 + timedelta(seconds=1)  # readings stay ordered
+    clock.set(T0 - timedelta(days=1))  # a replay does not go back on its own
+    assert clock() > second
+    clock.set(T0 - timedelta(days=1), rewind=True)  # a new timeline does
+    assert clock() < T0
+    with pytest.raises(InvalidInputError, match="timezone-aware"):
+        clock.set(datetime(2025, 1, 1))
 
 
 # -- end to end ----------------------------------------------------------------------------------

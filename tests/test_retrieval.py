@@ -3,6 +3,7 @@ re-ranking and explanations."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -78,8 +79,9 @@ def test_graph_expansion_surfaces_linked_neighbours(cube: memos.MemCube) -> None
     without = {h.item.id: h for h in cube.search("pottery class", k=12, weights={"graph": 0})}
     alone = without[answer.id]
     assert "graph" not in alone.scores
-    # Without the link the answer keeps only its own (weak) evidence.
-    assert alone.score == pytest.approx(hits[1].scores["fused"] * hits[1].scores["prior"])
+    # Without the link the answer keeps only its own (weak) evidence; its prior has grown
+    # by the first search's access, which counts before the batch is written.
+    assert alone.score == pytest.approx(hits[1].scores["fused"] * alone.scores["prior"])
     assert alone.score < hits[1].score / 3
 
 
@@ -267,3 +269,27 @@ def test_query_dates_reads_days_months_and_years() -> None:
     assert query_dates("on May 1") == []
     assert query_dates("may I ask what changed?") == []
     assert query_dates("30 February 2022") == []  # no such day, and not a year either
+
+
+def test_access_prior_does_not_wait_for_the_batch_to_be_written(
+    cube: memos.MemCube, mos: memos.MemOS
+) -> None:
+    # Access counts are written in batches (by size or age); a ranking that read only the
+    # written counts would change with how long ago the last batch went out.
+    used = cube.add("the staging password rotates monthly")
+    other = cube.add("the office plant needs water on fridays")
+    for _ in range(4):
+        cube.search("staging password", k=1)
+    assert cube.get(used.id).access_count == 0  # still batched, not in the store
+    probe = "password rotates, plant water"
+    before = {h.item.id: h.scores["prior"] for h in cube.search(probe, k=2)}
+    mos.flush()
+    assert cube.get(used.id).access_count == 5 and cube.get(other.id).access_count == 1
+    after = {h.item.id: h.scores["prior"] for h in cube.search(probe, k=2)}
+
+    def boost(uses: int) -> float:  # the access prior's factor (weight 0.05 by default)
+        return 1 + 0.05 * math.log1p(uses) / math.log1p(100)
+
+    # Unwritten (4 uses against 0) and written (5 against 1) counts weigh the same.
+    assert before[used.id] / before[other.id] == pytest.approx(boost(4))
+    assert after[used.id] / after[other.id] == pytest.approx(boost(5) / boost(1))

@@ -43,7 +43,9 @@ class Kernel:
         self.clock = clock
         self.events = EventBus()
         self.access_log = AccessLog(store, clock)
-        self.retriever = HybridRetriever(store, embedder, reranker=reranker)
+        self.retriever = HybridRetriever(
+            store, embedder, reranker=reranker, unwritten=self.access_log.unwritten
+        )
         self.index_backend = index_backend(settings.vectors or settings.index)
         self._indexes: dict[int, CubeIndex] = {}
         self._lock = threading.Lock()

@@ -3,9 +3,11 @@ asked in sequence, and Correctness / Efficiency / Redundancy per backend.
 
 ```python
 from memos.eval import memtrack
+from memos.timeutil import ReplayClock
 
 instances = memtrack.load_paths([Path("examples/memtrack")])  # or memtrack.generate(20, 0)
-with memos.open(home, embedder="minilm") as mos:
+# A replay clock stores each event at its own time and asks each question at its time.
+with memos.open(home, embedder="minilm", clock=ReplayClock()) as mos:
     backends = memtrack.default_backends(mos)  # memos, rag, full-context, none
     runs = memtrack.run(backends, instances, memtrack.ExtractiveAnswerer())
 report = memtrack.build_report(runs, instances=len(instances), answerer="extractive",

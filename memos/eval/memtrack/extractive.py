@@ -45,6 +45,7 @@ from memos.eval.memtrack.codes import (
     written_with,
 )
 from memos.eval.memtrack.polar import is_polar, polar_answer
+from memos.eval.memtrack.replaced import replaced_value
 from memos.eval.memtrack.roles import role_holder, thing_holder
 from memos.eval.memtrack.spans import asks_per_unit, newer_span, typed_span
 from memos.eval.memtrack.states import (
@@ -389,6 +390,9 @@ class ExtractiveAnswerer:
             if from_state is not None:
                 newer = newer_span(question, items, asked_at, from_state)
                 return Answer(newer or from_state)
+            replaced = replaced_value(question, items)
+            if replaced is not None:
+                return Answer(replaced)  # "before Belgradstraße 17": an address before it
             which = which_answer(question, items, asked_at)
             if which is not None:
                 return Answer(which)  # "Which ticket tracks X?": a thing of the kind asked

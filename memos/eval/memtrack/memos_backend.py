@@ -31,6 +31,7 @@ from memos.eval.memtrack.format import Event
 from memos.models import MemoryItem
 from memos.mos import MemOS
 from memos.protocols import LLMClient
+from memos.timeutil import ReplayClock
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,9 @@ def asked_as_of(question: str, asked_at: datetime | None) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
+# How many earlier values the best recalled state brings back (its history, newest first).
+_HISTORY_DEPTH = 4
+
 # Fields MemReader reads itself; an event's `meta` may not override them.
 _RESERVED = frozenset(
     {"platform", "actor", "author", "text", "content", "role", "speaker", "name", "id"}
@@ -121,9 +125,12 @@ class _CubeMemory:
         reader: MemReader,
         weights: Mapping[str, float],
         predecessors: int,
+        clock: ReplayClock | None,
     ) -> None:
         self.mos = mos
         self.predecessors = predecessors
+        self.clock = clock
+        self.replayed = False  # the first event rewinds the clock to this timeline's start
         self.cube = mos.create_cube(name)
         self.reader = reader
         self.weights = dict(weights)
@@ -135,6 +142,16 @@ class _CubeMemory:
         if not events:
             return
         self.latest = events[-1].timestamp
+        if self.clock is None:
+            self._ingest(events)
+            return
+        # Replaying: each event is stored at its own time, as it would have been live.
+        for event in events:
+            self.clock.set(event.timestamp, rewind=not self.replayed)
+            self.replayed = True
+            self._ingest([event])
+
+    def _ingest(self, events: Sequence[Event]) -> None:
         report = self.cube.ingest([reader_record(e) for e in events], reader=self.reader)
         for entry in (*report.added, *report.updated, *report.superseded, *report.skipped):
             if entry.item_id is not None and entry.source_ref:
@@ -179,6 +196,8 @@ class _CubeMemory:
         )
 
     def retrieve(self, question: str, *, k: int) -> Retrieval:
+        if self.clock is not None and self.latest is not None:
+            self.clock.set(self.latest)  # asked right after the last event replayed
         hits = self.cube.search(question, k=k, weights=self.weights or None)
         seen = {h.item.id for h in hits}
         found: list[Retrieved] = []
@@ -192,20 +211,28 @@ class _CubeMemory:
                 if hit.item.id not in seen and "state_key" in hit.item.attributes:
                     seen.add(hit.item.id)
                     found.append(self._retrieved(hit.item, hit.score))
+        walked = 0  # states whose earlier values were followed
         for hit in hits:
             found.append(self._retrieved(hit.item, hit.score))
-            earlier = hit.item.supersedes
-            if calls > self.predecessors or earlier is None or earlier in seen:
+            if walked >= self.predecessors or "state_key" not in hit.item.attributes:
                 continue
-            if "state_key" not in hit.item.attributes:
-                continue
-            try:
-                previous = self.cube.get(earlier)
-            except NotFoundError:
-                continue  # forgotten: the chain starts at this item
-            calls += 1
-            seen.add(previous.id)
-            found.append(self._retrieved(previous, hit.score))
+            # The best state brings its history back to the first value ("what was it
+            # originally?"); the next ones only the value they replaced.
+            depth = _HISTORY_DEPTH if walked == 0 else 1
+            item = hit.item
+            for _ in range(depth):
+                earlier = item.supersedes
+                if earlier is None or earlier in seen:
+                    break
+                try:
+                    item = self.cube.get(earlier)
+                except NotFoundError:
+                    break  # forgotten: the chain starts here
+                calls += 1
+                seen.add(item.id)
+                found.append(self._retrieved(item, hit.score))
+            if item is not hit.item:
+                walked += 1
         return Retrieval(tuple(found[:k]), calls)
 
     def close(self) -> None:
@@ -217,7 +244,10 @@ class MemosBackend:
 
     `llm` is MemReader's LLM (None: the offline extractor); `weights` override search
     weights (e.g. `{"graph": 0}`) for ablations; `predecessors` is how many current states
-    per question bring the state they replaced (0: search only)."""
+    per question bring the state they replaced (0: search only). On a `mos` opened with a
+    `ReplayClock`, each event is stored at its own time and each question asked at the
+    time of the last event before it, so recency and "has this ended" read the timeline's
+    time, not the day the evaluation runs."""
 
     name = "memos"
 
@@ -242,4 +272,6 @@ class MemosBackend:
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", instance_id).strip("-.")[:80] or "instance"
         name = f"{self.prefix}-{self._started:04d}-{slug}"
         reader = MemReader(self.llm, settings=ReaderSettings(parse=self.mos.settings.reader_parse))
-        return _CubeMemory(self.mos, name, reader, self.weights, self.predecessors)
+        clock = self.mos.kernel.clock
+        replay = clock if isinstance(clock, ReplayClock) else None
+        return _CubeMemory(self.mos, name, reader, self.weights, self.predecessors, replay)

@@ -333,9 +333,34 @@ def _attribute_fit(asked: Asked, item: StateRetrieved) -> float:
     if any(
         _value_kind(str(item.state.get("value", ""))) in _KIND_FITS.get(k, set())
         for k in asked.kinds
-    ):
+    ) or _like_named(asked, str(item.state.get("value", ""))):
         return 0.5
     return 0.0
+
+
+def _names_it(value: str, named: str) -> bool:
+    """`named` is `value` or a part of it ("Chiara" for "Chiara Neri")."""
+    mine, theirs = set(normalise(value).split()), set(normalise(named).split())
+    return bool(mine and theirs) and (mine <= theirs or theirs <= mine)
+
+
+def _valued(named: str) -> bool:
+    """What a "before X" question names is a value ("Kim Electric", "June 29"), not an
+    event ("the late shipment", "the handover")."""
+    return _value_kind(named) is not None or named[:1].isupper()
+
+
+def _like_named(asked: Asked, value: str) -> bool:
+    """With no kind asked, a value of the shape of the one a "before X" question names may
+    be the one X replaced ("Which electrician ... before Kim Electric?" -> "Volt
+    Brothers"): the same kind of value, or both written as proper names."""
+    if asked.kinds or not asked.named or _names_it(value, asked.named):
+        return False
+    kind, mine = _value_kind(asked.named), _value_kind(value)
+    if kind not in (None, "person"):
+        return mine == kind
+    # Capitalised words read as a person's name as often as a firm's ("Delgado Tiling").
+    return asked.named[:1].isupper() and value[:1].isupper() and mine in (None, "person")
 
 
 def _initials(asked: Asked, item: StateRetrieved) -> bool:
@@ -530,7 +555,7 @@ def answer_from_states(
         # that was first.
         earliest = timeline[0]
         return _shown(str(earliest.state.get("previous") or earliest.state["value"]))
-    found = _before(asked, timeline, latest)
+    found = _before(asked, timeline, latest, items)
     return _shown(found) if found is not None else None
 
 
@@ -583,13 +608,23 @@ def _compatible(a: str, b: str) -> bool:
     return same_attribute(a, b) or same_class(a, b) or a.lower() == b.lower()
 
 
-def _before(asked: Asked, timeline: list[StateRetrieved], latest: StateRetrieved) -> str | None:
+def _before(
+    asked: Asked,
+    timeline: list[StateRetrieved],
+    latest: StateRetrieved,
+    items: Sequence[Retrieved],
+) -> str | None:
     """The value before the current one (or before the value the question names)."""
     anchor = latest
     if asked.named:
-        named = [i for i in timeline if _same(str(i.state["value"]), asked.named)]
+        named = [i for i in timeline if _names_it(str(i.state["value"]), asked.named)]
         if named:
-            anchor = named[-1]
+            anchor = named[0]  # before the named value first held
+        elif _valued(asked.named) and _keyed_before_said(latest, asked.named, items):
+            # "before Kim Electric": no recalled state holds Kim Electric, but recalled text
+            # names it after the last keyed value, so the change to it was missed and the
+            # last value keyed is the one it replaced.
+            return str(latest.state["value"])
     value = str(anchor.state["value"])
     earlier = [
         i
@@ -597,11 +632,24 @@ def _before(asked: Asked, timeline: list[StateRetrieved], latest: StateRetrieved
         if (i.valid_from or datetime.min.replace(tzinfo=UTC))
         < (anchor.valid_from or datetime.max.replace(tzinfo=UTC))
         and not _same(str(i.state["value"]), value)
+        and not (asked.named and _names_it(str(i.state["value"]), asked.named))
     ]
     if earlier:
         return str(earlier[-1].state["value"])
     previous = anchor.state.get("previous")
     return str(previous) if previous else None
+
+
+def _keyed_before_said(state: StateRetrieved, value: str, items: Sequence[Retrieved]) -> bool:
+    """A recalled text first names `value` after `state` began."""
+    wanted = f" {normalise(value)} "
+    said = [
+        i.timestamp
+        for i in items
+        if i.timestamp is not None and wanted in f" {normalise(recalled_text(i))} "
+    ]
+    began = state.valid_from or state.timestamp
+    return bool(said) and began is not None and began < min(said)
 
 
 def _which_subject(question: str, states: Sequence[StateRetrieved]) -> str | None:
