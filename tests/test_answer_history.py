@@ -69,3 +69,14 @@ def test_a_value_written_like_the_named_one_answers_from_text() -> None:
     # Nothing said about a flat: no answer rather than any address.
     assert replaced_value(question, [office, won]) is None
     assert replaced_value("Which flat did they apply for?", [office, lost, won]) is None
+
+
+def test_a_newer_mention_of_the_attribute_s_noun_overrides_the_keyed_value() -> None:
+    # The reader keyed "working guest count: 45" and missed "the count is now 52".
+    keyed = _state("offsite", "working guest count", "45", 2, "Working guest count: 45")
+    newer = _item("Quick note for the caterer: the count is now 52.", day=9)
+    assert _answer("What is the current guest count for the offsite?", keyed, newer) == "52"
+    # Another rate said later is not the blended rate changing.
+    rate = _state("Kestrel order form", "blended rate", "1.45%", 2, "Blended rate is 1.45%")
+    error = _item("Kestrel is live for 10% of traffic, error rate 0.2%.", day=9)
+    assert _answer("What is the blended rate?", rate, error) == "1.45%"

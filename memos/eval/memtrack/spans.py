@@ -370,6 +370,7 @@ def newer_span(
     # attribute's ("which takes Kestrel from 320 to 335 seats" after "seats: 320"), is the
     # same thing changed, however else the sentence is worded.
     keyed = set().union(*(content_stems(str(i.state.get("attribute", ""))) for i in states))
+    heads = {h for i in states if (h := _head(str(i.state.get("attribute", ""))))} & words
     for item in texts:
         if found not in item.text:
             continue
@@ -380,7 +381,40 @@ def newer_span(
             changed = found in sentence and keyed & words and keyed <= shared and shared - keyed
             if changed and _near(sentence, found, keyed):
                 return found
+            # "The count stays at 140." after "working guest count: 120": the attribute's
+            # head noun, asked about, with the new value as its nearest value.
+            named = heads & shared
+            if (
+                found in sentence
+                and named
+                and _near(sentence, found, named)
+                and _unqualified(sentence, found, named, keyed | words)
+            ):
+                return found
     return None
+
+
+def _head(attribute: str) -> str | None:
+    """The stem of an attribute's last word, the noun it is about ("count" of "working
+    guest count"), when that is a content word."""
+    found = re.findall(r"[\w'-]+", attribute)
+    stems = content_stems(found[-1]) if found else set()
+    return next(iter(stems), None)
+
+
+def _unqualified(sentence: str, value: str, heads: set[str], allowed: set[str]) -> bool:
+    """The mention of the head noun nearest the value is bare or qualified as the attribute
+    is: "the count" or "guest count" for "working guest count", "15 seats" for "seats";
+    not "error rate" for "blended rate"."""
+    at = sentence.find(value)
+    tokens = list(re.finditer(r"[\w'-]+", sentence))
+    mentions = [n for n, t in enumerate(tokens) if content_stems(t.group(0)) & heads]
+    if at < 0 or not mentions:
+        return False
+    nearest = min(mentions, key=lambda n: abs(tokens[n].start() - at))
+    before = tokens[nearest - 1].group(0) if nearest else ""
+    qualifier = content_stems(before)
+    return not qualifier or bool(qualifier & allowed) or before[:1].isdigit()
 
 
 def _near(sentence: str, value: str, stems: set[str]) -> bool:
