@@ -4,9 +4,10 @@ Each instance gets its own cube. Events go through `cube.ingest` (extraction, ke
 states, supersession of contradicted states, duplicates skipped), and questions through
 `cube.search` with the default weights, so what a question sees is the cube's current
 state: superseded items are discounted and marked `current=False`. The best few current
-states that replaced another are followed by the state they replaced (one `cube.get` per
-state, counted as a memory call), so "what was it before" has its answer at hand; the
-list is then cut back to k.
+states that replaced another are followed by the state they replaced, the best one by its
+history back to the first value (up to four earlier values; one `cube.get` each, counted
+as a memory call), so "what was it before / originally" has its answer at hand; the list
+is then cut back to k.
 
 Provenance (for evidence recall) is every event an item was written, revised or
 confirmed by: the item's `source_ref`, plus the events the ingest report ties to it
