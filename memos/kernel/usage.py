@@ -17,7 +17,8 @@ class AccessLog:
 
     `unwritten` reports the counts not in the store yet, so a reader of counts (the search
     prior) sees the same totals whenever the last flush happened: a ranking must not
-    depend on how many seconds ago the batch was written."""
+    depend on how many seconds ago the batch was written. Another process (a server and a
+    CLI on one database) sees them once they are written."""
 
     def __init__(
         self, store: AccessSink, clock: Clock, *, max_pending: int = 512, max_age_s: float = 5.0
