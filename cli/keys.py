@@ -40,7 +40,7 @@ def create(
     lifetime = parse_ttl(expires)
     note = validation.optional_text(label, field="label", max_chars=128)
     mos = state.mos
-    expires_at = mos.kernel.clock() + lifetime if lifetime is not None else None
+    expires_at = mos.clock() + lifetime if lifetime is not None else None
     record, key = mos.kernel.store.create_api_key(name, level, expires_at=expires_at, label=note)
     until = f", expires {record.expires_at.isoformat()}" if record.expires_at else ""
     state.out(
@@ -59,7 +59,7 @@ def list_keys(
     state = state_of(ctx)
     mos = state.mos
     found = mos.kernel.store.api_keys(None if user is None else validation.user_name(user))
-    now = mos.kernel.clock()
+    now = mos.clock()
     lines = [
         f"{k.id}  {k.user}  {k.scope.value:<5}  {k.state(now):<7}  created "
         f"{k.created_at:%Y-%m-%d %H:%M}  last used "

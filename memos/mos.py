@@ -89,6 +89,11 @@ class MemOS:
         return self._shared.kernel.embedder
 
     @property
+    def clock(self) -> Clock:
+        """Where this memos reads the time (`open(clock=...)`; the wall clock by default)."""
+        return self._shared.kernel.clock
+
+    @property
     def scheduler(self) -> Scheduler:
         """Moves memory across kinds and tiers: `tick()` runs a pass now, `status()` tells
         tier use and counters, `decisions()` what it did and why. It watches every

@@ -436,6 +436,7 @@ def test_a_replay_clock_reads_the_timeline_at_its_own_time(tmp_path: Path, repla
     ]  # fmt: skip
     clock = ReplayClock() if replay else None
     with memos.open(tmp_path, embedder=HashEmbedder(), user="eval", clock=clock) as mos:
+        assert (mos.clock is clock) == replay  # the backend finds the replay clock here
         memory = memtrack.make_backend("memos", mos).start("web-77")
         memory.observe(events)
         memory.retrieve("What status is WEB-77 in?", k=5)

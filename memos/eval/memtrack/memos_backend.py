@@ -273,6 +273,6 @@ class MemosBackend:
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", instance_id).strip("-.")[:80] or "instance"
         name = f"{self.prefix}-{self._started:04d}-{slug}"
         reader = MemReader(self.llm, settings=ReaderSettings(parse=self.mos.settings.reader_parse))
-        clock = self.mos.kernel.clock
+        clock = self.mos.clock
         replay = clock if isinstance(clock, ReplayClock) else None
         return _CubeMemory(self.mos, name, reader, self.weights, self.predecessors, replay)
