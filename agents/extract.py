@@ -16,9 +16,11 @@ from dataclasses import dataclass, replace
 
 from memos.agents.candidates import THING, Candidate, State, canonical_attribute, slug, thing_name
 from memos.agents.dates import resolve
+from memos.agents.entities import ID
 from memos.agents.events import Utterance
 from memos.agents.keyphrases import IGNORED, keyphrases
-from memos.agents.naming import canonical, learn_message, names_of
+from memos.agents.listing import list_topic
+from memos.agents.naming import canonical, invite_title, learn_message, names_of
 from memos.agents.naming import message_topic as topic_of
 from memos.agents.patterns import display_author, states
 from memos.agents.signatures import joined_signature
@@ -317,6 +319,15 @@ def extract(
     if context is not None:
         learn_message(utterance, context.entities)
         context.topic = topic_of(utterance, context.entities)
+        listed = list_topic(utterance.text)
+        # Its exact name only: "LOW TIDE" is not the "LOW TIDE Day 3" met before.
+        known = None if listed is None else context.entities.find(listed)
+        context.list_topic = listed if known is None else known.name
+        titled = utterance.fields.get("subject") or invite_title(utterance)
+        if listed is not None and not titled and not ID.fullmatch(context.topic or ""):
+            # A list's heading says what it is about; the one numbered name a line holds
+            # ("Room: Whitmore Hall 210") does not, the one id does ("File: ST-27-04418").
+            context.topic = None
     structured = _event_state(utterance)
     if structured is not None and context is not None:
         structured = named_state(structured, context)

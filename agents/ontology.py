@@ -148,6 +148,9 @@ MILESTONES = frozenset(
         "templating",
         "eta",
         "etd",
+        "cutoff",
+        "cut-off",
+        "ga",
     ]
 )
 _DATE_HEADS = frozenset(["date", "day", "deadline", "when", "time"])

@@ -1,6 +1,7 @@
-"""bench/heldout is frozen held-out evaluation data (issue #12): nothing in it may change,
-appear or disappear (a new version goes in a new folder), and every instance must stay a
-valid MEMTRACK instance by memos' own validator."""
+"""bench/heldout and bench/lists/heldout are frozen held-out evaluation data (issue #12):
+nothing in them may change, appear or disappear (a new version goes in a new folder), and
+every instance must stay a valid MEMTRACK instance by memos' own validator, every list
+case's facts values its message says."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from memos.eval.memtrack.format import load_instance
 
 HELDOUT = Path(__file__).resolve().parent.parent / "bench" / "heldout"
 MANIFEST = HELDOUT / "MANIFEST.sha256"
+LISTS = Path(__file__).resolve().parent.parent / "bench" / "lists" / "heldout"
 
 
-def _manifest() -> dict[str, str]:
+def _manifest(manifest: Path = MANIFEST) -> dict[str, str]:
     """relative path -> sha256, from `sha256sum` output ("<hex>  <path>" per line)."""
     entries: dict[str, str] = {}
-    for number, line in enumerate(MANIFEST.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         digest, _, name = line.partition("  ")
@@ -61,3 +63,15 @@ def test_heldout_is_frozen_and_valid() -> None:
             assert row["event"] in when, f"{truth_path}: states[{index}] names no event"
             assert row["entity"] in truth["entities"], f"{truth_path}: states[{index}] entity"
         assert len(truth["probes"]) >= 4, f"{truth_path}: fewer than 4 probes"
+
+
+def test_list_heldout_is_frozen_and_valid() -> None:
+    expected = _manifest(LISTS / "MANIFEST.sha256")
+    present = {p.name for p in LISTS.iterdir() if p.is_file() and p.name != "MANIFEST.sha256"}
+    assert present == set(expected), f"bench/lists/heldout is frozen: {present ^ set(expected)}"
+    for name, digest in expected.items():
+        actual = hashlib.sha256((LISTS / name).read_bytes()).hexdigest()
+        assert actual == digest, f"bench/lists/heldout/{name} changed; put a new set beside it"
+        for index, case in enumerate(json.loads((LISTS / name).read_text(encoding="utf-8"))):
+            for fact in case["facts"]:
+                assert fact["value"] in case["message"], f"{name}[{index}]: {fact['value']!r}"

@@ -11,8 +11,10 @@ from dataclasses import replace
 from memos.agents.candidates import THING, thing_name
 from memos.agents.entities import NUMBERED
 from memos.agents.events import Utterance
+from memos.agents.listing import is_list
 from memos.agents.ontology import MILESTONES, is_attribute_name
 from memos.agents.statements.context import Reading
+from memos.agents.statements.list_lines import list_line_reading
 from memos.agents.statements.phrases import (
     _as_status,
     _me,
@@ -432,6 +434,8 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
         and not re.search(r"(?i)\b(?:is|are|was|were|will|has|have)\b", field_match["key"])
     ):
         reading = _field(field_match["key"], field_match["rest"], at)
+        if reading is None and is_list(utterance.text):
+            reading = list_line_reading(field_match["key"], field_match["rest"], at)
         if reading is not None:
             return [reading]
 

@@ -64,6 +64,8 @@ class Context:
         self.entities = entities if entities is not None else Entities()
         # What the message being read is about (`memos.agents.naming.message_topic`).
         self.topic: str | None = None
+        # The topic of a list-shaped message's heading (`memos.agents.listing`), or None.
+        self.list_topic: str | None = None
         # Subjects the sentence being read has named in its earlier clauses.
         self.sentence_focus: list[str] = []
         # A spaCy pipeline (`memos.agents.parse.load_parser`), or None: the rules alone.

@@ -261,6 +261,7 @@ def _entity_not_attribute(reading: Reading) -> Reading:
         or reading.reason
         in (
             "field",
+            "list line",
             "listed",
             "listed value",
             "label",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from memos.agents.candidates import THING, is_thing, thing_name
-from memos.agents.entities import numbered_kind
+from memos.agents.entities import ID, numbered_kind
 from memos.agents.events import Utterance
 from memos.agents.naming import (
     canonical,
@@ -70,6 +70,10 @@ def resolve_subject(
         led = _attribute_led(subject)
         if led is not None and (attribute is None or _generic(attribute)):
             raw, attribute = None, led  # "Revised ETA Oslo is August 4": the ETA
+        elif _list_qualifier(reading, subject, context, message):
+            # "Internal deadline: March 3" under "Atlas bid kickoff notes": one word before
+            # a list line's attribute noun qualifies it; the line is about the heading's topic.
+            raw, attribute = None, f"{subject.lower()} {attribute}"
         subject = plausible_subject(raw)
         if subject is not None and context.is_attribute(subject):
             subject = None  # "our CRA": a role the context knows, not a thing
@@ -244,17 +248,23 @@ def message_topic(utterance: Utterance) -> str | None:
     return named if len(named.split()) > 1 else None
 
 
-def _topic(utterance: Utterance) -> str | None:
-    """What a record-like message is about: an `opportunity` / `cluster` / ... field, a
-    head line ('Opportunity Acme Freight created', 'Cluster: orders-db'), or a name
-    prefixed to a change ('Acme Freight: Stage changed ...')."""
+def _record_topic(utterance: Utterance) -> str | None:
+    """The record a message is about by its fields: an `opportunity` / `cluster` / ...
+    field or a head line ('Opportunity Acme Freight created', 'Cluster: orders-db')."""
     for name in _TOPIC_FIELDS:
         value = utterance.fields.get(name)
         if isinstance(value, str) and value.strip():
             return value.strip()
     head = _RECORD_HEAD.search(utterance.text)
-    if head:
-        return head["n"]
+    return head["n"] if head else None
+
+
+def _topic(utterance: Utterance) -> str | None:
+    """What a record-like message is about: its record (`_record_topic`), or a name
+    prefixed to a change ('Acme Freight: Stage changed ...')."""
+    record = _record_topic(utterance)
+    if record is not None:
+        return record
     prefix = _NAME_PREFIX.search(utterance.text)
     if prefix:
         name = prefix["n"]
@@ -307,6 +317,15 @@ def _subject_from_context(
         return context.sentence_focus[-1]  # "Per the CTA: fee $10,400; screen-failure fee $950"
     if context.topic is not None:
         return context.topic  # the email's subject line, the one id the message names
+    if context.list_topic is not None:
+        # Meeting notes, a checklist: a line that names no subject is about the record its
+        # fields name ("Cluster: orders-db") unless the heading names an id, else about what
+        # the heading names; not about a subject an earlier line named, nor about a
+        # field's name ("Role: ...").
+        record = plausible_subject(_record_topic(utterance))
+        if record is None or ID.search(context.list_topic):
+            return context.list_topic  # "PO-5521 confirmed / Vendor: ...": the PO's vendor
+        return canonical(record, context.entities)
     strong = plausible_subject(_topic(utterance))
     if strong is not None:
         return canonical(strong, context.entities)
@@ -391,3 +410,21 @@ def _mentions(message: str, subject: str) -> bool:
     words = _slug_words(subject)
     said = set(re.findall(r"(?<![\w-])[a-z0-9]+(?![\w-])", text))
     return len(words) > 1 and words <= said
+
+
+def _list_qualifier(reading: Reading, subject: str, context: Context, message: str) -> bool:
+    """Whether a list line's leading words ("Internal deadline: March 3", "crash-free
+    rate", "Security deposit stays at $4,500") are one qualifying word and an attribute
+    noun, not a subject and its attribute: in a list-shaped message with a heading topic,
+    one word that starts a line, with no digit, naming no entity the conversation knows
+    ("Appendix C word limit", "Acme deadline" for a known Acme keep their subject)."""
+    if reading.attribute is None or context.list_topic is None:
+        return False
+    words = subject.split()
+    if len(words) != 1 or any(c.isdigit() for c in subject) or subject.isupper():
+        return False
+    if not re.search(rf"(?m)^\s*(?:[^\w\s]+|\d{{1,2}}[.)])?\s*{re.escape(subject)}\s", message):
+        return False
+    if context.entities.find(subject) is not None:
+        return False
+    return not any(_same_subject(k.subject, subject) for k in context.known)
