@@ -80,3 +80,12 @@ def test_a_newer_mention_of_the_attribute_s_noun_overrides_the_keyed_value() -> 
     rate = _state("Kestrel order form", "blended rate", "1.45%", 2, "Blended rate is 1.45%")
     error = _item("Kestrel is live for 10% of traffic, error rate 0.2%.", day=9)
     assert _answer("What is the blended rate?", rate, error) == "1.45%"
+
+
+def test_just_before_a_value_held_twice_is_before_its_latest_return() -> None:
+    # Todo -> In Progress -> Blocked -> In Progress: the latest move to In Progress
+    # came from Blocked, not from Todo.
+    steps = [("Todo", 2), ("In Progress", 4), ("Blocked", 8), ("In Progress", 12)]
+    states = [_state("WEB-77", "status", value, day, f"WEB-77 -> {value}") for value, day in steps]
+    question = "What was the status of WEB-77 just before it moved to In Progress?"
+    assert _answer(question, *states) == "Blocked"

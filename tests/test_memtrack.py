@@ -481,6 +481,32 @@ def test_the_best_state_brings_its_history_back_to_the_first_value(tmp_path: Pat
     assert answer.text == "Todo"
 
 
+def test_a_long_history_never_pushes_a_search_hit_out(tmp_path: Path) -> None:
+    changes = [("Todo", "In Progress"), ("In Progress", "Blocked"), ("Blocked", "In Review")]
+    events = [
+        memtrack.Event(f"e{n}", T0 + timedelta(days=n), "linear", "hana",
+                       f"WEB-77 status: {a} -> {b}", None,
+                       {"ticket": "WEB-77", "field": "status", "from": a, "to": b})
+        for n, (a, b) in enumerate(changes)
+    ]  # fmt: skip
+    events += [
+        memtrack.Event(f"c{n}", T0 + timedelta(days=5, hours=n), "slack", "omar",
+                       f"WEB-77 note {n}: the status page copy needs pass {n}.", None, {})
+        for n in range(12)
+    ]  # fmt: skip
+    with memos.open(tmp_path, embedder=HashEmbedder(), user="eval", clock=ReplayClock()) as mos:
+        memory = memtrack.make_backend("memos", mos).start("web-77")
+        memory.observe(events)
+        found = memory.retrieve("What status was WEB-77 in originally?", k=10)
+        memory.close()
+    texts = [i.text for i in found.items]
+    # The best state and the value it replaced lead; the state before that (history)
+    # would only fill room the search's hits leave, and here the notes fill it.
+    assert texts[:2] == ["The status of WEB-77 is In Review.", "The status of WEB-77 is Blocked."]
+    assert len(texts) == 10 and sum(t.startswith("WEB-77 note") for t in texts) == 8, texts
+    assert "The status of WEB-77 is In Progress." not in texts, texts
+
+
 def test_the_replay_clock() -> None:
     clock = ReplayClock()
     assert abs((clock() - datetime.now(UTC)).total_seconds()) < 60  # the wall clock, unset

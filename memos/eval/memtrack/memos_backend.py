@@ -213,15 +213,17 @@ class _CubeMemory:
                     seen.add(hit.item.id)
                     found.append(self._retrieved(hit.item, hit.score))
         walked = 0  # states whose earlier values were followed
+        deeper: list[Retrieved] = []
         for hit in hits:
             found.append(self._retrieved(hit.item, hit.score))
             if walked >= self.predecessors or "state_key" not in hit.item.attributes:
                 continue
-            # The best state brings its history back to the first value ("what was it
-            # originally?"); the next ones only the value they replaced.
+            # Each state brings the value it replaced; the best one its history back to
+            # the first value ("what was it originally?"), after the search's own hits, so
+            # that a long history never pushes a hit out of the k.
             depth = _HISTORY_DEPTH if walked == 0 else 1
             item = hit.item
-            for _ in range(depth):
+            for step in range(depth):
                 earlier = item.supersedes
                 if earlier is None or earlier in seen:
                     break
@@ -231,10 +233,10 @@ class _CubeMemory:
                     break  # forgotten: the chain starts here
                 calls += 1
                 seen.add(item.id)
-                found.append(self._retrieved(item, hit.score))
+                (found if step == 0 else deeper).append(self._retrieved(item, hit.score))
             if item is not hit.item:
                 walked += 1
-        return Retrieval(tuple(found[:k]), calls)
+        return Retrieval(tuple([*found, *deeper][:k]), calls)
 
     def close(self) -> None:
         self.mos.flush()  # access counts and the index snapshot, before the next cube

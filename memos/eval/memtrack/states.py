@@ -619,7 +619,9 @@ def _before(
     if asked.named:
         named = [i for i in timeline if _names_it(str(i.state["value"]), asked.named)]
         if named:
-            anchor = named[0]  # before the named value first held
+            # "just before it moved to In Progress" after Todo -> In Progress -> Blocked ->
+            # In Progress: the latest move to the named value; "when first ..." the first.
+            anchor = named[0] if asked.first else named[-1]
         elif _valued(asked.named) and _keyed_before_said(latest, asked.named, items):
             # "before Kim Electric": no recalled state holds Kim Electric, but recalled text
             # names it after the last keyed value, so the change to it was missed and the
