@@ -30,8 +30,15 @@ _DOCUMENT_ONLY = re.compile(rf"(?i)^(?:{_DOCUMENT}\s*)+$")
 _TRAILING_DOCUMENT = re.compile(rf"(?i)(?:\s+{_DOCUMENT})+$")
 _LEADING_DOCUMENT = re.compile(rf"(?i)^(?:{_DOCUMENT}\s+)+(?:for|on|re|about|from)\s+")
 _FOR = re.compile(rf"(?i)^[\w\s-]*?{_DOCUMENT}\s+(?:for|on|re|about|from)\s+(?P<t>.+)$")
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_WEEKDAY = r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?"
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
+)
+# Whole names or their short forms only: "Monitoring" and "Satellite" are no days.
+_WEEKDAY = (
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"mon|tues?|wed|thu|thurs?|fri|sat|sun)\.?"
+)
 _STAMP = re.compile(
     rf"(?i)\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?|"
     rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}|{_WEEKDAY}|"

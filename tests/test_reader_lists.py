@@ -134,3 +134,9 @@ def test_a_list_line_keys_what_its_key_names(tmp_path: Path) -> None:
 def test_outside_a_list_an_unknown_key_is_not_read(tmp_path: Path) -> None:
     states = _states(tmp_path, "Lead associate: Rachel Denney")
     assert not any(value == "Rachel Denney" for _, _, value in states), states
+
+
+def test_only_dates_and_days_are_taken_out_of_a_heading() -> None:
+    assert heading_topic("Monday standup - Monitoring service") == "Monitoring service"
+    assert heading_topic("Satellite launch checklist - Tue 4/2") == "Satellite launch"
+    assert heading_topic("Wedding vendors recap") == "Wedding vendors"
