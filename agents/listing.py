@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from memos.agents.entities import ID
 from memos.agents.naming import plausible_subject
+from memos.agents.values import MONTH_NAMES
 
 _ITEM = re.compile(r"^\s*(?:[-*\u2022\u00b7\u25aa\u2013]|\d{1,2}[.)])\s+\S")
 _KEY_VALUE = re.compile(r"^\s*[^:\s][^:]{0,40}:\s+\S")
@@ -30,10 +31,7 @@ _DOCUMENT_ONLY = re.compile(rf"(?i)^(?:{_DOCUMENT}\s*)+$")
 _TRAILING_DOCUMENT = re.compile(rf"(?i)(?:\s+{_DOCUMENT})+$")
 _LEADING_DOCUMENT = re.compile(rf"(?i)^(?:{_DOCUMENT}\s+)+(?:for|on|re|about|from)\s+")
 _FOR = re.compile(rf"(?i)^[\w\s-]*?{_DOCUMENT}\s+(?:for|on|re|about|from)\s+(?P<t>.+)$")
-_MONTH = (
-    r"(?:january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
-)
+_MONTH = rf"(?:{'|'.join(MONTH_NAMES)}|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
 # Whole names or their short forms only: "Monitoring" and "Satellite" are no days.
 _WEEKDAY = (
     r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|"

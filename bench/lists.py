@@ -69,7 +69,10 @@ def _matches(state: Extraction, fact: dict[str, Any]) -> tuple[bool, bool]:
 
 
 def score(path: Path) -> Tally:
-    cases = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        cases = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"{path}: cannot read a case file ({error})") from None
     if not isinstance(cases, list) or not all("message" in c and "facts" in c for c in cases):
         raise SystemExit(f"{path}: expected a JSON list of {{message, facts}} objects")
     tally = Tally()

@@ -456,14 +456,19 @@ def test_a_replay_clock_reads_the_timeline_at_its_own_time(tmp_path: Path, repla
         assert "The status of WEB-77 is In Progress." in hits
 
 
-def test_the_best_state_brings_its_history_back_to_the_first_value(tmp_path: Path) -> None:
+def _web77_status_changes() -> list[memtrack.Event]:
+    """WEB-77: Todo -> In Progress -> Blocked -> In Review, a day apart."""
     changes = [("Todo", "In Progress"), ("In Progress", "Blocked"), ("Blocked", "In Review")]
-    events = [
+    return [
         memtrack.Event(f"e{n}", T0 + timedelta(days=n), "linear", "hana",
                        f"WEB-77 status: {a} -> {b}", None,
                        {"ticket": "WEB-77", "field": "status", "from": a, "to": b})
         for n, (a, b) in enumerate(changes)
     ]  # fmt: skip
+
+
+def test_the_best_state_brings_its_history_back_to_the_first_value(tmp_path: Path) -> None:
+    events = _web77_status_changes()
     with memos.open(tmp_path, embedder=HashEmbedder(), user="eval", clock=ReplayClock()) as mos:
         memory = memtrack.make_backend("memos", mos).start("web-77")
         memory.observe(events)
@@ -482,13 +487,7 @@ def test_the_best_state_brings_its_history_back_to_the_first_value(tmp_path: Pat
 
 
 def test_a_long_history_never_pushes_a_search_hit_out(tmp_path: Path) -> None:
-    changes = [("Todo", "In Progress"), ("In Progress", "Blocked"), ("Blocked", "In Review")]
-    events = [
-        memtrack.Event(f"e{n}", T0 + timedelta(days=n), "linear", "hana",
-                       f"WEB-77 status: {a} -> {b}", None,
-                       {"ticket": "WEB-77", "field": "status", "from": a, "to": b})
-        for n, (a, b) in enumerate(changes)
-    ]  # fmt: skip
+    events = _web77_status_changes()
     events += [
         memtrack.Event(f"c{n}", T0 + timedelta(days=5, hours=n), "slack", "omar",
                        f"WEB-77 note {n}: the status page copy needs pass {n}.", None, {})
