@@ -52,4 +52,5 @@ def test_more_threads_than_connections_add_and_search_without_deadlock(
     assert cube.stats()["items"] == 50 + len(added)
     # The index took every write: each thread's own text finds its item first.
     item = cube.get(added[-1])
-    assert cube.search(item.content, k=1)[0].item.id == item.id
+    # The access prior off: the threads' searches raised other items' counts.
+    assert cube.search(item.content, k=1, weights={"access": 0})[0].item.id == item.id
