@@ -116,3 +116,24 @@ def test_vectors_from_unseen_topics_stay_findable_through_many_splits(tmp_path: 
     found, _ = index.search(np.stack([live[i] for i in ids.tolist()]), 1)
     assert (found[:, 0] == ids).mean() == 1.0
     index.close()
+
+
+def test_a_tight_topic_growing_inside_a_wide_posting_leaves_no_member_behind(
+    tmp_path: Path,
+) -> None:
+    """Found by the search above: a tight topic lands in a wide posting of the build and then
+    splits into a dozen postings of its own around it; a member that stayed in the wide one
+    sank from 6th to 14th in its own ranking, past the 12 postings a query reads."""
+    seed = 670220526
+    first = np.concatenate([topic_vectors(60, t, 1.0, seed + t) for t in range(4)])
+    index = SpannIndex.build(tmp_path, np.arange(len(first)), first, params=TIGHT)
+    live = dict(enumerate(first))
+    for number, topic, count, spread in [(0, 5, 62, 2.0), (2, 3, 83, 0.3), (9, 3, 80, 0.3)]:
+        vectors = topic_vectors(count, topic, spread, seed + 1000 + number)
+        ids = np.arange(len(live), len(live) + count)
+        index.add(ids, vectors)
+        live.update(zip(ids.tolist(), vectors, strict=True))
+    ids = np.fromiter(live, dtype=np.int64)
+    found, _ = index.search(np.stack([live[i] for i in ids.tolist()]), 1)
+    assert ids[found[:, 0] != ids].tolist() == []
+    index.close()

@@ -38,9 +38,11 @@ SETTLE_ROUNDS = 2
 REFILL = 0.75
 
 
-def split(layout: Layout, pid: int, extra: MetaArray, extra_codes: SubCodes) -> FloatArray | None:
+def split(
+    layout: Layout, pid: int, extra: MetaArray, extra_codes: SubCodes
+) -> tuple[IdArray, FloatArray] | None:
     """Rewrite a full posting without stale records, or cut it into pieces and reassign
-    around it; return the new pieces' centroids, if it was cut."""
+    around it; return the pieces' posting ids and centroids, if it was cut."""
     postings = layout.postings
     old = postings.table[pid].copy()
     meta, codes = postings.read(pid, old)
@@ -64,8 +66,7 @@ def split(layout: Layout, pid: int, extra: MetaArray, extra_codes: SubCodes) -> 
     for target in np.unique(labels).tolist():
         rows = np.flatnonzero(labels == target)
         plan.take(target, meta[rows], codes[rows], distances[rows, target])
-    plan.publish(pid, int(old["length"]))
-    return centres
+    return plan.publish(pid, int(old["length"]))
 
 
 def _cut(
@@ -123,7 +124,7 @@ class _Plan:
     def held(self, target: int) -> int:
         return sum(len(m) for m in self.meta[target])
 
-    def publish(self, pid: int, old_length: int) -> None:
+    def publish(self, pid: int, old_length: int) -> tuple[IdArray, FloatArray]:
         layout = self.layout
         postings = layout.postings
         kept = [t for t in range(self.pieces) if self.held(t)]
@@ -160,6 +161,7 @@ class _Plan:
                 postings.drop(pid)
                 centroids.retire(np.asarray([pid], dtype=np.int64))
             self._watch_strays(pid, pids, kept, gaining, targets)
+        return pids, self.centres[kept]
 
     def _watch_strays(
         self, pid: int, pids: IdArray, kept: list[int], gaining: list[int], targets: IdArray
