@@ -4,6 +4,7 @@ keyed state), or a value written like X in a recalled sentence (from text)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from memos.eval.memtrack.backends import Retrieved
@@ -89,3 +90,23 @@ def test_just_before_a_value_held_twice_is_before_its_latest_return() -> None:
     states = [_state("WEB-77", "status", value, day, f"WEB-77 -> {value}") for value, day in steps]
     question = "What was the status of WEB-77 just before it moved to In Progress?"
     assert _answer(question, *states) == "Blocked"
+
+
+def test_the_first_value_comes_from_text_when_no_state_holds_what_was_replaced() -> None:
+    question = "What date was opening day originally scheduled for?"
+    kickoff = _item("Opening day Sat 3/20 at Hollis Park, fields 1-4.", day=2)
+    # One keyed value, and the question says it changed: the text before it answers.
+    moved = _state("Opening", "day", "March 27", 19, "Opening day is now Sat 3/27.")
+    assert _answer(question, moved, kickoff) == "March 20"
+    calendar = _state("Opening", "day", "March 27", 19, "When: Saturday, March 27, 9am.")
+    assert _answer(question, calendar, kickoff) == "March 20"
+    # A state that says what it replaced answers on its own, and so does an earlier state.
+    known = dataclasses.replace(calendar, state={**calendar.state, "previous": "March 13"})
+    assert _answer(question, known, kickoff) == "March 13"
+    keyed = _state("Opening", "day", "March 20", 2, "Opening day Sat 3/20 at Hollis Park.")
+    assert _answer(question, moved, keyed) == "March 20"
+    # One keyed value and nothing said before it: it was the first, whatever came later.
+    target = _state("5.0", "target release date", "March 3", 12, "Target release: March 3.")
+    later = _item("Release date update - 5.0 final is now March 24.", day=20)
+    asked = "What was the originally targeted release date for 5.0?"
+    assert _answer(asked, target, later) == "March 3"

@@ -496,7 +496,8 @@ def test_a_long_history_never_pushes_a_search_hit_out(tmp_path: Path) -> None:
     with memos.open(tmp_path, embedder=HashEmbedder(), user="eval", clock=ReplayClock()) as mos:
         memory = memtrack.make_backend("memos", mos).start("web-77")
         memory.observe(events)
-        found = memory.retrieve("What status was WEB-77 in originally?", k=10)
+        found = memory.retrieve("What status was WEB-77 in before?", k=10)
+        first = memory.retrieve("What status was WEB-77 in originally?", k=10)
         memory.close()
     texts = [i.text for i in found.items]
     # The best state and the value it replaced lead; the state before that (history)
@@ -504,6 +505,11 @@ def test_a_long_history_never_pushes_a_search_hit_out(tmp_path: Path) -> None:
     assert texts[:2] == ["The status of WEB-77 is In Review.", "The status of WEB-77 is Blocked."]
     assert len(texts) == 10 and sum(t.startswith("WEB-77 note") for t in texts) == 8, texts
     assert "The status of WEB-77 is In Progress." not in texts, texts
+    # Asked for the first value, the first state known takes the last hit's place.
+    texts = [i.text for i in first.items]
+    assert texts[:2] == ["The status of WEB-77 is In Review.", "The status of WEB-77 is Blocked."]
+    assert texts[-1] == "The status of WEB-77 is In Progress.", texts
+    assert len(texts) == 10 and sum(t.startswith("WEB-77 note") for t in texts) == 7, texts
 
 
 def test_the_replay_clock() -> None:

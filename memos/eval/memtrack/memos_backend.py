@@ -7,7 +7,9 @@ state: superseded items are discounted and marked `current=False`. The best few 
 states that replaced another are followed by the state they replaced, the best one by its
 history back to the first value (up to four earlier values; one `cube.get` each, counted
 as a memory call), so "what was it before / originally" has its answer at hand; the list
-is then cut back to k.
+is then cut back to k. Earlier values come after the search's own hits, except that a
+question about the first value follows the history all the way and puts the first value
+in place of the last hit.
 
 Provenance (for evidence recall) is every event an item was written, revised or
 confirmed by: the item's `source_ref`, plus the events the ingest report ties to it
@@ -86,8 +88,26 @@ def asked_as_of(question: str, asked_at: datetime | None) -> datetime | None:
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
-# How many earlier values the best recalled state brings back (its history, newest first).
+# "originally", "when it was first planned": the first value, not the one before the latest.
+_FIRST = re.compile(
+    r"(?i)\b(?:originally|initially|original|initial|at first|to begin with|at the start)\b|"
+    r"\bfirst\s+[a-z]+(?:ed|en)\b|"
+    # "Orbit's first quote": the first of a thing that gets revised, not "the first author"
+    r"\bfirst\s+(?:quote|offer|estimate|proposal|bid|draft|plan|price|date|deadline|figure|"
+    r"budget|schedule|count|number|target|timeline|invoice)s?\b"
+)
+
+
+def asks_first(question: str) -> bool:
+    """The question asks for the first value of something that changed ('originally', 'when
+    it was first planned', 'the first quote')."""
+    return bool(_FIRST.search(question))
+
+
+# How many earlier values the best recalled state brings back (its history, newest first);
+# for a question about the first value, as many as it takes to reach it.
 _HISTORY_DEPTH = 4
+_ROOT_DEPTH = 32
 
 # Fields MemReader reads itself; an event's `meta` may not override them.
 _RESERVED = frozenset(
@@ -214,6 +234,7 @@ class _CubeMemory:
                     found.append(self._retrieved(hit.item, hit.score))
         walked = 0  # states whose earlier values were followed
         deeper: list[Retrieved] = []
+        first = asks_first(question)
         for hit in hits:
             found.append(self._retrieved(hit.item, hit.score))
             if walked >= self.predecessors or "state_key" not in hit.item.attributes:
@@ -221,7 +242,9 @@ class _CubeMemory:
             # Each state brings the value it replaced; the best one its history back to
             # the first value ("what was it originally?"), after the search's own hits, so
             # that a long history never pushes a hit out of the k.
-            depth = _HISTORY_DEPTH if walked == 0 else 1
+            depth = 1
+            if walked == 0:
+                depth = _ROOT_DEPTH if first else _HISTORY_DEPTH
             item = hit.item
             for step in range(depth):
                 earlier = item.supersedes
@@ -236,7 +259,12 @@ class _CubeMemory:
                 (found if step == 0 else deeper).append(self._retrieved(item, hit.score))
             if item is not hit.item:
                 walked += 1
-        return Retrieval(tuple([*found, *deeper][:k]), calls)
+        recalled = [*found, *deeper]
+        if first and deeper and all(r is not deeper[-1] for r in recalled[:k]):
+            # Asked for the first value: the best state's first value, which the hits
+            # would push out of the k, takes the last hit's place.
+            recalled[k - 1] = deeper[-1]
+        return Retrieval(tuple(recalled[:k]), calls)
 
     def close(self) -> None:
         self.mos.flush()  # access counts and the index snapshot, before the next cube

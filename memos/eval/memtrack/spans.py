@@ -25,7 +25,7 @@ from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.codes import code_prefix, codes, phones, with_prefix
 from memos.eval.memtrack.metrics import normalise
-from memos.eval.memtrack.states import SENTENCE, content_stems, read_question
+from memos.eval.memtrack.states import SENTENCE, UPDATES, content_stems, read_question
 
 # Shared with `choices`, `which` and `polar`: an old value named beside the new ("May 5, not
 # May 3") and a negation.
@@ -98,11 +98,6 @@ _FROM_TO = re.compile(r"(?i)\bfrom\b.{1,40}?\bto\b|->|\u2192")
 # "in March 2026", "for Q3": the question asks about a time, not about the latest word.
 _NAMES_A_TIME = re.compile(
     rf"(?i)\b(?:{'|'.join(MONTHS)})[a-z]*\.?\s+(?:\d{{4}}|\d{{1,2}})\b|\bQ[1-4]\b|\b(?:19|20)\d{{2}}\b"
-)
-_UPDATES = re.compile(
-    r"(?i)\b(?:is|are)\s+now\b|\bnow\s+(?:is|are|at|\w+ing)\b|\b(?:changed|moved|updated|revised|"
-    r"amended|pushed|slipped|bumped|increased|decreased|raised|lowered|reduced)\s+(?:to|from)\b"
-    r"|\binstead of\b|\b(?:up|down)\s+from\b|\bno longer\b"
 )
 _CHANGE = re.compile(r"(?i)\b(?:to|from|now|moved|instead|->)\b|->|\u2192")
 
@@ -197,7 +192,7 @@ def typed_span(
             if previous is not None and kind_of_value(previous) != kind_of_value(chosen[1]):
                 previous = None  # "from March 3 to 40%": not one value's change
             when = item.timestamp or datetime.min.replace(tzinfo=UTC)
-            updates = bool(_UPDATES.search(sentence))
+            updates = bool(UPDATES.search(sentence))
             span = _Span(
                 chosen[1], overlap, item.current is not False, when, rank, previous, fits, updates
             )

@@ -27,7 +27,7 @@ from memos.agents.values import MONTH_NAMES, values
 from memos.agents.words import NOT_NAMES, roles_asked
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.codes import PHONE, asks_for_code, asks_for_phone, is_code
-from memos.eval.memtrack.memos_backend import StateRetrieved, asked_as_of
+from memos.eval.memtrack.memos_backend import StateRetrieved, asked_as_of, asks_first
 from memos.eval.memtrack.metrics import normalise
 from memos.text import STOPWORDS
 
@@ -140,13 +140,11 @@ _MEASURE_OPENER = re.compile(r"(?i)^\s*(?:what time|at what time|how (?:many|muc
 _BEFORE = re.compile(
     r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|original|initial|prior)\b"
 )
-# "originally", "when it was first planned": the first value, not the one before the latest.
-_FIRST = re.compile(
-    r"(?i)\b(?:originally|initially|original|initial|at first|to begin with|at the start)\b|"
-    r"\bfirst\s+[a-z]+(?:ed|en)\b|"
-    # "Orbit's first quote": the first of a thing that gets revised, not "the first author"
-    r"\bfirst\s+(?:quote|offer|estimate|proposal|bid|draft|plan|price|date|deadline|figure|"
-    r"budget|schedule|count|number|target|timeline|invoice)s?\b"
+# "is now", "moved to", "instead of": the sentence says its value replaced another.
+UPDATES = re.compile(
+    r"(?i)\b(?:is|are)\s+now\b|\bnow\s+(?:is|are|at|\w+ing)\b|\b(?:changed|moved|updated|revised|"
+    r"amended|pushed|slipped|bumped|increased|decreased|raised|lowered|reduced)\s+(?:to|from)\b"
+    r"|\binstead of\b|\b(?:up|down)\s+from\b|\bno longer\b"
 )
 _NAMED_AFTER_BEFORE = re.compile(
     r"(?i)\bbefore\b(?:\s+(?:it|they|she|he|the \w+))?(?:\s+\w+){0,2}?\s+(?:to|was|became|"
@@ -262,7 +260,7 @@ def read_question(question: str, asked_at: datetime | None) -> Asked:
     names -= NOT_NAMES  # "on February 20": a month is no name
     if named:
         names -= set(normalise(named).split())  # "before Sara Lindqvist": a value, not whose
-    first = bool(_FIRST.search(question))
+    first = asks_first(question)
     # "Who is officiating?": the officiant's role is what the reader keyed.
     roles = {stem(role) for role in roles_asked(plain)}
     return Asked(
@@ -554,9 +552,38 @@ def answer_from_states(
         # The earliest state known may say what it replaced ("2,200 words", was 2,800):
         # that was first.
         earliest = timeline[0]
-        return _shown(str(earliest.state.get("previous") or earliest.state["value"]))
+        previous = earliest.state.get("previous")
+        if not previous and (
+            UPDATES.search(earliest.said)
+            or (len(timeline) == 1 and _said_before(asked, earliest, items))
+        ):
+            # The earliest state replaced a value no recalled state holds ("Opening day is
+            # now Sat 3/27", or recalled text from before it names another): the text
+            # answers.
+            return None
+        return _shown(str(previous or earliest.state["value"]))
     found = _before(asked, timeline, latest, items)
     return _shown(found) if found is not None else None
+
+
+def _said_before(asked: Asked, state: StateRetrieved, items: Sequence[Retrieved]) -> bool:
+    """A recalled text from before the state began names another value of its kind, in a
+    sentence about what the question asks."""
+    began = state.valid_from or state.timestamp
+    value = str(state.state.get("value", ""))
+    kind = _value_kind(value)
+    if began is None or kind is None:
+        return False
+    for item in items:
+        if isinstance(item, StateRetrieved) or item.timestamp is None or item.timestamp >= began:
+            continue
+        for sentence in SENTENCE.split(item.text):
+            if asked.words & content_stems(sentence) and any(
+                v.kind == kind and not _same(v.text, value)
+                for v in values(sentence, item.timestamp)
+            ):
+                return True
+    return False
 
 
 def _said_of_another(asked: Asked, item: StateRetrieved) -> bool:
