@@ -82,3 +82,22 @@ def test_cash_is_an_amount() -> None:
     assert _answer("What cash to close was shown on the Closing Disclosure?", disclosure) == (
         "$141,912.40"
     )
+
+
+def test_a_negation_reaches_over_its_own_clause_only() -> None:
+    # The new price opens the sentence; the "couldn't" belongs to the clause after the dash.
+    locked = _item("After review we can do $13.95/pc for KFS-40127 on a 2-yr LTA.", day=16)
+    raised = _item(
+        "Piece price $14.35 - we couldn't absorb the added drain boss op entirely, "
+        "but we met you partway (KFS-40127 Rev D impact).",
+        day=28,
+    )
+    question = "What is the current piece price for KFS-40127 from Brightwater?"
+    assert _answer(question, locked, raised) == "$14.35"
+
+
+def test_a_negated_clause_still_gives_no_value() -> None:
+    offered = _item("The piece price for KFS-40127 is $13.95.", day=16)
+    refused = _item("We won't accept a piece price of $14.35 for KFS-40127 - too late.", day=20)
+    question = "What is the piece price for KFS-40127?"
+    assert _answer(question, offered, refused) == "$13.95"

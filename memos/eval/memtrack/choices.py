@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from memos.eval.memtrack.backends import Retrieved
-from memos.eval.memtrack.spans import NEGATED, NOT_OLD
+from memos.eval.memtrack.spans import NOT_OLD, affirmed
 from memos.eval.memtrack.states import content_stems, read_question, said_by
 from memos.text import STOPWORDS
 
@@ -82,8 +82,8 @@ def chosen_option(
     topic = content_stems(question) - content_stems(" ".join(offered))
     best: tuple[datetime, int, str] | None = None
     for when, rank, sentence in said_by(items, asked.as_of):
-        body = NOT_OLD.sub("", sentence)
-        if NEGATED.search(body):
+        body = affirmed(NOT_OLD.sub("", sentence))
+        if not body:
             continue
         if not topic & content_stems(body) and not _DECIDED.search(body):
             continue  # "We're doing the band after all!": a decision needs no topic

@@ -141,8 +141,8 @@ def typed_span(
                 continue
             if stated_nothing(sentence) and not kinds & {"code", "phone"}:
                 continue  # "8D requested from BW, ref 8D-BW-0117": a request names its id
-            body = NOT_OLD.sub("", sentence)
-            if NEGATED.search(body):
+            body = affirmed(NOT_OLD.sub("", sentence))
+            if not body:
                 continue
             overlap = len(words & content_stems(body)) / max(len(words), 1)
             if overlap == 0:
@@ -243,6 +243,21 @@ def typed_span(
             return best.previous or best.value  # nothing said before it: it was the first
         return min(close, key=lambda f: (f.when, f.rank)).value
     return max(earlier, key=lambda f: (f.when, -f.rank)).value if earlier else None
+
+
+# Where one clause of a sentence ends and the next begins: a dash between spaces, a
+# semicolon, "but"/"though" after a comma.
+_CLAUSE_BREAK = re.compile(r"\s+[-\u2013\u2014]+\s+|;\s*|,?\s+(?:but|though|although)\s+")
+
+
+def affirmed(sentence: str) -> str:
+    """The sentence less its negated clauses ("Piece price $14.35 - we couldn't absorb
+    the added op, but we met you partway" keeps "Piece price $14.35"); empty when every
+    clause is negated. A negation reaches over its own clause only."""
+    if not NEGATED.search(sentence):
+        return sentence
+    kept = [c for c in _CLAUSE_BREAK.split(sentence) if c.strip() and not NEGATED.search(c)]
+    return " - ".join(kept)
 
 
 def _unnamed(typed: list[tuple[int, str]], ids: set[str]) -> list[tuple[int, str]]:

@@ -38,7 +38,7 @@ from memos.agents.words import NOT_NAMES
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.memos_backend import StateRetrieved
 from memos.eval.memtrack.metrics import normalise
-from memos.eval.memtrack.spans import NEGATED, NOT_OLD
+from memos.eval.memtrack.spans import NOT_OLD, affirmed
 from memos.eval.memtrack.states import SENTENCE, content_stems, read_question
 from memos.text import STOPWORDS
 
@@ -347,9 +347,9 @@ def which_answer(
             texts.append(item.said)
         for text in texts:
             for raw in SENTENCE.split(unfold_tables(text)):
-                if not raw.strip() or stated_nothing(raw) or NEGATED.search(NOT_OLD.sub("", raw)):
+                sentence = affirmed(NOT_OLD.sub("", raw))
+                if not sentence.strip() or stated_nothing(raw):
                     continue
-                sentence = NOT_OLD.sub("", raw)
                 tokens = [
                     (m.start(), _root(stem(w)))
                     for m in _WORD.finditer(sentence)
