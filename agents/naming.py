@@ -9,7 +9,8 @@ it does not ("pushed to March 15"). This module says *who or what* that is:
   preposition phrase ("to go ahead", "with demo"), a line's first word;
 * `message_topics` reads what a message is about: the ids and names of its email subject
   line, an id with its kind ("order HC-30771"), a numbered place ("site 114"), the one id
-  the message names -- strongest first;
+  the message names, a numbered thing it opens on ("Version 5.2.0 (build 5021)
+  submitted") -- strongest first;
 * `canonical` turns any name of a known entity into that entity's canonical name (its id
   when it has one), so that "Application BP-2027-0418", "BP-2027-0418" and "the
   application" are one key;
@@ -319,7 +320,19 @@ def message_topic(utterance: Utterance, book: Entities) -> str | None:
         rf"^(?:[A-Z][a-z]+\s+)?(?:#\s?)?{re.escape(first.text)}\b", opening
     ):
         return book.canonical(first.text)  # "Submission NIRB-27-3310 (..., Site 114) received"
+    record = _OPENING_RECORD.match(utterance.text.lstrip())
+    if record is not None and plausible_subject(record["n"]) is not None:
+        # "Version 5.2.0 (build 5021) submitted for review. Status: ...", "Order 7781
+        # shipped": a message that opens on a numbered thing and what happened to it is
+        # about that thing, not about the ticket the conversation was last about.
+        return book.canonical(record["n"])
     return None
+
+
+# A kind and its number opening a message, then an aside or a verb in the past tense.
+_OPENING_RECORD = re.compile(
+    r"(?P<n>[A-Z][a-z]+\s+(?:#\s?)?v?\d+(?:[.-]\d+)*[A-Za-z]?)(?=\s*\(|\s+[a-z]+ed\b)"
+)
 
 
 def topic_like(head: str) -> bool:

@@ -241,3 +241,41 @@ def test_dev_families_read_back_their_final_states(lite: memos.MemCube, family: 
         result = score(truth, read_states(lite), when)
         assert result.final_accuracy == 1.0, result.misses
         assert result.precision == 1.0, result.misses
+
+
+def test_a_message_opening_on_a_numbered_thing_keys_its_fields_to_that_thing(
+    lite: memos.MemCube,
+) -> None:
+    # A status line in a message about another thing is not the last ticket's status.
+    lite.ingest(
+        [
+            {"platform": "jira", "actor": "Jira", "timestamp": "2027-06-01T09:00:00Z",
+             "id": "a8", "text": "MOB-881: Status changed from In Progress to Done"},
+            {"platform": "app-store-connect", "actor": "App Store Connect",
+             "timestamp": "2027-06-02T09:00:00Z", "id": "a9",
+             "text": "Version 5.2.0 (build 5021) submitted for review. Status: Waiting for Review"},
+            {"platform": "portal", "actor": "Carrier", "timestamp": "2027-06-03T09:00:00Z",
+             "id": "a10", "text": "Order 7781 shipped from Rotterdam. Status: In transit"},
+        ]
+    )  # fmt: skip
+    live = {
+        (s.subject, s.value)
+        for s in read_states(lite)
+        if s.valid_to is None and s.attribute == "status"
+    }
+    assert live == {
+        ("MOB-881", "Done"),
+        ("Version 5.2.0", "Waiting for Review"),
+        ("Order 7781", "In transit"),
+    }
+
+
+def test_a_contracted_is_is_no_noun() -> None:
+    # "it's now $200": the "s" of the contraction named the attribute of nothing.
+    found = _read("Update: your policy's ALE limit was raised - it's now $200 per day.")
+    assert all(len(subject) > 1 and attribute != "s" for subject, attribute, _, _ in found)
+    known = Context()
+    _read("The Dock 7 lease deposit is $4,500.", context=known)
+    assert ("Dock 7 lease", "deposit", "$5,000") in {
+        (s, a, v) for s, a, v, _ in _read("The deposit's now $5,000.", context=known)
+    }

@@ -224,7 +224,7 @@ _COUNT_NOUN = re.compile(r"(?i)\b(?!(?:the|a|this|that|our)\b)[a-z][\w-]*\s+(?:c
 
 
 _ANY_COPULA = re.compile(
-    r"(?i)(?<![\w-])(?P<np>(?:(?:the|our|its|their|his|her|your)\s+)?(?:(?:[A-Za-z][\w-]*|&)\s+){0,3}"
+    r"(?i)(?<![\w'\u2019-])(?P<np>(?:(?:the|our|its|their|his|her|your)\s+)?(?:(?:[A-Za-z][\w-]*|&)\s+){0,3}"
     r"[A-Za-z][\w-]*(?:\s+\d{1,4}[A-Z]?)?)\s+(?:is|are|will be|can be|stays at|stays|remains|"
     r"is now|comes to|totals|sits at|stands at|(?<!\bis\s)(?<!\bare\s)(?<!\bwas\s)now)\s+"
     r"(?:now\s+|still\s+|officially\s+)?(?:at\s+|from\s+)?"
@@ -396,6 +396,9 @@ _TITLE_LINE = re.compile(
 )
 
 
+_CONTRACTED_IS = re.compile(r"(?i)(?<=\w)['\u2019]s\s+(?=(?:now|still|at|down|up)\b)")
+
+
 def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) -> list[Reading]:
     """Every (subject?, attribute?, value) the general rules read in one clause;
     `tracked`: attribute names the conversation already uses ('cargo ready date'),
@@ -408,6 +411,9 @@ def read_clause(clause: str, utterance: Utterance, tracked: Sequence[str] = ()) 
     clause = _WEEKDAY_BEFORE_DATE.sub("", clause)
     if _TITLE_LINE.match(clause):
         return []  # "Created OPS-77: Upgrade orders-db to Postgres 16": planned work
+    # "it's now $200", "the deposit's at $500": the contracted "is" is read as written out
+    # (the "s" is no noun), and "it" is then no subject.
+    clause = _CONTRACTED_IS.sub(" is ", clause)
     clean = _NOT_OLD.sub("", clause)
     old = _NOT_OLD.search(clause)
     previous = (old["old"] or old["was"] or old["ins"]).strip() if old else None
