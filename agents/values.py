@@ -112,7 +112,7 @@ VERSION = re.compile(
 )
 _VERSION_CUE = re.compile(
     r"\b(?i:version|release[sd]?|build|sdk|app|ship(?:s|ped|ping)?|cut|tag(?:ged)?|"
-    r"hotfix|patch|target(?:ing)?|in|to|from|on|is|now|be|v)\s*$|\b[A-Z][\w-]{1,20}\s+$"
+    r"hotfix|patch|target(?:s|ed|ing)?|in|to|from|on|is|now|be|v)\s*$|\b[A-Z][\w-]{1,20}\s+$"
 )
 COUNT = re.compile(
     r"(?<![\w.,$€£%-])\d{1,3}(?:,\d{3})+(?![\w.,]\d)|(?<![\w.,$€£%:/-])\d{1,6}(?![\w%:/']|[.,]\d|-[a-z])"

@@ -101,3 +101,27 @@ def test_a_negated_clause_still_gives_no_value() -> None:
     refused = _item("We won't accept a piece price of $14.35 for KFS-40127 - too late.", day=20)
     question = "What is the piece price for KFS-40127?"
     assert _answer(question, offered, refused) == "$13.95"
+
+
+def test_a_corrected_version_keeps_its_point_and_its_cue() -> None:
+    # "not 5.3" ends at the sentence's end, not at the point inside 5.3, and "targets"
+    # marks the number after it as a version.
+    planned = _item("Agreed, offline_maps goes in 5.3.", day=2)
+    moved = _item(
+        "Change of plan: offline maps now targets 5.4, not 5.3 - the tile server "
+        "migration won't make 5.3.",
+        day=25,
+    )
+    assert _answer("Which release is offline maps targeting now?", planned, moved) == "5.4"
+
+
+def test_a_newer_sentence_changes_a_state_kept_with_its_unit() -> None:
+    # The state holds "2,200 words", the answer shows "2,200": the later sentence that
+    # changes it is still found to be newer than that state.
+    cut = _state("budget", "2,200 words", "2,800", 5)
+    raised = _item(
+        "Word budget: the county budget package came in short, so you can have 2,400, "
+        "not 2,200. v6 is at 2,410.",
+        day=14,
+    )
+    assert _answer("What is the word budget for the AMBO story now?", cut, raised) == "2,400"

@@ -25,12 +25,13 @@ from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.codes import code_prefix, codes, phones, with_prefix
 from memos.eval.memtrack.metrics import normalise
-from memos.eval.memtrack.states import SENTENCE, UPDATES, content_stems, read_question
+from memos.eval.memtrack.states import SENTENCE, UPDATES, content_stems, read_question, shown
 
 # Shared with `choices`, `which` and `polar`: an old value named beside the new ("May 5, not
 # May 3") and a negation.
 NOT_OLD = re.compile(
-    r"(?i),?\s*\(?(?:and\s+)?not\s+[^,.;()]+\)?|\((?:was|previously)\s+[^)]*\)"
+    # "targets 5.4, not 5.3": a point between digits does not end the old value.
+    r"(?i),?\s*\(?(?:and\s+)?not\s+(?:[^,.;()]|[,.](?=\d))+\)?|\((?:was|previously)\s+[^)]*\)"
     r"|\s+instead\s+of\s+[^,.;()]+?(?=[,.;]|$|\s+(?:because|due|as)\b|\s*\()"
     # "$22 per head (up from $18 lunch-only)"; "up from $18 to $22" is a change, kept.
     r"|\s*\(\s*(?:up|down)\s+from\s+[^)]*\)"
@@ -362,7 +363,8 @@ def newer_span(
         i
         for i in items
         if isinstance(i, StateRetrieved)
-        and normalise(str(i.state.get("value"))) == normalise(answer)
+        # As the answer shows it: "2,200" of "2,200 words".
+        and normalise(shown(str(i.state.get("value")))) == normalise(answer)
     ]
     since = max((i.valid_from for i in states if i.valid_from), default=None)
     if since is None:

@@ -531,7 +531,7 @@ def answer_from_states(
     if asked.as_of is not None and not asked.before:
         held = [i for i in timeline if _held_at(i, asked.as_of)]
         if held:
-            return _shown(str(held[-1].state["value"]))
+            return shown(str(held[-1].state["value"]))
         # Nothing recalled held then, but the first change after it names what it
         # replaced ("Status: Blocked -> In Progress" on Aug 30 for "as of August 20").
         later = [
@@ -543,11 +543,11 @@ def answer_from_states(
         replaced = str(later[0].state.get("previous") or "") if later else ""
         if not replaced or _value_kind(replaced) != _value_kind(str(later[0].state["value"])):
             return None  # "May 27, was the 25th": a previous not written as a value
-        return _shown(replaced)
+        return shown(replaced)
     current = [i for i in timeline if i.current is not False] or timeline
     latest = current[-1]
     if not asked.before:
-        return _shown(str(latest.state["value"]))
+        return shown(str(latest.state["value"]))
     if asked.first:
         # The earliest state known may say what it replaced ("2,200 words", was 2,800):
         # that was first.
@@ -561,9 +561,9 @@ def answer_from_states(
             # now Sat 3/27", or recalled text from before it names another): the text
             # answers.
             return None
-        return _shown(str(previous or earliest.state["value"]))
+        return shown(str(previous or earliest.state["value"]))
     found = _before(asked, timeline, latest, items)
-    return _shown(found) if found is not None else None
+    return shown(found) if found is not None else None
 
 
 def _said_before(asked: Asked, state: StateRetrieved, items: Sequence[Retrieved]) -> bool:
@@ -618,7 +618,7 @@ _MEASURE = re.compile(r"^(?P<n>\d[\d,.]*)\s+(?P<u>[a-z][a-z-]*)$")
 _DATED = re.compile(rf"(?P<d>(?:{'|'.join(MONTH_NAMES)})\s+\d{{1,2}}),?\s+\d{{4}}")
 
 
-def _shown(value: str) -> str:
+def shown(value: str) -> str:
     """A count with its unit ('24 participants', '6 pages') as the bare number people
     answer with; other values as stored."""
     measure = _MEASURE.match(value.strip())
