@@ -36,6 +36,7 @@ with one another (nothing outside the package does):
 * `general`: `general_states`, a message read into `State`s.
 """
 
+from memos.agents.statements.clause import clauses
 from memos.agents.statements.context import Context, Known, Reading, same_attribute
 from memos.agents.statements.general import general_states
 from memos.agents.statements.polarity import stated_nothing
@@ -45,6 +46,7 @@ __all__ = [
     "Context",
     "Known",
     "Reading",
+    "clauses",
     "general_states",
     "is_role",
     "same_attribute",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from memos.agents.dates import MONTHS
-from memos.agents.statements import is_role, stated_nothing
+from memos.agents.statements import clauses, is_role, stated_nothing
 from memos.agents.tables import unfold_tables
 from memos.agents.values import date_text, kind_of_value, values
 from memos.agents.words import NOT_NAMES, asides, without_asides
@@ -246,19 +246,14 @@ def typed_span(
     return max(earlier, key=lambda f: (f.when, -f.rank)).value if earlier else None
 
 
-# Where one clause of a sentence ends and the next begins: a dash between spaces, a
-# semicolon, "but"/"though" after a comma.
-_CLAUSE_BREAK = re.compile(r"\s+[-\u2013\u2014]+\s+|;\s*|,?\s+(?:but|though|although)\s+")
-
-
 def affirmed(sentence: str) -> str:
     """The sentence less its negated clauses ("Piece price $14.35 - we couldn't absorb
     the added op, but we met you partway" keeps "Piece price $14.35"); empty when every
-    clause is negated. A negation reaches over its own clause only."""
+    clause is negated. A negation reaches over its own clause only, cut where the reader
+    cuts clauses that may differ in polarity (`memos.agents.statements.clauses`)."""
     if not NEGATED.search(sentence):
         return sentence
-    kept = [c for c in _CLAUSE_BREAK.split(sentence) if c.strip() and not NEGATED.search(c)]
-    return " - ".join(kept)
+    return " - ".join(c for c in clauses(sentence) if not NEGATED.search(c))
 
 
 def _unnamed(typed: list[tuple[int, str]], ids: set[str]) -> list[tuple[int, str]]:
