@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.extractive import ExtractiveAnswerer
 from memos.eval.memtrack.memos_backend import StateRetrieved
+from memos.eval.memtrack.spans import typed_span
 
 AT = datetime(2027, 3, 1, 9, tzinfo=UTC)
 
@@ -125,3 +126,12 @@ def test_a_newer_sentence_changes_a_state_kept_with_its_unit() -> None:
         day=14,
     )
     assert _answer("What is the word budget for the AMBO story now?", cut, raised) == "2,400"
+
+
+def test_any_change_verb_of_the_reader_marks_the_newer_value() -> None:
+    # "extended ... to" is one of the reader's change verbs: the newer sentence wins over
+    # an older one that names the question's words more fully.
+    lock = _item("Loan rate lock expiry date: May 15.", 3)
+    extended = _item("The rate lock on the loan was extended 9 days to May 24.", 9)
+    question = "What is the rate lock expiry date for the loan?"
+    assert typed_span(question, [lock, extended], AT.replace(day=28)) == "May 24"

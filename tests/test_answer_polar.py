@@ -165,3 +165,21 @@ def test_the_author_of_a_statement_is_part_of_what_it_is_about() -> None:
     question = "Is Gus's Pizza still sponsoring the league this spring?"
     assert ExtractiveAnswerer().answer(question, [sponsor, out]).text == "no"
     assert ExtractiveAnswerer().answer(question, [sponsor]).text == "yes"
+
+
+def test_a_signature_line_says_neither_yes_nor_no() -> None:
+    # The sponsor's message backs out; its name line, recalled first and with the
+    # thread's subject in brackets, shares as many words with the question but states
+    # nothing.
+    name = Retrieved(text="Gus's Pizza (Sponsorship).", refs=("m9",), timestamp=AT.replace(day=9),
+                     actor="Gus Pappas")  # fmt: skip
+    out = Retrieved(
+        text="We're closing the Riverbend location, so we have to back out of the $750 "
+        "sponsorship this spring (Sponsorship).",
+        refs=("m9",),
+        timestamp=AT.replace(day=9),
+        actor="Gus Pappas",
+    )
+    question = "Is Gus's Pizza still sponsoring the league this spring?"
+    answer = ExtractiveAnswerer().answer(question, [name, out], asked_at=AT.replace(day=20))
+    assert answer.text == "no"

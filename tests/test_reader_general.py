@@ -98,6 +98,8 @@ def test_structural_rules_read_any_attribute(text: str, expected: tuple[str, str
         "Ana can't do the 23rd",
         "Sara is later than planned",  # an -er word, but no determiner: not a role
         "Summary: Dana Whitfield",  # a field whose key is no role
+        "Hannah may raise the piece price to $15.20 next quarter",  # "may" hedges
+        "Actually the venue is great. Let's make it 140 guests.",  # a proposal, not a fix
     ],
 )
 def test_hedges_offers_questions_quotes_and_negations_state_nothing(text: str) -> None:
@@ -279,3 +281,22 @@ def test_a_contracted_is_is_no_noun() -> None:
     assert ("Dock 7 lease", "deposit", "$5,000") in {
         (s, a, v) for s, a, v, _ in _read("The deposit's now $5,000.", context=known)
     }
+
+
+def test_a_value_set_after_scratch_that_corrects_the_one_taken_back(
+    lite: memos.MemCube,
+) -> None:
+    # "Let's make it ..." alone proposes; after the message took a value back it corrects
+    # the state that held that value, whoever set it.
+    lite.ingest(
+        [
+            {"platform": "notes", "actor": "Wen", "timestamp": "2027-04-30T19:00:00Z",
+             "id": "n1", "text": "Paper: the internal deadline moves to Wed June 9."},
+            {"platform": "email", "actor": "Priya", "timestamp": "2027-05-17T17:00:00Z",
+             "id": "n2", "text": "Internal deadline: Wed June 9 as agreed... wait, scratch "
+             "that, I'm at NIH study section on the 9th. Let's make it Thursday June 10, "
+             "end of day. Final figures to me by June 7 please."},
+        ]
+    )  # fmt: skip
+    live = [s for s in read_states(lite) if s.valid_to is None and s.attribute == "deadline"]
+    assert [(s.value, s.source_ref) for s in live] == [("June 10", "n2")]

@@ -36,7 +36,7 @@ with one another (nothing outside the package does):
 * `general`: `general_states`, a message read into `State`s.
 """
 
-from memos.agents.statements.clause import clauses
+from memos.agents.statements.clause import clauses, says_change
 from memos.agents.statements.context import Context, Known, Reading, same_attribute
 from memos.agents.statements.general import general_states
 from memos.agents.statements.polarity import stated_nothing
@@ -50,5 +50,6 @@ __all__ = [
     "general_states",
     "is_role",
     "same_attribute",
+    "says_change",
     "stated_nothing",
 ]

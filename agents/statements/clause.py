@@ -115,6 +115,21 @@ _CHANGE = (
 )
 
 
+# A change made, not planned: a change verb in the past ("extended it 9 days to 5/24",
+# "was changed from May 17 to May 20", "cut to $38k"), then "to" or "from" within a few
+# words. "Moving go-live to the 17th" proposes; it is no change said.
+_CHANGED = re.compile(
+    r"(?i)\b(?:(?:" + "|".join(_CHANGE_STEMS) + r")(?:ed|d|ped|ted|red)|cut|brought)\b"
+    r"(?:\s+[\w/.,$-]+){0,4}?\s+(?:to|from)\b"
+)
+
+
+def says_change(text: str) -> bool:
+    """The text says a value was changed ("extended it 9 days to 5/24/2027"), with the
+    reader's change verbs; the MEMTRACK answerer weighs such a sentence as newer news."""
+    return bool(_CHANGED.search(text))
+
+
 _AUX = (
     r"(?:(?:is|are|was|were|has|have|had|been|being|be|got|gets|just|now|also|officially|"
     r"finally|already|being|will|'s|'ve|we've|we)\s+)*"

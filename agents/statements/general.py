@@ -30,6 +30,7 @@ from memos.agents.statements.polarity import (
     retraction,
     stated_nothing,
 )
+from memos.agents.statements.shapes import _SETS_IT
 from memos.agents.statements.subjects import resolve_subject
 from memos.agents.statements.vocabulary import (
     _ATTRIBUTE,
@@ -90,6 +91,22 @@ def _accepts(message: str) -> bool:
     return bool(_ACCEPT.search(message.strip()))
 
 
+# "Wed June 9 as agreed... wait, scratch that, I'm away on the 9th. Let's make it Thursday
+# June 10": a value set with "make it" after the message took another back corrects it.
+_TAKEN_BACK = re.compile(r"(?i)\b(?:scratch that|wait|on second thought|actually|never ?mind)\b")
+
+
+def _second_thought(sentence: str, message: str) -> str | None:
+    """What the message says before it takes a value back ("Internal deadline: Wed June 9
+    as agreed... wait"), when the sentence then sets one ("Let's make it June 10"): a
+    correction of that value, not a proposal. None otherwise."""
+    if not _SETS_IT.match(sentence):
+        return None
+    at = message.find(sentence)
+    cues = list(_TAKEN_BACK.finditer(message[: max(at, 0)]))
+    return message[: cues[-1].start()] if cues else None
+
+
 def general_states(
     sentence: str, utterance: Utterance, context: Context, message: str, *, parse: bool = True
 ) -> list[tuple[State, str]]:
@@ -99,7 +116,8 @@ def general_states(
     nlp = context.parser if parse else None
     if _QUOTED.match(sentence):
         return []
-    cued = bool(_CORRECTION.search(sentence))
+    taken_back = _second_thought(sentence, message)
+    cued = bool(_CORRECTION.search(sentence)) or taken_back is not None
     speaker = _SPEAKER.match(sentence)
     if (
         speaker
@@ -127,9 +145,9 @@ def general_states(
                 # "NOT shipping dark mode in 4.3": the message is about dark mode.
                 focus.append(canonical(named, context.entities))
         readings: list[Reading] = []
-        special = correction(clause, utterance, context, cued=cued) or retraction(
-            clause, utterance, context
-        )
+        special = correction(
+            clause, utterance, context, cued=cued, taken_back=taken_back
+        ) or retraction(clause, utterance, context)
         if special is not None:
             readings = [special]
         elif _negated(clause):

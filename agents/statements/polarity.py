@@ -36,10 +36,17 @@ _RETRACTION = re.compile(
 
 
 def correction(
-    clause: str, utterance: Utterance, context: Context, *, cued: bool = False
+    clause: str,
+    utterance: Utterance,
+    context: Context,
+    *,
+    cued: bool = False,
+    taken_back: str | None = None,
 ) -> Reading | None:
     """'Sorry, I meant March 24, not March 23': the new value of the state holding the old
-    (`cued`: the sentence around the clause says it corrects)."""
+    (`cued`: the sentence around the clause says it corrects; `taken_back`: what the message
+    said before taking a value back, "June 9 as agreed... wait, scratch that", whose last
+    value of the new one's kind is the old)."""
     if not (cued or _CORRECTION.search(clause)):
         return None
     old = _NOT_OLD.search(clause)
@@ -65,6 +72,11 @@ def correction(
             stale_values = [day] if day is not None else []
         stale_text = stale_values[0].text if stale_values else stale
         target = context.holding(stale_text)
+    if target is None and taken_back is not None:
+        said = [v for v in values(taken_back, utterance.at) if v.kind == new.kind]
+        target = context.holding(said[-1].text) if said else None
+        if target is None and not cue:
+            return None  # "Actually, ... Let's make it 40": nothing known was taken back
     if target is None:
         target = context.newest(kind=new.kind, author=utterance.author)
     if target is None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from memos.agents.values import values
-from memos.agents.words import NOT_NAMES
+from memos.agents.words import NOT_NAMES, without_asides
 from memos.eval.memtrack.answerers import UNKNOWN
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.metrics import normalise
@@ -166,6 +166,8 @@ def _by_statement(
     asks_drop = bool(_DROPPED.search(question))
     best: tuple[datetime, float, int, str, bool] | None = None
     for when, rank, sentence in said_by(items, asked.as_of):
+        if _names_only(sentence):
+            continue  # "Gus's Pizza (Sponsorship).": a signature or title says no yes or no
         # "we have to back out of the sponsorship", written by Gus Pappas, is about Gus's
         # Pizza: the author is part of what a sentence says about them.
         author = items[rank].actor or ""
@@ -187,3 +189,10 @@ def _by_statement(
         if best is None or key > best[:3]:
             best = (when, overlap, -rank, answer, bool(undone))
     return (best[3], best[4]) if best is not None else (None, False)
+
+
+def _names_only(sentence: str) -> bool:
+    """The sentence, its asides left out, is two or more words, each capitalised or a
+    number: a name, a signature or a title line, which states nothing ("Approved." does)."""
+    words = re.findall(r"[\w'\u2019&-]+", without_asides(sentence))
+    return len(words) >= 2 and all(w[:1].isupper() or w[:1].isdigit() for w in words)

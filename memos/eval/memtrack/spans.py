@@ -25,7 +25,7 @@ from memos.agents.words import NOT_NAMES, asides, without_asides
 from memos.eval.memtrack.backends import Retrieved
 from memos.eval.memtrack.codes import code_prefix, codes, phones, with_prefix
 from memos.eval.memtrack.metrics import normalise
-from memos.eval.memtrack.states import SENTENCE, UPDATES, content_stems, read_question, shown
+from memos.eval.memtrack.states import SENTENCE, content_stems, read_question, shown, updates
 
 # Shared with `choices`, `which` and `polar`: an old value named beside the new ("May 5, not
 # May 3") and a negation.
@@ -193,9 +193,15 @@ def typed_span(
             if previous is not None and kind_of_value(previous) != kind_of_value(chosen[1]):
                 previous = None  # "from March 3 to 40%": not one value's change
             when = item.timestamp or datetime.min.replace(tzinfo=UTC)
-            updates = bool(UPDATES.search(sentence))
             span = _Span(
-                chosen[1], overlap, item.current is not False, when, rank, previous, fits, updates
+                chosen[1],
+                overlap,
+                item.current is not False,
+                when,
+                rank,
+                previous,
+                fits,
+                updates(sentence),
             )
             found.append(span)
     if not found:

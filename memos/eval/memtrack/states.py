@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from memos.agents.keyphrases import stem
-from memos.agents.statements import stated_nothing
+from memos.agents.statements import says_change, stated_nothing
 from memos.agents.tables import unfold_tables
 from memos.agents.values import MONTH_NAMES, values
 from memos.agents.words import NOT_NAMES, roles_asked
@@ -140,12 +140,19 @@ _MEASURE_OPENER = re.compile(r"(?i)^\s*(?:what time|at what time|how (?:many|muc
 _BEFORE = re.compile(
     r"(?i)\b(?:before|previous(?:ly)?|used to|originally|initially|original|initial|prior)\b"
 )
-# "is now", "moved to", "instead of": the sentence says its value replaced another.
-UPDATES = re.compile(
-    r"(?i)\b(?:is|are)\s+now\b|\bnow\s+(?:is|are|at|\w+ing)\b|\b(?:changed|moved|updated|revised|"
-    r"amended|pushed|slipped|bumped|increased|decreased|raised|lowered|reduced)\s+(?:to|from)\b"
+# "is now", "instead of": the sentence says its value replaced another; so does any of the
+# reader's change verbs ("extended it 9 days to", `says_change`).
+_NOW = re.compile(
+    r"(?i)\b(?:is|are)\s+now\b|\bnow\s+(?:is|are|at|\w+ing)\b"
     r"|\binstead of\b|\b(?:up|down)\s+from\b|\bno longer\b"
 )
+
+
+def updates(sentence: str) -> bool:
+    """The sentence says its value replaced another ("is now $22", "moved to June 3")."""
+    return bool(_NOW.search(sentence)) or says_change(sentence)
+
+
 _NAMED_AFTER_BEFORE = re.compile(
     r"(?i)\bbefore\b(?:\s+(?:it|they|she|he|the \w+))?(?:\s+\w+){0,2}?\s+(?:to|was|became|"
     r"is)\s+(?P<v>.+?)\??$|\bbefore\s+(?P<w>[^?]+?)\s*(?:took over|did|came|replaced)?\??$"
@@ -554,8 +561,7 @@ def answer_from_states(
         earliest = timeline[0]
         previous = earliest.state.get("previous")
         if not previous and (
-            UPDATES.search(earliest.said)
-            or (len(timeline) == 1 and _said_before(asked, earliest, items))
+            updates(earliest.said) or (len(timeline) == 1 and _said_before(asked, earliest, items))
         ):
             # The earliest state replaced a value no recalled state holds ("Opening day is
             # now Sat 3/27", or recalled text from before it names another): the text
