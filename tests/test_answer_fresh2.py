@@ -135,3 +135,26 @@ def test_any_change_verb_of_the_reader_marks_the_newer_value() -> None:
     extended = _item("The rate lock on the loan was extended 9 days to May 24.", 9)
     question = "What is the rate lock expiry date for the loan?"
     assert typed_span(question, [lock, extended], AT.replace(day=28)) == "May 24"
+
+
+def test_a_value_in_a_parallel_list_is_the_one_its_own_label_names() -> None:
+    # "U10 center $35, U12 center $40": "center" labels both; "U10 center" labels $35.
+    board = _item("The board voted in November: U10 center $35, U12 center $40, ARs stay $20.")
+    question = "How much is a U10 center referee paid per game?"
+    assert typed_span(question, [board], AT.replace(day=28)) == "$35"
+
+
+def test_a_sentence_about_a_sibling_id_is_about_another_thing() -> None:
+    # The U10 reminder is later than the board's list, but says nothing of U12's pay.
+    board = _item("The board voted in November: U10 center $35, U12 center $40.", 3)
+    reminder = _item("Reminder: U10 center referees are paid $35 per game.", 9)
+    question = "How much is a U12 center referee paid per game?"
+    assert typed_span(question, [board, reminder], AT.replace(day=28)) == "$40"
+
+
+def test_the_value_before_a_change_may_be_said_in_the_same_message() -> None:
+    # The change and the list it changes were stored as said at the same time.
+    update = _item("Ref pay update: the board approved bumping U12 center to $45 mid-season.", 9)
+    board = _item("As voted in November: U10 center $35, U12 center $40.", 9)
+    question = "What was the U12 center referee pay before the mid-season increase?"
+    assert typed_span(question, [update, board], AT.replace(day=28)) == "$40"

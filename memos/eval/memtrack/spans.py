@@ -153,6 +153,8 @@ def typed_span(
             # in, the sentence's own part on a tie.
             parts = [without_asides(body), *asides(body)]
             part = max(parts, key=lambda p: (len(words & content_stems(p)), p is parts[0]))
+            if _names_a_sibling(part, asked.ids):
+                continue  # "U10 center pay is $35" says nothing of the U12 pay asked about
             typed = _unnamed(_typed(part, item.timestamp, kinds, question), asked.ids)
             if not typed:
                 part = body  # "Warsaw last (Nov 8)": the value is in the aside
@@ -249,7 +251,13 @@ def typed_span(
         if not close:
             return best.previous or best.value  # nothing said before it: it was the first
         return min(close, key=lambda f: (f.when, f.rank)).value
-    return max(earlier, key=lambda f: (f.when, -f.rank)).value if earlier else None
+    if not earlier:
+        # Nothing said before it, but the same message names another value of it ("bumping
+        # U12 center to $45" beside the board's "U12 center $40"): that one was before.
+        earlier = [
+            f for f in found if f.when == best.when and normalise(f.value) != normalise(best.value)
+        ]
+    return max(earlier, key=lambda f: (f.when, f.overlap, -f.rank)).value if earlier else None
 
 
 def affirmed(sentence: str) -> str:
@@ -260,6 +268,16 @@ def affirmed(sentence: str) -> str:
     if not NEGATED.search(sentence):
         return sentence
     return " - ".join(c for c in clauses(sentence) if not NEGATED.search(c))
+
+
+def _names_a_sibling(text: str, ids: set[str]) -> bool:
+    """The text names an id of the same letters as one the question names, and none it
+    names ("U10" for a question about "U12"): it is about another thing."""
+    said = {w for w in content_stems(text) if any(c.isdigit() for c in w)}
+    if not ids or ids & said:
+        return False
+    letters = {re.sub(r"[^a-z]", "", w) for w in ids} - {""}
+    return any(re.sub(r"[^a-z]", "", w) in letters for w in said)
 
 
 def _unnamed(typed: list[tuple[int, str]], ids: set[str]) -> list[tuple[int, str]]:
@@ -345,7 +363,22 @@ def _beside(typed: list[tuple[int, str]], text: str, words: set[str]) -> tuple[i
     def distance(value: tuple[int, str]) -> int:
         return min(value[0] - e if value[0] >= e else 2 * (e - value[0]) for e in ends)
 
-    return min(typed, key=lambda v: (distance(v), -v[0]))
+    return min(_labelled(typed, text, folded), key=lambda v: (distance(v), -v[0]))
+
+
+def _labelled(typed: list[tuple[int, str]], text: str, folded: set[str]) -> list[tuple[int, str]]:
+    """In a list of values each after its own label ("U10 center $35, U12 center $40"), the
+    values whose label (the text since the value before) says most of the question's words.
+    Only where a word of the question labels two values, so the list is parallel; else all."""
+    labels, start = [], 0
+    for at, value in typed:
+        labels.append({w.rstrip("e") for w in content_stems(text[start:at])} & folded)
+        start = at + len(value)
+    repeated = any(sum(w in label for label in labels) >= 2 for w in folded)
+    if len(typed) < 2 or not repeated:
+        return typed
+    most = max(len(label) for label in labels)
+    return [value for value, label in zip(typed, labels, strict=True) if len(label) == most]
 
 
 def newer_span(
