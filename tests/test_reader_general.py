@@ -300,3 +300,15 @@ def test_a_value_set_after_scratch_that_corrects_the_one_taken_back(
     )  # fmt: skip
     live = [s for s in read_states(lite) if s.valid_to is None and s.attribute == "deadline"]
     assert [(s.value, s.source_ref) for s in live] == [("June 10", "n2")]
+
+
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [
+        # What came back, or holds, at a value is the thing, never the adverb or the verb.
+        ("The appraisal came back today at $665,000, $7,500 below the contract.", "appraisal"),
+        ("Tooling holds at $38,000, invoiced 50% at PO.", "Tooling"),
+    ],
+)
+def test_what_stands_at_a_value_is_named_without_its_verb(text: str, subject: str) -> None:
+    assert [s for s, _, v, _ in _read(text) if v.startswith("$")][:1] == [subject]

@@ -937,10 +937,12 @@ _COUNT_FOR_AT = re.compile(
 
 
 _STANDS_AT = re.compile(
-    r"(?i)(?<![\w.-])(?P<np>(?:(?!(?:is|are|now|stands|sits|stays?|remains?|comes|came|lands?)\b)"
-    r"[\w.-]+\s+){0,2}(?!(?:is|are|now|stands|sits|stays?|remains?|comes|came|lands?)\b)"
-    r"[\w.-]*\w)\s+"
-    r"(?:(?:is|are|stands|sits|stays?|remains?|comes\s+in|came\s+in|lands?|landed)\s+)?"
+    r"(?i)(?<![\w.-])(?P<np>(?:(?!(?:is|are|now|stands|sits|stays?|remains?|comes|came|lands?|"
+    r"holds|held)\b)[\w.-]+\s+){0,2}(?!(?:is|are|now|stands|sits|stays?|remains?|comes|came|"
+    r"lands?|holds|held)\b)[\w.-]*\w)\s+"
+    r"(?:(?:is|are|stands|sits|stays?|remains?|lands?|landed|holds|held|"
+    # "The appraisal came back today at $665,000": the appraisal, not "back today".
+    r"(?:comes|came|come)\s+(?:in|back)(?:\s+(?:today|yesterday|this\s+\w+|last\s+\w+))?)\s+)?"
     r"(?:now\s+|currently\s+|still\s+|unchanged\s+|steady\s+|flat\s+)?(?:at|on)\s+"
 )
 
