@@ -79,6 +79,9 @@ def test_typed_values(text: str, expected: list[tuple[str, str]]) -> None:
         ("Claims handler: Mei Ling", ("claims handler", "Mei Ling")),
         ("Mei Ling will be your adjuster from now on.", ("adjuster", "Mei Ling")),
         ("Tomás is their new translator", ("translator", "Tomás")),
+        # A key's word for the change, and why it changed, name no part of the attribute.
+        ("Revised estimate after opening the wall: $15,950", ("estimate", "$15,950")),
+        ("Revised cash to close: $141,387.40.", ("cash to close", "$141,387.40")),
     ],
 )
 def test_structural_rules_read_any_attribute(text: str, expected: tuple[str, str]) -> None:

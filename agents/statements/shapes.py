@@ -18,6 +18,7 @@ from memos.agents.statements.vocabulary import (
     _ATTRIBUTE,
     _CALENDAR,
     _CALENDAR_WORDS,
+    _DETERMINERS,
     _EVENT_NOUNS,
     _FIELD,
     _FIELD_SKIP,
@@ -414,6 +415,11 @@ def _piece(piece: str, at: datetime | None) -> Reading | None:
     return None
 
 
+_KEY_REASON = re.compile(
+    r"(?i)\s+(?:after|following|because of|due to|since|once|now that)\s+\w.*$"
+)
+
+
 def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
     """A `Key: value` line; `Key: old -> new` names the value it replaced."""
     if re.fullmatch(r"(?i)\s*(?:assigned(?:\s+to)?|assignee)\s*", key):
@@ -422,6 +428,9 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
     key = re.sub(r"(?i)^(?:on|for|re|about|regarding|as for)\s+(?=\w)", "", key)  # "On seats: ..."
     rest = _SETS_IT.sub("", rest)  # "Seats: make it 14, not the 15"
     key = re.sub(r"(?i)\s+(?:to date|so far|in total|total)$", "", key)  # "Randomized to date"
+    # "Revised estimate after opening the wall: $15,950": what the key says happened
+    # after the attribute is why it changed, not part of its name.
+    key = _KEY_REASON.sub("", key)
     subject, attribute = _split_np(key)
     if (
         attribute is not None
@@ -456,9 +465,11 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
             and when.start <= 1
             and len(key.split()) == 1  # "Randomized: 4", not "Updated proposal attached: 320"
         )
-        if len(key.split()) > 3 or (re.search(r"(?i)(?:ed|ing)$", key.strip()) and not counted):
+        # "Revised cash to close": the word that says it changed names nothing.
+        bare = _DETERMINERS.sub("", key.strip()) or key.strip()
+        if len(bare.split()) > 3 or (re.search(r"(?i)(?:ed|ing)$", key.strip()) and not counted):
             return None  # "Updated proposal attached: ..." names no attribute
-        attribute, subject = key.strip().lower(), None
+        attribute, subject = bare.lower(), None
     named = _TRAILING_NAME.search(rest)
     if named and attribute is not None and _PERSONISH.search(attribute):
         # "Owner: Platform on-call (Jonas Berg)": the person in brackets holds the role.
