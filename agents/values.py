@@ -188,6 +188,12 @@ _WORD_COUNT = re.compile(
     r"or\b|and\b|week|day|month|year|hour|minute|time|hundred|thousand|million|billion)"
     r"[a-z][a-z-]{2,20})\b"
 )
+# "one hundred fifty-one students", "a hundred and twelve seats": a count of hundreds.
+_HUNDREDS = re.compile(
+    rf"(?i)(?<![\w-])(?P<h>a|one|two|three|four|five|six|seven|eight|nine)\s+hundred"
+    rf"(?:\s+(?:and\s+)?(?P<r>{_SPELLED}))?\s+(?P<u>(?!more\b|of\b|or\b|and\b|thousand\b)"
+    r"[a-z][a-z-]{2,20})\b"
+)
 SWITCH = re.compile(r"(?i)\b(?:on|off|enabled|disabled|paused|live)\b")
 _TITLE = r"(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+"
 _NOT_NAMES = NOT_NAMES | frozenset(
@@ -521,6 +527,11 @@ def values(text: str, at: datetime | None = None) -> list[Value]:
         if unit and _TIME_UNIT.match(unit):
             continue  # "10:00", "15 minutes": times and durations are not counts
         found.append(Value("count", match.group(0), match.start(), match.end(), unit))
+    for match in _HUNDREDS.finditer(text):
+        if free(match.start(), match.end()):
+            rest = _NUMBER_WORDS[match["r"].lower()] if match["r"] else 0
+            number = str(100 * _NUMBER_WORDS[match["h"].lower()] + rest)
+            found.append(Value("count", number, match.start(), match.end(), match["u"]))
     for match in _WORD_COUNT.finditer(text):
         if free(match.start(), match.end()):
             number = str(_NUMBER_WORDS[match["w"].lower()])

@@ -55,6 +55,9 @@ def _read(
         ("extended to 70 rooms", [("count", "70")]),
         ("NOK 128,500 per month", [("money", "NOK 128,500")]),
         ("we're down to one opening", [("count", "1")]),
+        # Hundreds spelled out are one count, not the "twelve" at their end.
+        ("a hundred and twelve seats", [("count", "112")]),
+        ("stands at one hundred fifty-one students", [("count", "151")]),
     ],
 )
 def test_typed_values(text: str, expected: list[tuple[str, str]]) -> None:

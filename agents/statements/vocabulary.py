@@ -80,7 +80,8 @@ def is_role(text: str) -> bool:
 
 _HEDGE = re.compile(
     # "she may tighten the tolerance" hedges as "might" does; "May 20" is a month.
-    r"(?i)\b(?:might|(?-i:may)(?!\s+\d)|maybe|perhaps|probably|possibly|could|would|should|if|unless|whether|"
+    r"(?i)\b(?:might|(?-i:may)(?!\s+\d)|maybe|perhaps|probably|possibly|could|would|should|if|"
+    r"unless|whether|"
     r"rumou?rs?|nothing (?:is )?confirmed|not (?:yet )?confirmed|tentative(?:ly)?|"
     r"i think|i guess|i believe|looks like|seems|hopefully|hope|planning|plan to|"
     r"propos(?:e|es|ed|ing)|suggest\w*|let's|lets|aim for|aiming|around|roughly|"
