@@ -158,3 +158,24 @@ def test_the_value_before_a_change_may_be_said_in_the_same_message() -> None:
     board = _item("As voted in November: U10 center $35, U12 center $40.", 9)
     question = "What was the U12 center referee pay before the mid-season increase?"
     assert typed_span(question, [update, board], AT.replace(day=28)) == "$40"
+
+
+def test_one_attribute_inside_another_is_one_key_when_the_question_says_both() -> None:
+    # "students enrolled" (a kickoff note) and "enrolled" (the registrar's total row) under
+    # two subjects: the question names both words, so the later count held on Feb 10.
+    def counted(subject: str, attribute: str, value: str, day: int) -> StateRetrieved:
+        when = datetime(2027, 1, day, 15, tzinfo=UTC)
+        state = {"subject": subject, "attribute": attribute, "value": value}
+        return StateRetrieved(
+            text=f"The {attribute} of {subject} is {value}.",
+            refs=(f"e{day}",),
+            timestamp=when,
+            state=state,
+            valid_from=when,
+        )
+
+    kickoff = counted("CS 214 Spring 2027", "students enrolled", "142", 8)
+    registrar = counted("CS 214 enrolment", "enrolled", "156", 20)
+    question = "How many students were enrolled on February 10?"
+    answer = ExtractiveAnswerer().answer(question, [kickoff, registrar], asked_at=AT)
+    assert answer.text == "156"

@@ -85,6 +85,7 @@ def test_typed_values(text: str, expected: list[tuple[str, str]]) -> None:
         # A key's word for the change, and why it changed, name no part of the attribute.
         ("Revised estimate after opening the wall: $15,950", ("estimate", "$15,950")),
         ("Revised cash to close: $141,387.40.", ("cash to close", "$141,387.40")),
+        ("Total enrolled: 156", ("enrolled", "156")),  # a table's total row, unfolded
     ],
 )
 def test_structural_rules_read_any_attribute(text: str, expected: tuple[str, str]) -> None:

@@ -459,14 +459,15 @@ def _field(key: str, rest: str, at: datetime | None) -> Reading | None:
         if event and len(event.split()) <= 3 and not re.search(r"(?i)(?:ed|ing)$", event):
             return Reading(event, "date", when, replaced, "field")
     if attribute is None:
+        # "Revised cash to close", "Total enrolled": the word that says it changed, or that
+        # it sums, names nothing.
+        bare = _DETERMINERS.sub("", key.strip()) or key.strip()
         counted = (
             when is not None
             and when.kind in ("count", "percent")
             and when.start <= 1
-            and len(key.split()) == 1  # "Randomized: 4", not "Updated proposal attached: 320"
+            and len(bare.split()) == 1  # "Randomized: 4", not "Updated proposal attached: 320"
         )
-        # "Revised cash to close": the word that says it changed names nothing.
-        bare = _DETERMINERS.sub("", key.strip()) or key.strip()
         if len(bare.split()) > 3 or (re.search(r"(?i)(?:ed|ing)$", key.strip()) and not counted):
             return None  # "Updated proposal attached: ..." names no attribute
         attribute, subject = bare.lower(), None

@@ -526,13 +526,12 @@ def answer_from_states(
     top = next(item for s, item in scored if s == best)
     if _said_of_another(asked, top):
         return None
-    key_attribute = str(top.state.get("attribute", ""))
     key_subject = str(top.state.get("subject", "")).lower()
     group = [
         item
         for s, item in scored
         if (s >= best - 0.3 or str(item.state.get("subject", "")).lower() == key_subject)
-        and _compatible(str(item.state.get("attribute", "")), key_attribute)
+        and _same_key(item, top, asked)
     ]
     timeline = _timeline(group)
     if asked.as_of is not None and not asked.before:
@@ -639,6 +638,19 @@ def _compatible(a: str, b: str) -> bool:
     from memos.agents.statements import same_attribute
 
     return same_attribute(a, b) or same_class(a, b) or a.lower() == b.lower()
+
+
+def _same_key(item: StateRetrieved, top: StateRetrieved, asked: Asked) -> bool:
+    """The state keys what `top` keys: a compatible attribute, or one name inside the
+    other where the extra words are the question's own and the values of one kind
+    ("enrolled" and "students enrolled" for "How many students were enrolled?")."""
+    a, b = str(item.state.get("attribute", "")), str(top.state.get("attribute", ""))
+    if _compatible(a, b):
+        return True
+    x, y = content_stems(a), content_stems(b)
+    small, big = (x, y) if len(x) < len(y) else (y, x)
+    kinds = {_value_kind(str(i.state.get("value", ""))) for i in (item, top)}
+    return bool(small) and small < big and big - small <= asked.words and len(kinds) == 1
 
 
 def _before(
