@@ -179,3 +179,31 @@ def test_one_attribute_inside_another_is_one_key_when_the_question_says_both() -
     question = "How many students were enrolled on February 10?"
     answer = ExtractiveAnswerer().answer(question, [kickoff, registrar], asked_at=AT)
     assert answer.text == "156"
+
+
+def _priced(subject: str, value: str, day: int) -> StateRetrieved:
+    when = AT.replace(day=day)
+    state = {"subject": subject, "attribute": "price", "value": value}
+    return StateRetrieved(
+        text=f"The price of {subject} is {value}.",
+        refs=(f"m{day}",),
+        timestamp=when,
+        state=state,
+        valid_from=when,
+    )
+
+
+def test_a_newer_value_beside_the_states_subject_changes_it() -> None:
+    # "Tooling holds at $38,000" keyed the tooling's price; "total tooling $41,500" later
+    # names the same thing with a new value, in words the reader did not key.
+    held = _priced("Tooling", "$38,000", 3)
+    final = _item("Final numbers for Rev D: tooling mod $3,500, so total tooling $41,500.", 9)
+    question = "What is the total Brightwater tooling cost for KFS-40127?"
+    assert _answer(question, held, final) == "$41,500"
+
+
+def test_a_value_in_another_comma_part_belongs_to_another_thing() -> None:
+    # The EUR 15 is the carbonara's; the tiramisu's value in that sentence is the 7.
+    held = _priced("tiramisu", "EUR 7", 3)
+    later = _item("Food cost check done: carbonara goes up to EUR 15, tiramisu stays at 7.", 9)
+    assert _answer("How much is the tiramisu?", held, later) == "EUR 7"

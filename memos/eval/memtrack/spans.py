@@ -416,7 +416,14 @@ def newer_span(
     # attribute's ("which takes Kestrel from 320 to 335 seats" after "seats: 320"), is the
     # same thing changed, however else the sentence is worded.
     keyed = set().union(*(content_stems(str(i.state.get("attribute", ""))) for i in states))
-    heads = {h for i in states if (h := _head(str(i.state.get("attribute", ""))))} & words
+    # The noun the state is about counts as its attribute's does: "total tooling $41,500"
+    # after "Tooling holds at $38,000" (subject "Tooling") is the same thing changed.
+    heads = {
+        h
+        for i in states
+        for name in (str(i.state.get("attribute", "")), str(i.state.get("subject", "")))
+        if (h := _head(name))
+    } & words
     for item in texts:
         if found not in item.text:
             continue
@@ -428,7 +435,7 @@ def newer_span(
             if changed and _near(sentence, found, keyed):
                 return found
             # "The count stays at 140." after "working guest count: 120": the attribute's
-            # head noun, asked about, with the new value as its nearest value.
+            # (or the subject's) head noun, asked about, with the new value nearest it.
             named = heads & shared
             if (
                 found in sentence
@@ -472,8 +479,18 @@ def _near(sentence: str, value: str, stems: set[str]) -> bool:
         return False
     for word in re.finditer(r"[\w'-]+", sentence):
         if content_stems(word.group(0)) & stems:
+            # Values of the word's own comma-delimited part first: in "carbonara goes up to
+            # EUR 15, tiramisu stays at 7" the tiramisu's value is the 7.
+            own = [
+                v
+                for v in said
+                if not re.search(
+                    r"[,;]\s", sentence[min(v[1], word.end()) : max(v[0], word.start())]
+                )
+            ]
             nearest = min(
-                said, key=lambda v: v[0] - word.end() if v[0] >= word.end() else word.start() - v[1]
+                own or said,
+                key=lambda v: v[0] - word.end() if v[0] >= word.end() else word.start() - v[1],
             )
             if normalise(nearest[2]) == normalise(value):
                 return True
