@@ -22,13 +22,15 @@ def _answer(question: str, *items: Retrieved) -> str:
     return ExtractiveAnswerer().answer(question, items, asked_at=AT.replace(day=28)).text
 
 
-def _state(attribute: str, value: str, previous: str | None, day: int) -> StateRetrieved:
+def _state(
+    attribute: str, value: str, previous: str | None, day: int, subject: str = "AMBO"
+) -> StateRetrieved:
     when = AT.replace(day=day)
-    state = {"subject": "AMBO", "attribute": attribute, "value": value}
+    state = {"subject": subject, "attribute": attribute, "value": value}
     if previous:
         state["previous"] = previous
     return StateRetrieved(
-        text=f"The {attribute} of AMBO is {value}.",
+        text=f"The {attribute} of {subject} is {value}.",
         refs=(f"m{day}",),
         timestamp=when,
         state=state,
@@ -162,41 +164,17 @@ def test_the_value_before_a_change_may_be_said_in_the_same_message() -> None:
 
 def test_one_attribute_inside_another_is_one_key_when_the_question_says_both() -> None:
     # "students enrolled" (a kickoff note) and "enrolled" (the registrar's total row) under
-    # two subjects: the question names both words, so the later count held on Feb 10.
-    def counted(subject: str, attribute: str, value: str, day: int) -> StateRetrieved:
-        when = datetime(2027, 1, day, 15, tzinfo=UTC)
-        state = {"subject": subject, "attribute": attribute, "value": value}
-        return StateRetrieved(
-            text=f"The {attribute} of {subject} is {value}.",
-            refs=(f"e{day}",),
-            timestamp=when,
-            state=state,
-            valid_from=when,
-        )
-
-    kickoff = counted("CS 214 Spring 2027", "students enrolled", "142", 8)
-    registrar = counted("CS 214 enrolment", "enrolled", "156", 20)
-    question = "How many students were enrolled on February 10?"
-    answer = ExtractiveAnswerer().answer(question, [kickoff, registrar], asked_at=AT)
-    assert answer.text == "156"
-
-
-def _priced(subject: str, value: str, day: int) -> StateRetrieved:
-    when = AT.replace(day=day)
-    state = {"subject": subject, "attribute": "price", "value": value}
-    return StateRetrieved(
-        text=f"The price of {subject} is {value}.",
-        refs=(f"m{day}",),
-        timestamp=when,
-        state=state,
-        valid_from=when,
-    )
+    # two subjects: the question names both words, so the later count held on March 25.
+    kickoff = _state("students enrolled", "142", None, 8, subject="CS 214 Spring 2027")
+    registrar = _state("enrolled", "156", None, 20, subject="CS 214 enrolment")
+    question = "How many students were enrolled on March 25?"
+    assert _answer(question, kickoff, registrar) == "156"
 
 
 def test_a_newer_value_beside_the_states_subject_changes_it() -> None:
     # "Tooling holds at $38,000" keyed the tooling's price; "total tooling $41,500" later
     # names the same thing with a new value, in words the reader did not key.
-    held = _priced("Tooling", "$38,000", 3)
+    held = _state("price", "$38,000", None, 3, subject="Tooling")
     final = _item("Final numbers for Rev D: tooling mod $3,500, so total tooling $41,500.", 9)
     question = "What is the total Brightwater tooling cost for KFS-40127?"
     assert _answer(question, held, final) == "$41,500"
@@ -204,6 +182,6 @@ def test_a_newer_value_beside_the_states_subject_changes_it() -> None:
 
 def test_a_value_in_another_comma_part_belongs_to_another_thing() -> None:
     # The EUR 15 is the carbonara's; the tiramisu's value in that sentence is the 7.
-    held = _priced("tiramisu", "EUR 7", 3)
+    held = _state("price", "EUR 7", None, 3, subject="tiramisu")
     later = _item("Food cost check done: carbonara goes up to EUR 15, tiramisu stays at 7.", 9)
     assert _answer("How much is the tiramisu?", held, later) == "EUR 7"

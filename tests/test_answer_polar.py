@@ -14,8 +14,8 @@ from memos.eval.memtrack.polar import is_polar
 AT = datetime(2027, 3, 1, 9, tzinfo=UTC)
 
 
-def _item(text: str, day: int = 3) -> Retrieved:
-    return Retrieved(text=text, refs=(f"m{day}",), timestamp=AT.replace(day=day), actor="sam")
+def _item(text: str, day: int = 3, actor: str = "sam") -> Retrieved:
+    return Retrieved(text=text, refs=(f"m{day}",), timestamp=AT.replace(day=day), actor=actor)
 
 
 CASES = [
@@ -155,12 +155,11 @@ def test_which_questions_are_polar(question: str, polar: bool) -> None:
 
 def test_the_author_of_a_statement_is_part_of_what_it_is_about() -> None:
     sponsor = _item("Sponsor tally: Gus's Pizza $750, Hollis Hardware $500.", 4)
-    out = Retrieved(
-        text="We're closing the Riverbend location, so we have to back out of the $750 "
+    out = _item(
+        "We're closing the Riverbend location, so we have to back out of the $750 "
         "sponsorship this spring.",
-        refs=("m9",),
-        timestamp=AT.replace(day=9),
-        actor="Gus Pappas",
+        9,
+        "Gus Pappas",
     )
     question = "Is Gus's Pizza still sponsoring the league this spring?"
     assert ExtractiveAnswerer().answer(question, [sponsor, out]).text == "no"
@@ -171,14 +170,12 @@ def test_a_signature_line_says_neither_yes_nor_no() -> None:
     # The sponsor's message backs out; its name line, recalled first and with the
     # thread's subject in brackets, shares as many words with the question but states
     # nothing.
-    name = Retrieved(text="Gus's Pizza (Sponsorship).", refs=("m9",), timestamp=AT.replace(day=9),
-                     actor="Gus Pappas")  # fmt: skip
-    out = Retrieved(
-        text="We're closing the Riverbend location, so we have to back out of the $750 "
+    name = _item("Gus's Pizza (Sponsorship).", 9, "Gus Pappas")
+    out = _item(
+        "We're closing the Riverbend location, so we have to back out of the $750 "
         "sponsorship this spring (Sponsorship).",
-        refs=("m9",),
-        timestamp=AT.replace(day=9),
-        actor="Gus Pappas",
+        9,
+        "Gus Pappas",
     )
     question = "Is Gus's Pizza still sponsoring the league this spring?"
     answer = ExtractiveAnswerer().answer(question, [name, out], asked_at=AT.replace(day=20))

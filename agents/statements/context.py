@@ -211,9 +211,11 @@ _GENERIC_ATTRIBUTE_WORDS = frozenset(
 )
 
 
-def same_attribute(a: str, b: str) -> bool:
+def same_attribute(a: str, b: str, *, also: Iterable[str] = ()) -> bool:
     """'opening' and 'openings', 'sunset' and 'sunset date', 'replicas' and 'read
-    replicas': one attribute ('date' and 'start date' are two)."""
+    replicas': one attribute ('date' and 'start date' are two). `also`: more words the
+    longer name may add (a question's own: "students" of "students enrolled" when it asks
+    how many students were enrolled)."""
     x = {_stem(w) for w in a.lower().split()}
     y = {_stem(w) for w in b.lower().split()}
     if not (x and y):
@@ -221,7 +223,8 @@ def same_attribute(a: str, b: str) -> bool:
     if x == y:
         return True
     small, big = (x, y) if len(x) < len(y) else (y, x)
-    return small <= big and (big - small) <= _GENERIC_ATTRIBUTE_WORDS
+    allowed = _GENERIC_ATTRIBUTE_WORDS | {_stem(w) for w in also}
+    return small <= big and (big - small) <= allowed
 
 
 def _slug_words(text: str) -> set[str]:

@@ -644,13 +644,13 @@ def _same_key(item: StateRetrieved, top: StateRetrieved, asked: Asked) -> bool:
     """The state keys what `top` keys: a compatible attribute, or one name inside the
     other where the extra words are the question's own and the values of one kind
     ("enrolled" and "students enrolled" for "How many students were enrolled?")."""
+    from memos.agents.statements import same_attribute
+
     a, b = str(item.state.get("attribute", "")), str(top.state.get("attribute", ""))
     if _compatible(a, b):
         return True
-    x, y = content_stems(a), content_stems(b)
-    small, big = (x, y) if len(x) < len(y) else (y, x)
     kinds = {_value_kind(str(i.state.get("value", ""))) for i in (item, top)}
-    return bool(small) and small < big and big - small <= asked.words and len(kinds) == 1
+    return len(kinds) == 1 and same_attribute(a, b, also=asked.plain)
 
 
 def _before(
